@@ -1,0 +1,121 @@
+#pragma once
+/// Typed configuration (SPEC §5). Every key has a default; load() rejects unknown keys and bad
+/// values with the key's path and what was expected.
+
+#include "engine/types.hpp"
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace traded::config {
+
+struct tls_config {
+    std::string cert_file;
+    std::string key_file;
+};
+
+struct server_config {
+    std::string bind = "127.0.0.1";
+    std::uint16_t port = 8000;
+    std::string api_token;
+    std::string api_token_file;
+    std::vector<std::string> cors_origins;
+    tls_config tls;
+    int max_connections = 1024;
+    int idle_timeout_s = 60;
+};
+
+struct storage_config {
+    std::string data_dir = "./data";
+};
+
+struct exchange_config {
+    std::string rest_url = "https://fapi.binance.com";
+    std::string ws_public_url = "wss://fstream.binance.com/public";
+    std::string ws_market_url = "wss://fstream.binance.com/market";
+    std::string ws_private_url = "wss://fstream.binance.com/private";
+    std::string api_key_env = "BINANCE_API_KEY";
+    std::string api_secret_env = "BINANCE_API_SECRET";
+    std::string credentials_file;
+    int recv_window_ms = 5000;
+    std::string ca_file;
+};
+
+struct synthetic_config {
+    std::uint64_t seed = 42;
+    int interval_ms = 250;
+    double volatility_bps = 5.0;
+};
+
+struct market_config {
+    std::string source = "synthetic";  // synthetic | exchange | replay
+    std::vector<std::string> symbols{"BTCUSDT", "ETHUSDT", "SOLUSDT"};
+    std::string replay_file;
+    synthetic_config synthetic;
+};
+
+/// Rule fields shared by both engines.
+struct trading_config {
+    bool enabled = true;
+    decimal stake_usd = decimal::from_int(200);
+    int max_positions = 20;
+    int leverage = 3;
+    bool pure_3_rule_mode = true;
+    decimal primary_target_dollars = decimal::from_int(10);
+    decimal absolute_floor_dollars = decimal::from_int(7);
+    decimal stop_loss_percent = *decimal::parse("0.5");
+    decimal max_daily_loss = decimal::from_int(500);
+    /// The engine config for `m`.
+    engine::engine_config to_engine(engine::mode m) const;
+};
+
+struct paper_trading_config : trading_config {
+    bool autostart = true;
+    decimal starting_balance = decimal::from_int(10000);
+    double taker_fee = 0.0004;
+    double slippage_bps = 1.0;
+};
+
+struct real_trading_config : trading_config {
+    real_trading_config() { enabled = false; }
+};
+
+struct opportunities_config {
+    std::string strategy = "momentum";  // none | momentum
+    /// momentum: lookback ticks, threshold in bps, per-symbol cooldown.
+    int lookback = 20;
+    double threshold_bps = 8.0;
+    int cooldown_ms = 30000;
+};
+
+struct log_config {
+    std::string level = "info";
+    std::string format = "text";
+};
+
+struct config {
+    server_config server;
+    storage_config storage;
+    exchange_config exchange;
+    market_config market;
+    paper_trading_config paper_trading;
+    real_trading_config real_trading;
+    opportunities_config opportunities;
+    log_config log;
+};
+
+/// Result of loading: either a config or a list of errors ("paper_trading.stake_usd: expected a
+/// positive number, got 'abc'").
+struct load_result {
+    config cfg;
+    std::vector<std::string> errors;
+    bool ok() const { return errors.empty(); }
+};
+
+/// Parse YAML text.
+load_result load_string(const std::string& yaml);
+/// Read and parse a file ("cannot read FILE: reason" on I/O error).
+load_result load_file(const std::string& path);
+
+}  // namespace traded::config

@@ -1,0 +1,141 @@
+#include "engine/decimal.hpp"
+
+#include <cmath>
+#include <limits>
+
+namespace traded {
+
+namespace {
+using i128 = __int128;
+constexpr std::int64_t max_raw = std::numeric_limits<std::int64_t>::max();
+
+std::optional<decimal> checked(i128 v) {
+    if (v > max_raw || v < -max_raw) return std::nullopt;
+    return decimal::from_raw(static_cast<std::int64_t>(v));
+}
+}  // namespace
+
+std::optional<decimal> decimal::parse(std::string_view s) {
+    if (s.empty() || s.size() > 40) return std::nullopt;
+    bool neg = false;
+    std::size_t i = 0;
+    if (s[0] == '-' || s[0] == '+') {
+        neg = s[0] == '-';
+        i = 1;
+    }
+    i128 whole = 0;
+    i128 frac = 0;
+    int frac_digits = 0;
+    bool any_digit = false;
+    bool seen_point = false;
+    for (; i < s.size(); ++i) {
+        char c = s[i];
+        if (c == '.') {
+            if (seen_point) return std::nullopt;
+            seen_point = true;
+            continue;
+        }
+        if (c < '0' || c > '9') return std::nullopt;
+        any_digit = true;
+        int d = c - '0';
+        if (!seen_point) {
+            whole = whole * 10 + d;
+            if (whole > max_raw / scale) return std::nullopt;
+        } else if (frac_digits < digits) {
+            frac = frac * 10 + d;
+            ++frac_digits;
+        } else if (d != 0) {
+            return std::nullopt;  // more precision than we represent: refuse rather than round
+        }
+    }
+    if (!any_digit) return std::nullopt;
+    while (frac_digits < digits) {
+        frac *= 10;
+        ++frac_digits;
+    }
+    i128 raw = whole * scale + frac;
+    return checked(neg ? -raw : raw);
+}
+
+std::optional<decimal> decimal::from_double(double v) {
+    if (!std::isfinite(v) || std::fabs(v) > 9.0e10) return std::nullopt;
+    return from_raw(static_cast<std::int64_t>(std::llround(v * static_cast<double>(scale))));
+}
+
+std::string decimal::to_string() const {
+    std::string s = to_string_fixed(digits);
+    if (auto dot = s.find('.'); dot != std::string::npos) {
+        while (s.back() == '0') s.pop_back();
+        if (s.back() == '.') s.pop_back();
+    }
+    return s;
+}
+
+std::string decimal::to_string_fixed(int places) const {
+    if (places < 0) places = 0;
+    if (places > digits) places = digits;
+    i128 v = raw_;
+    bool neg = v < 0;
+    if (neg) v = -v;
+    auto whole = static_cast<std::uint64_t>(v / scale);
+    auto frac = static_cast<std::uint64_t>(v % scale);
+    for (int k = digits; k > places; --k) frac /= 10;
+    std::string out;
+    if (neg && (whole != 0 || frac != 0)) out.push_back('-');
+    out += std::to_string(whole);
+    if (places > 0) {
+        std::string f = std::to_string(frac);
+        out.push_back('.');
+        out.append(static_cast<std::size_t>(places) - f.size(), '0');
+        out += f;
+    }
+    return out;
+}
+
+int decimal::fractional_digits() const {
+    std::int64_t frac = (raw_ < 0 ? -raw_ : raw_) % scale;
+    if (frac == 0) return 0;
+    int n = digits;
+    while (frac % 10 == 0) {
+        frac /= 10;
+        --n;
+    }
+    return n;
+}
+
+decimal decimal::operator*(decimal o) const {
+    i128 p = static_cast<i128>(raw_) * o.raw_ / scale;
+    return from_raw(static_cast<std::int64_t>(p));
+}
+
+decimal decimal::operator/(decimal o) const {
+    if (o.raw_ == 0) return {};
+    i128 q = static_cast<i128>(raw_) * scale / o.raw_;
+    return from_raw(static_cast<std::int64_t>(q));
+}
+
+decimal decimal::floor_to(decimal step) const {
+    if (step.raw_ <= 0) return *this;
+    std::int64_t r = raw_ % step.raw_;
+    if (r < 0) r += step.raw_;
+    return from_raw(raw_ - r);
+}
+
+decimal decimal::ceil_to(decimal step) const {
+    decimal f = floor_to(step);
+    return f.raw_ == raw_ ? f : from_raw(f.raw_ + step.raw_);
+}
+
+decimal decimal::round_to(decimal step) const {
+    if (step.raw_ <= 0) return *this;
+    decimal f = floor_to(step);
+    std::int64_t rem = raw_ - f.raw_;
+    bool up = raw_ >= 0 ? rem * 2 >= step.raw_ : rem * 2 > step.raw_;
+    return up ? from_raw(f.raw_ + step.raw_) : f;
+}
+
+bool decimal::is_multiple_of(decimal step) const {
+    return step.raw_ > 0 && raw_ % step.raw_ == 0;
+}
+
+}  // namespace traded

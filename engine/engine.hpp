@@ -1,0 +1,109 @@
+#pragma once
+/// The trading engine: a pure state machine. (state, event, now) -> output.
+///
+/// No sockets, no clocks, no files: the daemon hands in every event with the current time and
+/// performs the returned actions through an exchange port (paper or Binance). The same type runs
+/// paper and real trading. Single-threaded by design: one io_context thread owns it.
+
+#include "engine/events.hpp"
+#include "engine/performance.hpp"
+#include "engine/types.hpp"
+
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace traded::engine {
+
+/// Durable engine-level state (persisted whenever output.state_changed).
+struct engine_state {
+    bool running = false;
+    bool emergency_stopped = false;
+    millis started_at = 0;
+    /// Start of the current UTC trading day (epoch ms at 00:00 UTC) and the realized PnL since.
+    millis trading_day_start = 0;
+    decimal daily_realized_pnl;
+    bool daily_loss_limit_hit = false;
+    safety_limits_update overrides;  // run-time safety-limit changes on top of config
+};
+
+/// Safety view (GET safety-status).
+struct safety_status {
+    int max_positions = 0;
+    int open_positions = 0;  // OPENING + OPEN (+ CLOSING, still exposed)
+    int positions_remaining = 0;
+    decimal max_daily_loss;
+    decimal daily_realized_pnl;
+    decimal daily_loss_remaining;
+    bool daily_loss_limit_hit = false;
+    bool emergency_stopped = false;
+    bool can_open_new = false;
+    std::vector<std::string> blocked_reasons;  // UPPER_SNAKE reasons, e.g. "NOT_RUNNING"
+    decimal stake_usd;
+    std::string trading_day;  // "YYYY-MM-DD" (UTC)
+};
+
+/// Everything needed to rebuild an engine after a restart.
+struct engine_snapshot {
+    engine_state state;
+    std::vector<position> positions;  // every non-closed position plus recent closed ones
+    std::vector<order_record> orders;
+    std::vector<trade> trades;
+};
+
+/// The engine for one mode.
+class engine {
+public:
+    engine(engine_config cfg, std::vector<symbol_info> symbols);
+
+    /// Rebuild from persisted state. Call before the first handle().
+    void restore(engine_snapshot snap);
+
+    /// The single entry point: apply one event at time `now`.
+    output handle(const event& ev, millis now);
+
+    /// When the engine next wants a timer_fired (daily rollover); nullopt for never.
+    std::optional<millis> next_wakeup() const;
+
+    /// Additional reasons, owned by the daemon, that block new entries (for example
+    /// "STORAGE_UNAVAILABLE"). They show in safety_status().blocked_reasons.
+    void set_external_block(std::string reason, bool blocked);
+
+    // Read-only views -----------------------------------------------------------------------
+    const engine_config& config() const { return cfg_; }
+    /// Config with run-time overrides applied.
+    engine_config effective_config() const;
+    const engine_state& state() const { return state_; }
+    safety_status safety(millis now) const;
+    performance_stats performance(millis now) const;
+    /// All positions ordered by id (OPENING/OPEN/CLOSING first is up to the view).
+    const std::map<std::string, position>& positions() const { return positions_; }
+    const position* find_position(const std::string& id) const;
+    const std::map<std::string, order_record>& orders() const { return orders_; }
+    const std::vector<trade>& trades() const { return trades_; }
+    const std::map<std::string, quote>& quotes() const { return quotes_; }
+    const std::vector<symbol_info>& symbols() const { return symbols_; }
+    const symbol_info* find_symbol(const std::string& symbol) const;
+    bool exchange_connected() const { return exchange_connected_; }
+    millis last_event_at() const { return last_event_at_; }
+
+private:
+    // The implementation keeps its helpers in engine.cpp and engine/exit_rules.*.
+    struct impl_access;
+    friend struct impl_access;
+
+    engine_config cfg_;
+    std::vector<symbol_info> symbols_;
+    engine_state state_;
+    std::map<std::string, position> positions_;
+    std::map<std::string, order_record> orders_;
+    std::vector<trade> trades_;
+    std::map<std::string, quote> quotes_;
+    std::map<std::string, bool> external_blocks_;
+    std::map<std::string, bool> seen_fills_;  // trade ids already applied (dedup)
+    bool exchange_connected_ = false;
+    millis last_event_at_ = 0;
+};
+
+}  // namespace traded::engine

@@ -1,0 +1,172 @@
+#pragma once
+/// Value types shared by the engine, the adapters and the views. Pure data, no behaviour beyond
+/// naming. Times are epoch milliseconds (`millis`), handed in by the caller.
+
+#include "engine/decimal.hpp"
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace traded::engine {
+
+using millis = std::int64_t;
+
+/// Which engine: the same engine type runs both, with a different exchange port.
+enum class mode { paper, real };
+/// "paper-trading" / "real-trading".
+std::string_view to_string(mode m);
+std::optional<mode> parse_mode(std::string_view s);
+/// Prefix of position ids: "paper" / "live".
+std::string_view id_prefix(mode m);
+
+enum class side { long_side, short_side };
+std::string_view to_string(side s);  // "LONG" / "SHORT"
+std::optional<side> parse_side(std::string_view s);
+
+enum class order_side { buy, sell };
+std::string_view to_string(order_side s);  // "BUY" / "SELL"
+/// The order side that opens (entry) or closes (exit) a position of side s.
+inline order_side entry_side(side s) { return s == side::long_side ? order_side::buy : order_side::sell; }
+inline order_side exit_side(side s) { return s == side::long_side ? order_side::sell : order_side::buy; }
+
+enum class position_status { opening, open, closing, closed, failed };
+std::string_view to_string(position_status s);  // "OPENING" ...
+std::optional<position_status> parse_position_status(std::string_view s);
+
+enum class exit_reason { none, take_profit, stop_loss, profit_floor, manual, stop, emergency, external };
+std::string_view to_string(exit_reason r);  // "TAKE_PROFIT" ... ("" for none)
+std::optional<exit_reason> parse_exit_reason(std::string_view s);
+
+/// What an order is for; also the client-id suffix: -E, -TP, -SL, -FL (floor stop), -X.
+enum class order_kind { entry, take_profit, stop_loss, floor_stop, close };
+std::string_view suffix(order_kind k);
+std::string_view to_string(order_kind k);  // "ENTRY", "TAKE_PROFIT", ...
+std::optional<order_kind> parse_order_kind(std::string_view s);
+
+/// MARKET, or a conditional order triggered by the mark price that then executes at market.
+enum class order_type { market, take_profit_market, stop_market };
+std::string_view to_string(order_type t);  // "MARKET", "TAKE_PROFIT_MARKET", "STOP_MARKET"
+
+/// Client order id: `<position_id>-<suffix>`. Deterministic so a retry can be looked up.
+std::string client_order_id(std::string_view position_id, order_kind k);
+/// Splits a client order id back into (position_id, kind); nullopt when it is not ours.
+std::optional<std::pair<std::string, order_kind>> split_client_order_id(std::string_view id);
+/// `<prefix>_<now>_<SYMBOL>`.
+std::string make_position_id(mode m, millis now, std::string_view symbol);
+
+/// Exchange filters of one symbol (PRICE_FILTER tickSize, LOT_SIZE/MARKET_LOT_SIZE stepSize,
+/// minQty, MIN_NOTIONAL notional).
+struct symbol_info {
+    std::string symbol;
+    decimal tick_size;
+    decimal step_size;
+    decimal min_qty;
+    decimal min_notional;
+};
+
+/// Per-engine rule and safety parameters (config, then run-time overrides).
+struct engine_config {
+    mode engine_mode = mode::paper;
+    bool enabled = true;
+    decimal stake_usd = decimal::from_int(200);
+    int max_positions = 20;
+    int leverage = 3;
+    bool pure_3_rule_mode = true;
+    decimal primary_target_dollars = decimal::from_int(10);
+    decimal absolute_floor_dollars = decimal::from_int(7);
+    decimal stop_loss_percent = *decimal::parse("0.5");
+    decimal max_daily_loss = decimal::from_int(500);
+};
+
+/// Partial update of the run-time safety limits (PUT safety-limits).
+struct safety_limits_update {
+    std::optional<decimal> stake_usd;
+    std::optional<int> max_positions;
+    std::optional<decimal> max_daily_loss;
+};
+
+/// State of one exchange order the engine placed.
+enum class order_status { pending, accepted, partially_filled, filled, canceled, rejected, expired, unknown };
+std::string_view to_string(order_status s);
+std::optional<order_status> parse_order_status(std::string_view s);
+
+struct order_record {
+    std::string client_id;
+    std::string exchange_id;  // empty until the exchange acknowledges
+    std::string position_id;
+    std::string symbol;
+    order_kind kind = order_kind::entry;
+    order_type type = order_type::market;
+    order_side side = order_side::buy;
+    decimal qty;
+    decimal trigger_price;  // conditional orders
+    order_status status = order_status::pending;
+    decimal filled_qty;
+    decimal avg_price;
+    millis updated_at = 0;
+};
+
+/// One position of one engine. `pnl` is unrealized while open, realized once closed.
+struct position {
+    std::string position_id;
+    std::string symbol;
+    side pos_side = side::long_side;
+    position_status status = position_status::opening;
+    decimal entry_price;
+    decimal qty;          // filled entry quantity (requested quantity while OPENING)
+    decimal stake_usd;
+    int leverage = 1;
+    std::string tp_order_id;  // client ids of the live protective orders
+    std::string sl_order_id;
+    decimal tp_price;
+    decimal sl_price;
+    decimal highest_profit_ever;
+    bool profit_floor_activated = false;
+    decimal mark_price;
+    decimal pnl;
+    decimal fees;
+    decimal exit_price;
+    decimal exit_filled_qty;  // reducing fills seen so far
+    exit_reason reason = exit_reason::none;
+    millis opened_at = 0;
+    millis closed_at = 0;
+    millis updated_at = 0;
+};
+
+/// A closed position, as recorded.
+struct trade {
+    std::string trade_id;  // "<position_id>-T"
+    std::string position_id;
+    std::string symbol;
+    side pos_side = side::long_side;
+    decimal entry_price;
+    decimal exit_price;
+    decimal qty;
+    decimal pnl;  // net of fees
+    decimal fees;
+    double pnl_pct = 0;  // pnl / margin * 100 (display value)
+    exit_reason reason = exit_reason::none;
+    millis opened_at = 0;
+    millis closed_at = 0;
+};
+
+/// An entry idea from the opportunity manager or a user.
+struct opportunity {
+    std::string symbol;
+    side opp_side = side::long_side;
+    double score = 0;  // display value
+    std::string reason;
+    millis ts = 0;
+};
+
+/// Latest prices of a symbol.
+struct quote {
+    decimal bid;
+    decimal ask;
+    decimal mark;
+    millis ts = 0;
+};
+
+}  // namespace traded::engine

@@ -1,0 +1,154 @@
+#pragma once
+/// The simulated USD-M exchange account: the matching model shared by paper trading (in process)
+/// and `traded-sim` (over the Binance protocol). Pure: no I/O, no clock; time is an argument.
+///
+/// Model: one-way position mode, one position per symbol. MARKET orders fill at once at the ask
+/// (buy) or bid (sell) moved against the taker by `slippage_bps`, paying `taker_fee` of notional.
+/// Conditional TAKE_PROFIT_MARKET / STOP_MARKET orders rest until the mark price crosses the
+/// trigger, then execute as MARKET reduce-only orders. Reduce-only orders that would not reduce the
+/// position are rejected with -2022, as Binance does.
+
+#include "engine/types.hpp"
+
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace traded::paper {
+
+using engine::decimal;
+using engine::millis;
+
+struct account_config {
+    decimal starting_balance = decimal::from_int(10000);
+    double taker_fee = 0.0004;
+    double slippage_bps = 1.0;
+    int leverage = 3;  // default leverage per symbol
+};
+
+/// An order request, already validated for syntax by the caller.
+struct new_order {
+    std::string client_id;
+    std::string symbol;
+    engine::order_side side = engine::order_side::buy;
+    engine::order_type type = engine::order_type::market;
+    decimal qty;  // may be zero when close_position is set
+    decimal trigger_price;
+    bool reduce_only = false;
+    bool close_position = false;  // conditional: close whatever position exists when triggered
+};
+
+/// Order state as the exchange sees it.
+struct sim_order {
+    std::int64_t order_id = 0;  // exchange id (algoId for conditional orders)
+    new_order req;
+    engine::order_status status = engine::order_status::accepted;
+    decimal filled_qty;
+    decimal avg_price;
+    std::int64_t triggered_order_id = 0;  // conditional: id of the market child order once triggered
+    millis created_at = 0;
+    millis updated_at = 0;
+};
+
+/// One execution.
+struct sim_fill {
+    std::string client_id;
+    std::int64_t order_id = 0;
+    std::int64_t trade_id = 0;
+    std::string symbol;
+    engine::order_side side = engine::order_side::buy;
+    decimal qty;
+    decimal price;
+    decimal fee;
+    decimal realized_pnl;  // PnL this fill realized (reducing fills), before fee
+    bool order_done = true;
+    bool reduce_only = false;
+    /// Set when the fill came from a triggered conditional order: that order's client id and id.
+    std::string parent_client_id;
+    std::int64_t parent_order_id = 0;
+};
+
+/// What happened, in order, as a result of one call. `orders` are status changes of orders
+/// (accepted, triggered, filled, canceled, expired) including conditional ones.
+struct sim_events {
+    std::vector<sim_order> orders;
+    std::vector<sim_fill> fills;
+    bool positions_changed = false;  // balances or positions moved (ACCOUNT_UPDATE)
+};
+
+struct place_result {
+    int code = 0;  // 0 ok, else Binance error code (-2022, -1111, -4164, -2021, -2019, -1121, ...)
+    std::string message;
+    std::optional<sim_order> order;
+    sim_events events;
+    bool ok() const { return code == 0; }
+};
+
+struct sim_position {
+    std::string symbol;
+    decimal amount;  // signed
+    decimal entry_price;
+    decimal unrealized_pnl;
+    decimal mark_price;
+    int leverage = 1;
+};
+
+struct sim_balance {
+    decimal wallet_balance;
+    decimal available_balance;
+    decimal unrealized_pnl;
+    decimal margin_balance;
+};
+
+/// A simulated account on a set of symbols.
+class account {
+public:
+    account(account_config cfg, std::vector<engine::symbol_info> symbols);
+
+    /// New prices; triggers conditional orders whose trigger the mark crossed.
+    sim_events on_quote(const std::string& symbol, const engine::quote& q, millis now);
+
+    /// Place an order (MARKET fills at once; conditional ones rest).
+    place_result place(const new_order& o, millis now);
+    /// Cancel by client id (or by exchange id when client id is empty).
+    place_result cancel(const std::string& symbol, const std::string& client_id, std::int64_t order_id,
+                        millis now);
+    /// Cancel every open order of a symbol.
+    sim_events cancel_all(const std::string& symbol, millis now);
+    /// Set leverage of a symbol (1..125); -4028 style error code when out of range.
+    int set_leverage(const std::string& symbol, int leverage);
+
+    std::optional<sim_order> find_order(const std::string& symbol, const std::string& client_id) const;
+    std::optional<sim_order> find_order_by_id(std::int64_t order_id) const;
+    std::vector<sim_order> open_orders(const std::string& symbol) const;  // "" for all symbols
+    sim_position position(const std::string& symbol) const;
+    std::vector<sim_position> positions() const;
+    sim_balance balance() const;
+    const std::vector<sim_fill>& fills() const { return fills_; }
+    const engine::symbol_info* find_symbol(const std::string& symbol) const;
+    std::optional<engine::quote> last_quote(const std::string& symbol) const;
+
+private:
+    struct book_position {
+        decimal amount;
+        decimal entry_price;
+    };
+    account_config cfg_;
+    std::map<std::string, engine::symbol_info> symbols_;
+    std::map<std::string, engine::quote> quotes_;
+    std::map<std::string, book_position> positions_;
+    std::map<std::string, int> leverage_;
+    std::map<std::int64_t, sim_order> orders_;  // every order ever, by id
+    std::vector<sim_fill> fills_;
+    decimal wallet_;
+    std::int64_t next_order_id_ = 1000;
+    std::int64_t next_trade_id_ = 5000;
+};
+
+/// Realistic default filters for the built-in symbols (BTCUSDT tick 0.10 step 0.001, ...).
+std::vector<engine::symbol_info> default_symbols(const std::vector<std::string>& names);
+/// A sensible starting price for a built-in symbol (synthetic feed).
+decimal default_start_price(const std::string& symbol);
+
+}  // namespace traded::paper
