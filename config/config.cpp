@@ -1,1 +1,571 @@
-// placeholder, replaced by the config loader
+#include "config/config.hpp"
+
+#include <fmt/format.h>
+#include <yaml-cpp/yaml.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <charconv>
+#include <cmath>
+#include <cstring>
+#include <fstream>
+#include <functional>
+#include <limits>
+#include <set>
+#include <sstream>
+#include <string_view>
+#include <utility>
+
+namespace traded::config {
+
+engine::engine_config trading_config::to_engine(engine::mode m) const {
+    engine::engine_config e;
+    e.engine_mode = m;
+    e.enabled = enabled;
+    e.stake_usd = stake_usd;
+    e.max_positions = max_positions;
+    e.leverage = leverage;
+    e.pure_3_rule_mode = pure_3_rule_mode;
+    e.primary_target_dollars = primary_target_dollars;
+    e.absolute_floor_dollars = absolute_floor_dollars;
+    e.stop_loss_percent = stop_loss_percent;
+    e.max_daily_loss = max_daily_loss;
+    return e;
+}
+
+namespace {
+
+/// How a value the user wrote is quoted back in a message: scalars as a quoted string, other
+/// nodes by their shape, so "got a map" tells the user what went wrong without dumping YAML.
+std::string describe(const YAML::Node& n) {
+    if (!n.IsDefined() || n.IsNull()) return "nothing";
+    if (n.IsMap()) return "a map";
+    if (n.IsSequence()) return "a list";
+    std::string out = "\"";
+    for (char c : n.Scalar()) {
+        if (c == '"' || c == '\\') out += '\\';
+        if (c == '\n') {
+            out += "\\n";
+            continue;
+        }
+        out += c;
+    }
+    return out + "\"";
+}
+
+/// Levenshtein distance, for "did you mean" on unknown keys (typos are the usual cause).
+std::size_t edit_distance(std::string_view a, std::string_view b) {
+    std::vector<std::size_t> prev(b.size() + 1), cur(b.size() + 1);
+    for (std::size_t j = 0; j <= b.size(); ++j) prev[j] = j;
+    for (std::size_t i = 1; i <= a.size(); ++i) {
+        cur[0] = i;
+        for (std::size_t j = 1; j <= b.size(); ++j) {
+            std::size_t sub = prev[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1);
+            cur[j] = std::min({prev[j] + 1, cur[j - 1] + 1, sub});
+        }
+        std::swap(prev, cur);
+    }
+    return prev[b.size()];
+}
+
+using handler = std::function<void(const YAML::Node&, const std::string&)>;
+using field_table = std::vector<std::pair<std::string_view, handler>>;
+
+/// Walks the YAML tree against the typed structs, collecting every error with its key path.
+class reader {
+public:
+    std::vector<std::string> errors;
+    /// Paths that already have an error: cross-key checks skip them rather than pile on.
+    std::set<std::string> failed;
+
+    void fail(const std::string& path, std::string_view expected, const YAML::Node& got) {
+        errors.push_back(fmt::format("{}: expected {}, got {}", path, expected, describe(got)));
+        failed.insert(path);
+    }
+    void fail_msg(const std::string& path, std::string_view message) {
+        errors.push_back(fmt::format("{}: {}", path, message));
+        failed.insert(path);
+    }
+    bool any_failed(std::initializer_list<std::string_view> paths) const {
+        for (auto p : paths) {
+            for (const auto& f : failed)
+                if (f == p || (f.size() > p.size() && f.compare(0, p.size(), p) == 0 && f[p.size()] == '.'))
+                    return true;
+        }
+        return false;
+    }
+
+    /// A map whose keys must all be in `fields`. Null (an empty section) means all defaults.
+    void map(const YAML::Node& n, const std::string& path, const field_table& fields) {
+        if (n.IsNull()) return;
+        if (!n.IsMap()) {
+            fail(path.empty() ? std::string("(root)") : path, "a map", n);
+            return;
+        }
+        std::set<std::string> seen;
+        for (const auto& kv : n) {
+            const YAML::Node& key = kv.first;
+            if (!key.IsScalar()) {
+                fail_msg(path.empty() ? std::string("(root)") : path, "keys must be plain names");
+                continue;
+            }
+            const std::string& name = key.Scalar();
+            std::string child = path.empty() ? name : path + "." + name;
+            if (!seen.insert(name).second) {
+                fail_msg(child, "duplicate key");
+                continue;
+            }
+            auto it = std::find_if(fields.begin(), fields.end(),
+                                   [&](const auto& f) { return f.first == name; });
+            if (it == fields.end()) {
+                unknown(child, name, fields);
+                continue;
+            }
+            it->second(kv.second, child);
+        }
+    }
+
+    void unknown(const std::string& path, const std::string& name, const field_table& fields) {
+        std::string_view best;
+        std::size_t best_d = 3;  // suggest only close matches
+        for (const auto& f : fields) {
+            std::size_t d = edit_distance(name, f.first);
+            if (d < best_d) {
+                best_d = d;
+                best = f.first;
+            }
+        }
+        if (best.empty())
+            fail_msg(path, "unknown key");
+        else
+            fail_msg(path, fmt::format("unknown key (did you mean {}?)", best));
+    }
+
+    // Field readers. Each returns a handler that writes into `out` only when the value is valid,
+    // so an invalid value leaves the default in place and the error list says why.
+
+    handler str(std::string& out) {
+        return [this, &out](const YAML::Node& n, const std::string& path) {
+            if (n.IsNull()) {
+                out.clear();
+                return;
+            }
+            if (!n.IsScalar()) return fail(path, "a string", n);
+            out = n.Scalar();
+        };
+    }
+
+    handler url(std::string& out, std::string_view what, std::vector<std::string_view> schemes) {
+        return [this, &out, what, schemes](const YAML::Node& n, const std::string& path) {
+            if (!n.IsScalar()) return fail(path, what, n);
+            const std::string& s = n.Scalar();
+            for (auto scheme : schemes) {
+                if (s.size() > scheme.size() && s.compare(0, scheme.size(), scheme) == 0 &&
+                    s.find_first_of(" \t") == std::string::npos) {
+                    out = s;
+                    return;
+                }
+            }
+            fail(path, what, n);
+        };
+    }
+
+    handler boolean(bool& out) {
+        return [this, &out](const YAML::Node& n, const std::string& path) {
+            bool v = false;
+            if (!n.IsScalar() || !YAML::convert<bool>::decode(n, v)) return fail(path, "true or false", n);
+            out = v;
+        };
+    }
+
+    template <typename Int>
+    handler integer(Int& out, std::int64_t lo, std::int64_t hi) {
+        return [this, &out, lo, hi](const YAML::Node& n, const std::string& path) {
+            std::string expected = fmt::format("an integer {}-{}", lo, hi);
+            if (!n.IsScalar()) return fail(path, expected, n);
+            const std::string& s = n.Scalar();
+            std::int64_t v = 0;
+            auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+            if (ec != std::errc{} || end != s.data() + s.size() || v < lo || v > hi)
+                return fail(path, expected, n);
+            out = static_cast<Int>(v);
+        };
+    }
+
+    handler unsigned64(std::uint64_t& out) {
+        return [this, &out](const YAML::Node& n, const std::string& path) {
+            std::string_view expected = "a non-negative integer";
+            if (!n.IsScalar()) return fail(path, expected, n);
+            const std::string& s = n.Scalar();
+            std::uint64_t v = 0;
+            auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+            if (ec != std::errc{} || end != s.data() + s.size()) return fail(path, expected, n);
+            out = v;
+        };
+    }
+
+    /// A double within [lo, hi] (lo excluded when `lo_open`): rates and display-only tuning.
+    handler real(double& out, double lo, double hi, bool lo_open = false) {
+        return [this, &out, lo, hi, lo_open](const YAML::Node& n, const std::string& path) {
+            std::string expected = lo_open ? fmt::format("a number greater than {} and at most {}", lo, hi)
+                                           : fmt::format("a number {}-{}", lo, hi);
+            if (!n.IsScalar()) return fail(path, expected, n);
+            const std::string& s = n.Scalar();
+            double v = 0;
+            auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+            if (ec != std::errc{} || end != s.data() + s.size() || !std::isfinite(v) || v > hi ||
+                (lo_open ? v <= lo : v < lo))
+                return fail(path, expected, n);
+            out = v;
+        };
+    }
+
+    /// Money: parsed from the scalar text itself (never through double), so "0.1" stays 0.1.
+    /// Must be > 0, and below `below` when given.
+    handler money(decimal& out, std::optional<decimal> below = std::nullopt) {
+        return [this, &out, below](const YAML::Node& n, const std::string& path) {
+            std::string expected = below ? fmt::format("a number greater than 0 and less than {}",
+                                                       below->to_string())
+                                         : std::string("a positive number");
+            if (!n.IsScalar()) return fail(path, expected, n);
+            auto v = decimal::parse(n.Scalar());
+            if (!v || !v->is_positive() || (below && *v >= *below)) return fail(path, expected, n);
+            out = *v;
+        };
+    }
+
+    handler one_of(std::string& out, std::vector<std::string_view> allowed) {
+        return [this, &out, allowed](const YAML::Node& n, const std::string& path) {
+            std::string expected = "one of ";
+            for (std::size_t i = 0; i < allowed.size(); ++i)
+                expected += (i ? ", " : "") + std::string(allowed[i]);
+            if (!n.IsScalar()) return fail(path, expected, n);
+            if (std::find(allowed.begin(), allowed.end(), n.Scalar()) == allowed.end())
+                return fail(path, expected, n);
+            out = n.Scalar();
+        };
+    }
+
+    handler string_list(std::vector<std::string>& out) {
+        return [this, &out](const YAML::Node& n, const std::string& path) {
+            if (n.IsNull()) {
+                out.clear();
+                return;
+            }
+            if (!n.IsSequence()) return fail(path, "a list of strings", n);
+            std::vector<std::string> v;
+            bool ok = true;
+            for (std::size_t i = 0; i < n.size(); ++i) {
+                if (!n[i].IsScalar() || n[i].Scalar().empty()) {
+                    fail(fmt::format("{}[{}]", path, i), "a non-empty string", n[i]);
+                    ok = false;
+                    continue;
+                }
+                v.push_back(n[i].Scalar());
+            }
+            if (ok) out = std::move(v);
+        };
+    }
+
+    handler symbols(std::vector<std::string>& out) {
+        return [this, &out](const YAML::Node& n, const std::string& path) {
+            if (!n.IsSequence()) return fail(path, "a list of symbols like [BTCUSDT, ETHUSDT]", n);
+            if (n.size() == 0) return fail_msg(path, "expected at least one symbol, got an empty list");
+            std::vector<std::string> v;
+            bool ok = true;
+            for (std::size_t i = 0; i < n.size(); ++i) {
+                std::string item_path = fmt::format("{}[{}]", path, i);
+                const YAML::Node& item = n[i];
+                if (!item.IsScalar() || !valid_symbol(item.Scalar())) {
+                    fail(item_path, "an uppercase symbol like BTCUSDT", item);
+                    ok = false;
+                    continue;
+                }
+                if (std::find(v.begin(), v.end(), item.Scalar()) != v.end()) {
+                    fail_msg(item_path, fmt::format("duplicate symbol {}", item.Scalar()));
+                    ok = false;
+                    continue;
+                }
+                v.push_back(item.Scalar());
+            }
+            if (ok) out = std::move(v);
+        };
+    }
+
+    static bool valid_symbol(const std::string& s) {
+        if (s.size() < 2 || s.size() > 20) return false;
+        return std::all_of(s.begin(), s.end(),
+                           [](char c) { return (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9'); });
+    }
+
+    /// The rule fields shared by paper_trading and real_trading.
+    void trading_fields(field_table& t, trading_config& c) {
+        t.emplace_back("enabled", boolean(c.enabled));
+        t.emplace_back("stake_usd", money(c.stake_usd));
+        t.emplace_back("max_positions", integer(c.max_positions, 0, 1000));
+        t.emplace_back("leverage", integer(c.leverage, 1, 125));
+        t.emplace_back("pure_3_rule_mode", boolean(c.pure_3_rule_mode));
+        t.emplace_back("primary_target_dollars", money(c.primary_target_dollars));
+        t.emplace_back("absolute_floor_dollars", money(c.absolute_floor_dollars));
+        t.emplace_back("stop_loss_percent", money(c.stop_loss_percent, decimal::from_int(100)));
+        t.emplace_back("max_daily_loss", money(c.max_daily_loss));
+    }
+
+    void root(const YAML::Node& n, config& c) {
+        auto section = [this](field_table fields) {
+            return [this, f = std::move(fields)](const YAML::Node& node, const std::string& path) {
+                map(node, path, f);
+            };
+        };
+
+        server_config& s = c.server;
+        field_table server{
+            {"bind", str(s.bind)},
+            {"port", integer(s.port, 1, 65535)},
+            {"api_token", str(s.api_token)},
+            {"api_token_file", str(s.api_token_file)},
+            {"cors_origins", string_list(s.cors_origins)},
+            {"tls", section({{"cert_file", str(s.tls.cert_file)}, {"key_file", str(s.tls.key_file)}})},
+            {"max_connections", integer(s.max_connections, 1, 100000)},
+            {"idle_timeout_s", integer(s.idle_timeout_s, 1, 86400)},
+        };
+
+        field_table storage{{"data_dir", str(c.storage.data_dir)}};
+
+        exchange_config& x = c.exchange;
+        field_table exchange{
+            {"rest_url", url(x.rest_url, "an http:// or https:// URL", {"http://", "https://"})},
+            {"ws_public_url", url(x.ws_public_url, "a ws:// or wss:// URL", {"ws://", "wss://"})},
+            {"ws_market_url", url(x.ws_market_url, "a ws:// or wss:// URL", {"ws://", "wss://"})},
+            {"ws_private_url", url(x.ws_private_url, "a ws:// or wss:// URL", {"ws://", "wss://"})},
+            {"api_key_env", str(x.api_key_env)},
+            {"api_secret_env", str(x.api_secret_env)},
+            {"credentials_file", str(x.credentials_file)},
+            {"recv_window_ms", integer(x.recv_window_ms, 1, 60000)},
+            {"ca_file", str(x.ca_file)},
+        };
+
+        market_config& m = c.market;
+        field_table market{
+            {"source", one_of(m.source, {"synthetic", "exchange", "replay"})},
+            {"symbols", symbols(m.symbols)},
+            {"replay_file", str(m.replay_file)},
+            {"synthetic", section({
+                              {"seed", unsigned64(m.synthetic.seed)},
+                              {"interval_ms", integer(m.synthetic.interval_ms, 10, 60000)},
+                              {"volatility_bps", real(m.synthetic.volatility_bps, 0, 1000)},
+                          })},
+        };
+
+        paper_trading_config& p = c.paper_trading;
+        field_table paper;
+        trading_fields(paper, p);
+        paper.emplace_back("autostart", boolean(p.autostart));
+        paper.emplace_back("starting_balance", money(p.starting_balance));
+        paper.emplace_back("taker_fee", real(p.taker_fee, 0, 0.01));
+        paper.emplace_back("slippage_bps", real(p.slippage_bps, 0, 100));
+
+        real_trading_config& r = c.real_trading;
+        field_table real_t;
+        trading_fields(real_t, r);
+        real_t.emplace_back("autostart", boolean(r.autostart));
+
+        opportunities_config& o = c.opportunities;
+        field_table opportunities{
+            {"strategy", one_of(o.strategy, {"none", "momentum"})},
+            {"params", section({
+                           {"lookback", integer(o.lookback, 2, 10000)},
+                           {"threshold_bps", real(o.threshold_bps, 0, 10000, true)},
+                           {"cooldown_ms", integer(o.cooldown_ms, 0, 86400000)},
+                       })},
+        };
+
+        field_table log{
+            {"level", one_of(c.log.level, {"trace", "debug", "info", "warn", "error"})},
+            {"format", one_of(c.log.format, {"text", "json"})},
+        };
+
+        field_table top{
+            {"server", section(std::move(server))},
+            {"storage", section(std::move(storage))},
+            {"exchange", section(std::move(exchange))},
+            {"market", section(std::move(market))},
+            {"paper_trading", section(std::move(paper))},
+            {"real_trading", section(std::move(real_t))},
+            {"opportunities", section(std::move(opportunities))},
+            {"log", section(std::move(log))},
+        };
+        map(n, "", top);
+    }
+
+    /// Rules that involve more than one key.
+    void cross_checks(const config& c) {
+        if (!any_failed({"server.bind"}) &&
+            (c.server.bind.empty() || c.server.bind.find_first_of(" \t/") != std::string::npos))
+            fail_msg("server.bind", "expected an IP address or host name");
+        if (!any_failed({"server.tls"}) && c.server.tls.cert_file.empty() != c.server.tls.key_file.empty())
+            fail_msg("server.tls", "cert_file and key_file must both be set (https) or both be empty");
+        if (!any_failed({"server.api_token", "server.api_token_file"}) && !c.server.api_token.empty() &&
+            !c.server.api_token_file.empty())
+            fail_msg("server.api_token_file", "set either server.api_token or server.api_token_file, not both");
+        if (!any_failed({"storage.data_dir"}) && c.storage.data_dir.empty())
+            fail_msg("storage.data_dir", "expected a directory path");
+        if (!any_failed({"market.source", "market.replay_file"}) && c.market.source == "replay" &&
+            c.market.replay_file.empty())
+            fail_msg("market.replay_file", "required when market.source is replay");
+    }
+};
+
+}  // namespace
+
+load_result load_string(const std::string& yaml) {
+    load_result res;
+    YAML::Node root;
+    try {
+        root = YAML::Load(yaml);
+    } catch (const YAML::ParserException& e) {
+        res.errors.push_back(fmt::format("YAML syntax error at line {}, column {}: {}", e.mark.line + 1,
+                                         e.mark.column + 1, e.msg));
+        return res;
+    } catch (const YAML::Exception& e) {
+        res.errors.push_back(fmt::format("YAML error: {}", e.what()));
+        return res;
+    }
+    reader r;
+    try {
+        r.root(root, res.cfg);
+    } catch (const YAML::Exception& e) {
+        // Defensive: the reader checks node kinds before converting, so this is not expected.
+        r.errors.push_back(fmt::format("YAML error: {}", e.what()));
+    }
+    r.cross_checks(res.cfg);
+    res.errors = std::move(r.errors);
+    return res;
+}
+
+load_result load_file(const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    if (!in) {
+        load_result res;
+        res.errors.push_back(fmt::format("cannot read {}: {}", path, std::strerror(errno)));
+        return res;
+    }
+    std::ostringstream ss;
+    ss << in.rdbuf();
+    if (in.bad()) {
+        load_result res;
+        res.errors.push_back(fmt::format("cannot read {}: read error", path));
+        return res;
+    }
+    return load_string(ss.str());
+}
+
+namespace {
+
+/// Shortest text that reads back as the same double.
+std::string num(double v) { return fmt::format("{}", v); }
+
+void emit_trading(YAML::Emitter& e, const trading_config& t) {
+    e << YAML::Key << "enabled" << YAML::Value << t.enabled;
+    e << YAML::Key << "stake_usd" << YAML::Value << t.stake_usd.to_string();
+    e << YAML::Key << "max_positions" << YAML::Value << t.max_positions;
+    e << YAML::Key << "leverage" << YAML::Value << t.leverage;
+    e << YAML::Key << "pure_3_rule_mode" << YAML::Value << t.pure_3_rule_mode;
+    e << YAML::Key << "primary_target_dollars" << YAML::Value << t.primary_target_dollars.to_string();
+    e << YAML::Key << "absolute_floor_dollars" << YAML::Value << t.absolute_floor_dollars.to_string();
+    e << YAML::Key << "stop_loss_percent" << YAML::Value << t.stop_loss_percent.to_string();
+    e << YAML::Key << "max_daily_loss" << YAML::Value << t.max_daily_loss.to_string();
+}
+
+void emit_list(YAML::Emitter& e, const std::vector<std::string>& v) {
+    e << YAML::Flow << YAML::BeginSeq;
+    for (const auto& s : v) e << s;
+    e << YAML::EndSeq;
+}
+
+}  // namespace
+
+std::string to_yaml(const config& c, secrets s) {
+    YAML::Emitter e;
+    e << YAML::BeginMap;
+
+    e << YAML::Key << "server" << YAML::Value << YAML::BeginMap;
+    e << YAML::Key << "bind" << YAML::Value << c.server.bind;
+    e << YAML::Key << "port" << YAML::Value << c.server.port;
+    e << YAML::Key << "api_token" << YAML::Value
+      << (s == secrets::include ? c.server.api_token : std::string());
+    e << YAML::Key << "api_token_file" << YAML::Value << c.server.api_token_file;
+    e << YAML::Key << "cors_origins" << YAML::Value;
+    emit_list(e, c.server.cors_origins);
+    e << YAML::Key << "tls" << YAML::Value << YAML::BeginMap;
+    e << YAML::Key << "cert_file" << YAML::Value << c.server.tls.cert_file;
+    e << YAML::Key << "key_file" << YAML::Value << c.server.tls.key_file;
+    e << YAML::EndMap;
+    e << YAML::Key << "max_connections" << YAML::Value << c.server.max_connections;
+    e << YAML::Key << "idle_timeout_s" << YAML::Value << c.server.idle_timeout_s;
+    e << YAML::EndMap;
+
+    e << YAML::Key << "storage" << YAML::Value << YAML::BeginMap;
+    e << YAML::Key << "data_dir" << YAML::Value << c.storage.data_dir;
+    e << YAML::EndMap;
+
+    const exchange_config& x = c.exchange;
+    e << YAML::Key << "exchange" << YAML::Value << YAML::BeginMap;
+    e << YAML::Key << "rest_url" << YAML::Value << x.rest_url;
+    e << YAML::Key << "ws_public_url" << YAML::Value << x.ws_public_url;
+    e << YAML::Key << "ws_market_url" << YAML::Value << x.ws_market_url;
+    e << YAML::Key << "ws_private_url" << YAML::Value << x.ws_private_url;
+    e << YAML::Key << "api_key_env" << YAML::Value << x.api_key_env;
+    e << YAML::Key << "api_secret_env" << YAML::Value << x.api_secret_env;
+    e << YAML::Key << "credentials_file" << YAML::Value << x.credentials_file;
+    e << YAML::Key << "recv_window_ms" << YAML::Value << x.recv_window_ms;
+    e << YAML::Key << "ca_file" << YAML::Value << x.ca_file;
+    e << YAML::EndMap;
+
+    const market_config& m = c.market;
+    e << YAML::Key << "market" << YAML::Value << YAML::BeginMap;
+    e << YAML::Key << "source" << YAML::Value << m.source;
+    e << YAML::Key << "symbols" << YAML::Value;
+    emit_list(e, m.symbols);
+    e << YAML::Key << "replay_file" << YAML::Value << m.replay_file;
+    e << YAML::Key << "synthetic" << YAML::Value << YAML::BeginMap;
+    e << YAML::Key << "seed" << YAML::Value << m.synthetic.seed;
+    e << YAML::Key << "interval_ms" << YAML::Value << m.synthetic.interval_ms;
+    e << YAML::Key << "volatility_bps" << YAML::Value << num(m.synthetic.volatility_bps);
+    e << YAML::EndMap;
+    e << YAML::EndMap;
+
+    const paper_trading_config& p = c.paper_trading;
+    e << YAML::Key << "paper_trading" << YAML::Value << YAML::BeginMap;
+    emit_trading(e, p);
+    e << YAML::Key << "autostart" << YAML::Value << p.autostart;
+    e << YAML::Key << "starting_balance" << YAML::Value << p.starting_balance.to_string();
+    e << YAML::Key << "taker_fee" << YAML::Value << num(p.taker_fee);
+    e << YAML::Key << "slippage_bps" << YAML::Value << num(p.slippage_bps);
+    e << YAML::EndMap;
+
+    e << YAML::Key << "real_trading" << YAML::Value << YAML::BeginMap;
+    emit_trading(e, c.real_trading);
+    e << YAML::Key << "autostart" << YAML::Value << c.real_trading.autostart;
+    e << YAML::EndMap;
+
+    const opportunities_config& o = c.opportunities;
+    e << YAML::Key << "opportunities" << YAML::Value << YAML::BeginMap;
+    e << YAML::Key << "strategy" << YAML::Value << o.strategy;
+    e << YAML::Key << "params" << YAML::Value << YAML::BeginMap;
+    e << YAML::Key << "lookback" << YAML::Value << o.lookback;
+    e << YAML::Key << "threshold_bps" << YAML::Value << num(o.threshold_bps);
+    e << YAML::Key << "cooldown_ms" << YAML::Value << o.cooldown_ms;
+    e << YAML::EndMap;
+    e << YAML::EndMap;
+
+    e << YAML::Key << "log" << YAML::Value << YAML::BeginMap;
+    e << YAML::Key << "level" << YAML::Value << c.log.level;
+    e << YAML::Key << "format" << YAML::Value << c.log.format;
+    e << YAML::EndMap;
+
+    e << YAML::EndMap;
+    return std::string(e.c_str()) + "\n";
+}
+
+}  // namespace traded::config

@@ -13,6 +13,8 @@ namespace traded::config {
 struct tls_config {
     std::string cert_file;
     std::string key_file;
+
+    bool operator==(const tls_config&) const = default;
 };
 
 struct server_config {
@@ -24,10 +26,14 @@ struct server_config {
     tls_config tls;
     int max_connections = 1024;
     int idle_timeout_s = 60;
+
+    bool operator==(const server_config&) const = default;
 };
 
 struct storage_config {
     std::string data_dir = "./data";
+
+    bool operator==(const storage_config&) const = default;
 };
 
 struct exchange_config {
@@ -40,12 +46,16 @@ struct exchange_config {
     std::string credentials_file;
     int recv_window_ms = 5000;
     std::string ca_file;
+
+    bool operator==(const exchange_config&) const = default;
 };
 
 struct synthetic_config {
     std::uint64_t seed = 42;
     int interval_ms = 250;
     double volatility_bps = 5.0;
+
+    bool operator==(const synthetic_config&) const = default;
 };
 
 struct market_config {
@@ -53,6 +63,8 @@ struct market_config {
     std::vector<std::string> symbols{"BTCUSDT", "ETHUSDT", "SOLUSDT"};
     std::string replay_file;
     synthetic_config synthetic;
+
+    bool operator==(const market_config&) const = default;
 };
 
 /// Rule fields shared by both engines.
@@ -68,6 +80,7 @@ struct trading_config {
     decimal max_daily_loss = decimal::from_int(500);
     /// The engine config for `m`.
     engine::engine_config to_engine(engine::mode m) const;
+    bool operator==(const trading_config&) const = default;
 };
 
 struct paper_trading_config : trading_config {
@@ -75,10 +88,15 @@ struct paper_trading_config : trading_config {
     decimal starting_balance = decimal::from_int(10000);
     double taker_fee = 0.0004;
     double slippage_bps = 1.0;
+    bool operator==(const paper_trading_config&) const = default;
 };
 
 struct real_trading_config : trading_config {
     real_trading_config() { enabled = false; }
+    /// Start the real engine at daemon start (only when enabled). Off by default: real money
+    /// should never start trading just because the process restarted from a fresh data dir.
+    bool autostart = false;
+    bool operator==(const real_trading_config&) const = default;
 };
 
 struct opportunities_config {
@@ -87,11 +105,15 @@ struct opportunities_config {
     int lookback = 20;
     double threshold_bps = 8.0;
     int cooldown_ms = 30000;
+
+    bool operator==(const opportunities_config&) const = default;
 };
 
 struct log_config {
     std::string level = "info";
     std::string format = "text";
+
+    bool operator==(const log_config&) const = default;
 };
 
 struct config {
@@ -103,6 +125,7 @@ struct config {
     real_trading_config real_trading;
     opportunities_config opportunities;
     log_config log;
+    bool operator==(const config&) const = default;
 };
 
 /// Result of loading: either a config or a list of errors ("paper_trading.stake_usd: expected a
@@ -117,5 +140,11 @@ struct load_result {
 load_result load_string(const std::string& yaml);
 /// Read and parse a file ("cannot read FILE: reason" on I/O error).
 load_result load_file(const std::string& path);
+
+/// Whether to_yaml writes secrets (server.api_token) or blanks them.
+enum class secrets { redact, include };
+/// The config as YAML with every key, in SPEC §5 layout; load_string(to_yaml(c, include)) == c.
+/// With secrets::redact (default) the API token is written as "" so the text can be logged.
+std::string to_yaml(const config& cfg, secrets s = secrets::redact);
 
 }  // namespace traded::config

@@ -1,1 +1,528 @@
-// placeholder
+#include "daemon/app.hpp"
+
+#include "api/server.hpp"
+#include "api/views.hpp"
+#include "daemon/data_dir.hpp"
+#include "daemon/log/log.hpp"
+#include "daemon/offline_port.hpp"
+#include "daemon/paper_port.hpp"
+#include "daemon/store.hpp"
+#include "dashboard/assets.hpp"
+#include "exchange/paper/matching.hpp"
+
+#include <boost/json.hpp>
+
+#include <chrono>
+#include <fstream>
+
+namespace traded::daemon {
+
+namespace json = boost::json;
+using engine::mode;
+
+engine::millis wall_clock_ms() {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(
+               std::chrono::system_clock::now().time_since_epoch())
+        .count();
+}
+
+namespace {
+constexpr mode all_modes[] = {mode::real, mode::paper};
+
+engine::opportunity_manager::config opp_config(const config::opportunities_config& c) {
+    engine::opportunity_manager::config oc;
+    oc.strategy = c.strategy;
+    oc.lookback = c.lookback;
+    oc.threshold_bps = c.threshold_bps;
+    oc.cooldown_ms = c.cooldown_ms;
+    return oc;
+}
+
+bool same_balance(const balance_snapshot& a, const balance_snapshot& b) {
+    return a.wallet_balance == b.wallet_balance && a.available_balance == b.available_balance &&
+           a.unrealized_pnl == b.unrealized_pnl;
+}
+}  // namespace
+
+app::app(boost::asio::io_context& io, config::config cfg)
+    : io_(io), cfg_(std::move(cfg)), opportunities_(opp_config(cfg_.opportunities)), feed_timer_(io) {}
+
+app::~app() = default;
+
+engine_runner& app::runner(mode m) { return m == mode::paper ? *paper_ : *real_; }
+
+unsigned short app::port() const { return server_ ? server_->port() : 0; }
+
+std::string app::resolve_token(bool& created) {
+    created = false;
+    if (!cfg_.server.api_token.empty()) return cfg_.server.api_token;
+    if (!cfg_.server.api_token_file.empty()) {
+        std::ifstream in(cfg_.server.api_token_file);
+        std::string t;
+        if (!in || !std::getline(in, t) || t.empty()) return {};
+        while (!t.empty() && (t.back() == '\r' || t.back() == ' ')) t.pop_back();
+        return t;
+    }
+    auto r = read_or_create_token(cfg_.storage.data_dir);
+    created = r.created;
+    return r.token;
+}
+
+std::string app::start() {
+    const auto& dir = cfg_.storage.data_dir;
+    if (auto err = ensure_data_dir(dir); !err.empty()) return err;
+    auto lock = data_dir_lock::acquire(dir);
+    if (auto* err = std::get_if<std::string>(&lock)) return *err;
+    lock_ = std::make_unique<data_dir_lock>(std::move(std::get<data_dir_lock>(lock)));
+
+    auto opened = store::open(dir);
+    if (auto* err = std::get_if<std::string>(&opened)) return *err;
+    store_ = std::make_unique<store>(std::move(std::get<store>(opened)));
+
+    bool token_created = false;
+    token_ = resolve_token(token_created);
+    if (token_.empty()) return "server.api_token_file: cannot read a token from " + cfg_.server.api_token_file;
+
+    symbols_ = paper::default_symbols(cfg_.market.symbols);
+
+    paper::account_config pc;
+    pc.starting_balance = cfg_.paper_trading.starting_balance;
+    pc.taker_fee = cfg_.paper_trading.taker_fee;
+    pc.slippage_bps = cfg_.paper_trading.slippage_bps;
+    pc.leverage = cfg_.paper_trading.leverage;
+    paper_port_ = std::make_unique<paper_port>(pc, symbols_);
+    real_port_ = std::make_unique<offline_port>(symbols_);
+
+    auto pub = [this](mode m, const engine::notification& n, std::int64_t seq, engine::millis ts) {
+        publish(m, n, seq, ts);
+    };
+    paper_ = std::make_unique<engine_runner>(mode::paper,
+                                             engine::engine(cfg_.paper_trading.to_engine(mode::paper), symbols_),
+                                             store_.get(), *paper_port_, pub, wall_clock_ms);
+    real_ = std::make_unique<engine_runner>(mode::real,
+                                            engine::engine(cfg_.real_trading.to_engine(mode::real), symbols_),
+                                            store_.get(), *real_port_, pub, wall_clock_ms);
+
+    // Restore before anything else: protecting open positions never waits for an operator.
+    paper_->restore();
+    real_->restore();
+
+    // The paper account is rebuilt by replaying nothing: paper positions are restored into the
+    // engine, and the simulated account is re-seeded with them so TP/SL keep working.
+    // (See docs/architecture.md, "Restart".)
+
+    api::server_options so;
+    so.bind = cfg_.server.bind;
+    so.port = cfg_.server.port;
+    so.token = token_;
+    so.cors_origins = cfg_.server.cors_origins;
+    so.max_connections = cfg_.server.max_connections;
+    so.idle_timeout_s = cfg_.server.idle_timeout_s;
+    so.tls_cert_file = cfg_.server.tls.cert_file;
+    so.tls_key_file = cfg_.server.tls.key_file;
+    server_ = std::make_unique<api::server>(io_, so, *this, [](std::string_view path) -> std::optional<api::asset> {
+        auto a = dashboard::find_asset(path);
+        if (!a) return std::nullopt;
+        return api::asset{a->content_type, a->body};
+    });
+    for (auto m : all_modes) server_->hub().set_last_seq(m, runner(m).last_seq());
+    if (auto err = server_->start(); !err.empty()) return err;
+
+    const auto scheme = cfg_.server.tls.cert_file.empty() ? "http" : "https";
+    log::info("api", "listening on {}://{}:{}", scheme, cfg_.server.bind, server_->port());
+    if (token_created)
+        log::info("api", "dashboard: {}://127.0.0.1:{}/#access_token={}", scheme, server_->port(), token_);
+
+    if (cfg_.market.source == "synthetic") {
+        feed_ = std::make_unique<paper::synthetic_feed>(cfg_.market.synthetic.seed, cfg_.market.synthetic.volatility_bps,
+                                                        symbols_);
+        // One first tick right away so engines have prices before any request arrives.
+        on_feed_tick();
+    }
+
+    // Autostart paper trading unless it was explicitly stopped before (state survives restart).
+    if (cfg_.paper_trading.enabled && cfg_.paper_trading.autostart && paper_->engine().state().started_at == 0 &&
+        !paper_->engine().state().running) {
+        auto out = paper_->dispatch(engine::start_request{});
+        if (!out.result.ok()) log::warn("paper", "autostart refused: {}", out.result.message);
+    }
+    for (auto m : all_modes) arm_wakeup(m);
+    log::info("daemon", "paper trading {}, real trading {}",
+              paper_->engine().state().running ? "running" : "stopped",
+              cfg_.real_trading.enabled ? (real_->engine().state().running ? "running" : "stopped") : "disabled");
+    return {};
+}
+
+void app::stop() {
+    if (stopped_) return;
+    stopped_ = true;
+    feed_timer_.cancel();
+    for (auto& [m, t] : wakeups_) t->cancel();
+    if (server_) server_->stop();
+}
+
+// ---------------------------------------------------------------------------------------------
+// Market data and timers
+// ---------------------------------------------------------------------------------------------
+
+void app::arm_feed() {
+    feed_timer_.expires_after(std::chrono::milliseconds(cfg_.market.synthetic.interval_ms));
+    feed_timer_.async_wait([this](boost::system::error_code ec) {
+        if (ec) return;
+        on_feed_tick();
+    });
+}
+
+void app::on_feed_tick() {
+    const auto now = wall_clock_ms();
+    for (auto& tick : feed_->step(now)) {
+        ++ticks_total_;
+        // Execution before market data: fills of triggered TP/SL reach the engine first.
+        paper_port_->set_now(now);
+        paper_port_->on_quote(tick.symbol, tick.q, now);
+        paper_->dispatch(tick);
+        if (auto opp = opportunities_.on_tick(tick.symbol, tick.q, now)) on_opportunity(*opp, std::nullopt);
+    }
+    maybe_push_balance(mode::paper, false);
+    arm_feed();
+}
+
+void app::arm_wakeup(mode m) {
+    auto& t = wakeups_[m];
+    if (!t) t = std::make_unique<boost::asio::steady_timer>(io_);
+    auto at = runner(m).engine().next_wakeup();
+    if (!at) return;
+    auto delay = std::max<engine::millis>(0, *at - wall_clock_ms());
+    t->expires_after(std::chrono::milliseconds(delay));
+    t->async_wait([this, m](boost::system::error_code ec) {
+        if (ec) return;
+        runner(m).dispatch(engine::timer_fired{});
+        arm_wakeup(m);
+    });
+}
+
+void app::maybe_push_balance(mode m, bool force) {
+    const auto now = wall_clock_ms();
+    auto b = runner(m).port().balance();
+    auto& last = last_pushed_balance_[m];
+    auto& at = last_balance_push_at_[m];
+    // Throttled: balances move with every tick while positions are open.
+    if (!force && (same_balance(b, last) || now - at < 1000)) return;
+    last = b;
+    at = now;
+    engine::notification n;
+    n.ch = engine::channel::account;
+    n.event_name = "balance_updated";
+    runner(m).announce(n);
+}
+
+void app::on_opportunity(const engine::opportunity& opp, std::optional<mode> only) {
+    opportunities_.record(opp);
+    engine::notification n;
+    n.ch = engine::channel::opportunities;
+    n.event_name = "opportunity";
+    n.payload = opp;
+    for (auto m : all_modes) {
+        if (only && *only != m) continue;
+        runner(m).announce(n);
+        if (!runner(m).engine().state().running) continue;
+        auto out = runner(m).dispatch(engine::open_request{opp});
+        if (!out.result.ok())
+            log::debug("opportunity", "{} {} {}: not opened: {}", engine::to_string(m), opp.symbol,
+                       engine::to_string(opp.opp_side), out.result.code);
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Push
+// ---------------------------------------------------------------------------------------------
+
+void app::publish(mode m, const engine::notification& n, std::int64_t seq, engine::millis ts) {
+    if (!server_) return;
+    server_->hub().publish(m, n.ch, n.event_name, seq, ts, notification_json(m, n));
+    if (n.ch == engine::channel::trades || n.event_name == "position_opened") maybe_push_balance(m, true);
+}
+
+json::value app::notification_json(mode m, const engine::notification& n) {
+    switch (n.ch) {
+        case engine::channel::positions:
+        case engine::channel::trades:
+        case engine::channel::opportunities:
+            if (const auto* p = std::get_if<engine::position>(&n.payload)) {
+                auto v = api::position_json(*p);
+                if (!n.detail.empty()) v.as_object()["detail"] = n.detail;
+                return v;
+            }
+            if (const auto* t = std::get_if<engine::trade>(&n.payload)) return api::trade_json(*t);
+            if (const auto* o = std::get_if<engine::opportunity>(&n.payload)) return api::opportunity_json(*o);
+            return nullptr;
+        case engine::channel::safety: {
+            auto v = api::safety_json(runner(m).engine().safety(wall_clock_ms()));
+            if (!n.detail.empty()) v.as_object()["detail"] = n.detail;
+            return v;
+        }
+        case engine::channel::account: return balance_json(m);
+        case engine::channel::status: return status_json(m);
+    }
+    return nullptr;
+}
+
+json::value app::snapshot(engine::channel ch, mode m) {
+    const auto& e = runner(m).engine();
+    const auto now = wall_clock_ms();
+    switch (ch) {
+        case engine::channel::positions: {
+            json::array a;
+            for (const auto& [id, p] : e.positions())
+                if (p.status != engine::position_status::closed && p.status != engine::position_status::failed)
+                    a.push_back(api::position_json(p));
+            return a;
+        }
+        case engine::channel::trades: {
+            json::array a;
+            const auto& t = e.trades();
+            const std::size_t n = std::min<std::size_t>(t.size(), 200);
+            for (std::size_t i = 0; i < n; ++i) a.push_back(api::trade_json(t[t.size() - 1 - i]));
+            return a;
+        }
+        case engine::channel::safety: return api::safety_json(e.safety(now));
+        case engine::channel::account: return balance_json(m);
+        case engine::channel::status: return status_json(m);
+        case engine::channel::opportunities: {
+            json::array a;
+            for (const auto& o : opportunities_.recent()) a.push_back(api::opportunity_json(o));
+            return a;
+        }
+    }
+    return nullptr;
+}
+
+json::value app::status_json(mode m) {
+    const auto& e = runner(m).engine();
+    const auto now = wall_clock_ms();
+    const auto ps = runner(m).port().status();
+    api::status_info s;
+    s.engine_mode = m;
+    s.enabled = e.config().enabled;
+    s.running = e.state().running;
+    s.emergency_stopped = e.state().emergency_stopped;
+    s.started_at = e.state().started_at;
+    s.uptime_s = e.state().running && e.state().started_at > 0 ? (now - e.state().started_at) / 1000 : 0;
+    int open = 0;
+    for (const auto& [id, p] : e.positions())
+        if (p.status == engine::position_status::opening || p.status == engine::position_status::open ||
+            p.status == engine::position_status::closing)
+            ++open;
+    s.open_positions = open;
+    s.config = e.effective_config();
+    s.exchange_connected = ps.connected;
+    s.market_stream = ps.market_stream;
+    s.user_stream = ps.user_stream;
+    s.last_event_age_ms = ps.last_event_at > 0 ? now - ps.last_event_at : -1;
+    auto v = api::status_json(s);
+    auto& o = v.as_object();
+    o["storage_ok"] = runner(m).storage_ok();
+    if (!runner(m).storage_ok()) o["storage_error"] = runner(m).storage_error();
+    json::array untracked;
+    for (const auto& u : runner(m).port().untracked()) untracked.push_back(json::string(u));
+    o["untracked"] = std::move(untracked);
+    return v;
+}
+
+json::value app::balance_json(mode m) {
+    auto b = runner(m).port().balance();
+    api::balance_info bi;
+    bi.asset = b.asset;
+    bi.wallet_balance = b.wallet_balance;
+    bi.available_balance = b.available_balance;
+    bi.unrealized_pnl = b.unrealized_pnl;
+    bi.margin_balance = b.margin_balance;
+    bi.updated_at = b.updated_at;
+    return api::balance_json(bi);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Commands (REST and WebSocket alike)
+// ---------------------------------------------------------------------------------------------
+
+api::reply app::command_reply(mode, const engine::output& out, json::value data) {
+    if (!out.result.ok()) return api::reply::error(out.result.http_status, out.result.code, out.result.message);
+    return api::reply::ok(std::move(data));
+}
+
+void app::audit(const api::command& cmd, const api::reply& r) {
+    if (!store_) return;
+    switch (cmd.name) {
+        case api::op::close_position:
+        case api::op::start:
+        case api::op::stop:
+        case api::op::emergency_stop:
+        case api::op::set_safety_limits:
+        case api::op::submit_opportunity: break;
+        default: return;  // queries are not audited
+    }
+    std::string what(api::to_string(cmd.name));
+    if (const auto* c = std::get_if<api::close_params>(&cmd.args)) what += " " + c->position_id;
+    std::string outcome = r.is_ok() ? "ok" : r.code;
+    auto err = store_->audit(cmd.mode ? std::string(engine::to_string(*cmd.mode)) : std::string(), "control", what,
+                             outcome, cmd.from.transport + " " + cmd.from.remote, wall_clock_ms());
+    if (!err.empty()) log::warn("store", "audit write failed: {}", err);
+}
+
+api::reply app::execute(const api::command& cmd) {
+    ++commands_total_;
+    auto r = [&]() -> api::reply {
+        if (api::needs_mode(cmd.name) && !cmd.mode)
+            return api::reply::error(400, "INVALID_PARAMETER", "mode: required for this operation");
+        const auto now = wall_clock_ms();
+        switch (cmd.name) {
+            case api::op::status: return api::reply::ok(status_json(*cmd.mode));
+            case api::op::safety_status: return api::reply::ok(api::safety_json(runner(*cmd.mode).engine().safety(now)));
+            case api::op::account_balance: return api::reply::ok(balance_json(*cmd.mode));
+            case api::op::performance:
+                return api::reply::ok(api::performance_json(runner(*cmd.mode).engine().performance(now)));
+            case api::op::positions: return api::reply::ok(snapshot(engine::channel::positions, *cmd.mode));
+            case api::op::trades: {
+                const auto& p = std::get<api::trades_params>(cmd.args);
+                const auto& t = runner(*cmd.mode).engine().trades();
+                json::array a;
+                // Newest first.
+                for (auto it = t.rbegin(); it != t.rend() && static_cast<int>(a.size()) < p.limit; ++it)
+                    if (it->closed_at >= p.since) a.push_back(api::trade_json(*it));
+                return api::reply::ok(std::move(a));
+            }
+            case api::op::close_position: {
+                const auto& p = std::get<api::close_params>(cmd.args);
+                auto& rn = runner(*cmd.mode);
+                auto out = rn.dispatch(engine::close_request{p.position_id, engine::exit_reason::manual});
+                if (!out.result.ok()) return command_reply(*cmd.mode, out, nullptr);
+                const auto* pos = rn.engine().find_position(p.position_id);
+                json::object d;
+                d["position_id"] = p.position_id;
+                d["status"] = pos ? std::string(engine::to_string(pos->status)) : "CLOSED";
+                d["already_closed"] = out.result.already_closed;
+                if (pos && pos->reason != engine::exit_reason::none)
+                    d["exit_reason"] = std::string(engine::to_string(pos->reason));
+                if (pos && pos->status == engine::position_status::closed) {
+                    for (const auto& t : rn.engine().trades())
+                        if (t.position_id == p.position_id) d["trade"] = api::trade_json(t);
+                }
+                return api::reply::ok(std::move(d));
+            }
+            case api::op::start: {
+                const auto& p = std::get<api::start_params>(cmd.args);
+                auto& rn = runner(*cmd.mode);
+                std::vector<std::string> warnings;
+                if (*cmd.mode == mode::real && rn.engine().config().enabled) {
+                    auto pf = rn.port().preflight();
+                    if (!pf.code.empty()) {
+                        int status = pf.code == "EXCHANGE_UNAVAILABLE" ? 503 : 409;
+                        return api::reply::error(status, pf.code, pf.message);
+                    }
+                    warnings = pf.warnings;
+                }
+                auto out = rn.dispatch(engine::start_request{p.clear_emergency});
+                if (!out.result.ok()) return command_reply(*cmd.mode, out, nullptr);
+                auto d = status_json(*cmd.mode);
+                json::array w;
+                for (const auto& s : warnings) w.push_back(json::string(s));
+                for (const auto& s : out.result.warnings) w.push_back(json::string(s));
+                d.as_object()["warnings"] = std::move(w);
+                arm_wakeup(*cmd.mode);
+                return api::reply::ok(std::move(d));
+            }
+            case api::op::stop: {
+                auto out = runner(*cmd.mode).dispatch(engine::stop_request{});
+                return command_reply(*cmd.mode, out, status_json(*cmd.mode));
+            }
+            case api::op::emergency_stop: {
+                auto out = runner(*cmd.mode).dispatch(engine::emergency_stop_request{});
+                return command_reply(*cmd.mode, out, status_json(*cmd.mode));
+            }
+            case api::op::set_safety_limits: {
+                const auto& p = std::get<api::limits_params>(cmd.args);
+                auto out = runner(*cmd.mode).dispatch(engine::set_limits_request{p.update});
+                return command_reply(*cmd.mode, out,
+                                     api::safety_json(runner(*cmd.mode).engine().safety(wall_clock_ms())));
+            }
+            case api::op::opportunities: {
+                json::array a;
+                const auto& rec = opportunities_.recent();
+                for (auto it = rec.rbegin(); it != rec.rend(); ++it) a.push_back(api::opportunity_json(*it));
+                return api::reply::ok(std::move(a));
+            }
+            case api::op::submit_opportunity: return submit_opportunity(cmd);
+        }
+        return api::reply::error(400, "UNKNOWN_OP", "unknown operation");
+    }();
+    audit(cmd, r);
+    return r;
+}
+
+api::reply app::submit_opportunity(const api::command& cmd) {
+    const auto& p = std::get<api::opportunity_params>(cmd.args);
+    const bool known = std::any_of(symbols_.begin(), symbols_.end(), [&](const auto& s) { return s.symbol == p.symbol; });
+    if (!known) return api::reply::error(400, "UNKNOWN_SYMBOL", "symbol: " + p.symbol + " is not a configured symbol");
+    engine::opportunity opp;
+    opp.symbol = p.symbol;
+    opp.opp_side = p.opp_side;
+    opp.reason = p.reason.empty() ? "manual" : p.reason;
+    opp.ts = wall_clock_ms();
+    opp.score = 0;
+
+    opportunities_.record(opp);
+    engine::notification n;
+    n.ch = engine::channel::opportunities;
+    n.event_name = "opportunity";
+    n.payload = opp;
+
+    json::array results;
+    for (auto m : all_modes) {
+        if (p.target && *p.target != m) continue;
+        auto& rn = runner(m);
+        rn.announce(n);
+        json::object r;
+        r["mode"] = std::string(engine::to_string(m));
+        if (!rn.engine().state().running && !p.target) continue;
+        auto before = rn.engine().positions();
+        auto out = rn.dispatch(engine::open_request{opp});
+        r["accepted"] = out.result.ok();
+        if (!out.result.ok()) {
+            r["error"] = json::object{{"code", out.result.code}, {"message", out.result.message}};
+        } else {
+            for (const auto& [id, pos] : rn.engine().positions())
+                if (!before.count(id)) r["position"] = api::position_json(pos);
+        }
+        results.push_back(std::move(r));
+    }
+    json::object d;
+    d["opportunity"] = api::opportunity_json(opp);
+    d["results"] = std::move(results);
+    return api::reply::ok(std::move(d));
+}
+
+std::string app::metrics_text() {
+    std::string s;
+    s += "# HELP traded_market_ticks_total Market ticks processed.\n# TYPE traded_market_ticks_total counter\n";
+    s += "traded_market_ticks_total " + std::to_string(ticks_total_) + "\n";
+    s += "# HELP traded_commands_total Control and query commands executed.\n# TYPE traded_commands_total counter\n";
+    s += "traded_commands_total " + std::to_string(commands_total_) + "\n";
+    s += "# HELP traded_open_positions Positions not yet closed.\n# TYPE traded_open_positions gauge\n";
+    s += "# HELP traded_trades_total Closed trades recorded.\n# TYPE traded_trades_total counter\n";
+    s += "# HELP traded_engine_running 1 when the engine accepts new entries.\n# TYPE traded_engine_running gauge\n";
+    s += "# HELP traded_storage_ok 0 while the state store cannot commit.\n# TYPE traded_storage_ok gauge\n";
+    for (auto m : all_modes) {
+        const auto& e = runner(m).engine();
+        int open = 0;
+        for (const auto& [id, p] : e.positions())
+            if (p.status != engine::position_status::closed && p.status != engine::position_status::failed) ++open;
+        const auto label = fmt::format("{{mode=\"{}\"}}", engine::to_string(m));
+        s += "traded_open_positions" + label + " " + std::to_string(open) + "\n";
+        s += "traded_trades_total" + label + " " + std::to_string(e.trades().size()) + "\n";
+        s += "traded_engine_running" + label + " " + (e.state().running ? "1" : "0") + "\n";
+        s += "traded_storage_ok" + label + " " + (runner(m).storage_ok() ? "1" : "0") + "\n";
+    }
+    return s;
+}
+
+}  // namespace traded::daemon

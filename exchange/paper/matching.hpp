@@ -20,6 +20,26 @@ namespace traded::paper {
 using engine::decimal;
 using engine::millis;
 
+/// Binance error codes the simulated account answers with (messages follow Binance's texts).
+namespace codes {
+inline constexpr int no_market_price = -1;          // no quote yet: "No market price"
+inline constexpr int bad_param = -1102;             // missing/malformed parameter (triggerPrice)
+inline constexpr int param_not_required = -1106;    // closePosition with MARKET, reduceOnly with it
+inline constexpr int bad_precision = -1111;         // qty off the step grid, trigger off the tick grid
+inline constexpr int bad_symbol = -1121;
+inline constexpr int unknown_order = -2011;         // cancel of an unknown or finished order
+inline constexpr int margin_insufficient = -2019;
+inline constexpr int would_trigger = -2021;
+inline constexpr int reduce_only_rejected = -2022;
+inline constexpr int qty_not_positive = -4003;
+inline constexpr int qty_below_min = -4004;
+inline constexpr int invalid_client_id = -4015;     // bad characters or longer than 36
+inline constexpr int invalid_leverage = -4028;
+inline constexpr int duplicate_client_id = -4116;   // same client id as an open order
+inline constexpr int qty_with_close_position = -4137;
+inline constexpr int min_notional = -4164;
+}  // namespace codes
+
 struct account_config {
     decimal starting_balance = decimal::from_int(10000);
     double taker_fee = 0.0004;
@@ -47,6 +67,9 @@ struct sim_order {
     decimal filled_qty;
     decimal avg_price;
     std::int64_t triggered_order_id = 0;  // conditional: id of the market child order once triggered
+    /// Market child of a triggered conditional: the conditional's id (0 for orders placed directly).
+    /// Its client id is exchange-generated ("trig-<parent id>"), as Binance's may be.
+    std::int64_t parent_order_id = 0;
     millis created_at = 0;
     millis updated_at = 0;
 };
@@ -129,11 +152,20 @@ public:
     const engine::symbol_info* find_symbol(const std::string& symbol) const;
     std::optional<engine::quote> last_quote(const std::string& symbol) const;
 
+    /// Leverage of a symbol (the configured default until set_leverage changes it).
+    int leverage(const std::string& symbol) const;
+
 private:
     struct book_position {
         decimal amount;
         decimal entry_price;
     };
+    /// Fills `qty` of order `o` at market against quote `q`, moving the position and wallet.
+    sim_fill execute(sim_order& o, decimal qty, const engine::quote& q, millis now);
+    /// Runs a conditional whose trigger the mark crossed: child market order, or expiry when flat.
+    void trigger(sim_order& cond, const engine::quote& q, millis now, sim_events& ev);
+    decimal fee_rate_;   // taker_fee as a decimal
+    decimal slip_rate_;  // slippage_bps / 1e4 as a decimal
     account_config cfg_;
     std::map<std::string, engine::symbol_info> symbols_;
     std::map<std::string, engine::quote> quotes_;

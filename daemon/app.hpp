@@ -1,0 +1,91 @@
+#pragma once
+/// The composition root: one io_context, the two engines with their ports, the store, the market
+/// feed, the opportunity manager and the API server. It implements api::backend, so REST routes
+/// and WebSocket requests execute through exactly the same code.
+///
+/// Everything here runs on the single io_context thread: no mutexes anywhere.
+
+#include "api/command.hpp"
+#include "config/config.hpp"
+#include "daemon/engine_runner.hpp"
+#include "engine/opportunities.hpp"
+#include "exchange/paper/synthetic_feed.hpp"
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+
+namespace traded::api {
+class server;
+}
+
+namespace traded::daemon {
+
+class store;
+class data_dir_lock;
+class paper_port;
+
+class app final : public api::backend {
+public:
+    app(boost::asio::io_context& io, config::config cfg);
+    ~app() override;
+
+    /// Opens the data dir (lock, store, token), restores and reconciles both engines, starts the
+    /// feed and the API server. Returns an error message, empty on success.
+    std::string start();
+    /// Stops timers and the server (positions stay protected by their exchange-side orders).
+    void stop();
+    /// The bound API port (after start).
+    unsigned short port() const;
+
+    // api::backend
+    api::reply execute(const api::command& cmd) override;
+    boost::json::value snapshot(engine::channel ch, engine::mode m) override;
+    std::string metrics_text() override;
+
+private:
+    engine_runner& runner(engine::mode m);
+    boost::json::value status_json(engine::mode m);
+    boost::json::value balance_json(engine::mode m);
+    boost::json::value notification_json(engine::mode m, const engine::notification& n);
+    api::reply command_reply(engine::mode m, const engine::output& out, boost::json::value data);
+    api::reply submit_opportunity(const api::command& cmd);
+    void publish(engine::mode m, const engine::notification& n, std::int64_t seq, engine::millis ts);
+    void on_opportunity(const engine::opportunity& opp, std::optional<engine::mode> only);
+    void audit(const api::command& cmd, const api::reply& r);
+    void arm_feed();
+    void on_feed_tick();
+    void arm_wakeup(engine::mode m);
+    void maybe_push_balance(engine::mode m, bool force);
+    std::string resolve_token(bool& created);
+
+    boost::asio::io_context& io_;
+    config::config cfg_;
+    std::unique_ptr<data_dir_lock> lock_;
+    std::unique_ptr<store> store_;
+    std::vector<engine::symbol_info> symbols_;
+    std::unique_ptr<paper_port> paper_port_;
+    std::unique_ptr<exchange_port> real_port_;
+    std::unique_ptr<engine_runner> paper_;
+    std::unique_ptr<engine_runner> real_;
+    engine::opportunity_manager opportunities_;
+    std::unique_ptr<paper::synthetic_feed> feed_;
+    boost::asio::steady_timer feed_timer_;
+    std::map<engine::mode, std::unique_ptr<boost::asio::steady_timer>> wakeups_;
+    std::map<engine::mode, balance_snapshot> last_pushed_balance_;
+    std::map<engine::mode, engine::millis> last_balance_push_at_;
+    std::unique_ptr<api::server> server_;
+    std::string token_;
+    std::uint64_t ticks_total_ = 0;
+    std::uint64_t commands_total_ = 0;
+    bool stopped_ = false;
+};
+
+/// Wall clock in epoch milliseconds: the only clock the engines ever see, handed in as `now`.
+engine::millis wall_clock_ms();
+
+}  // namespace traded::daemon

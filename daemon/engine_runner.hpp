@@ -1,0 +1,74 @@
+#pragma once
+/// Drives one engine: every event goes through handle(), the resulting state change is committed
+/// to SQLite, then pushed to subscribers, then the actions go to the exchange port. This order is
+/// the durability contract: nothing is acknowledged or pushed before it is committed.
+///
+/// Single-threaded: called only on the io_context thread. Port events that arrive while an event
+/// is being processed (the paper port answers synchronously) are queued and processed right after,
+/// so the engine never re-enters itself.
+
+#include "daemon/exchange_port.hpp"
+#include "engine/engine.hpp"
+
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <string>
+
+namespace traded::daemon {
+
+class store;
+
+/// Receives each notification with its per-mode sequence number, after it was committed.
+using publisher = std::function<void(engine::mode, const engine::notification&, std::int64_t seq, engine::millis ts)>;
+/// The wall clock, in epoch ms (tests may inject another).
+using clock_fn = std::function<engine::millis()>;
+
+class engine_runner {
+public:
+    engine_runner(engine::mode m, engine::engine e, store* db, exchange_port& port, publisher pub, clock_fn clock);
+
+    /// Restore persisted state and sequence numbers. Call once before the first dispatch.
+    void restore();
+
+    /// Process one event and everything it causes synchronously; returns the output of `ev`
+    /// itself (its command result).
+    engine::output dispatch(const engine::event& ev);
+
+    /// Push a notification that is not an engine output (opportunity, balance_updated) with the
+    /// next sequence number of this mode.
+    void announce(const engine::notification& note);
+
+    /// Mark storage as failing or recovered (blocks new entries while failing).
+    void set_storage_ok(bool ok);
+
+    engine::mode mode() const { return mode_; }
+    const engine::engine& engine() const { return engine_; }
+    exchange_port& port() { return port_; }
+    std::int64_t last_seq() const { return seq_; }
+    engine::millis now() const { return clock_(); }
+    bool storage_ok() const { return storage_ok_; }
+    const std::string& storage_error() const { return storage_error_; }
+
+private:
+    engine::output process(const engine::event& ev);
+    void persist(const engine::output& out, std::int64_t seq_hi, engine::millis now);
+    void drain();
+
+    engine::mode mode_;
+    engine::engine engine_;
+    store* store_;
+    exchange_port& port_;
+    publisher publish_;
+    clock_fn clock_;
+    std::deque<engine::event> pending_;
+    bool dispatching_ = false;
+    std::int64_t seq_ = 0;       // last sequence number pushed
+    std::int64_t reserved_ = 0;  // sequence numbers up to here are persisted as used
+    bool storage_ok_ = true;
+    bool needs_full_save_ = false;
+    std::string storage_error_;
+};
+
+}  // namespace traded::daemon

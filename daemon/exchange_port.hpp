@@ -1,0 +1,61 @@
+#pragma once
+/// The engine reaches an exchange only through a port: it performs engine actions and reports
+/// what happened as engine events. Paper trading and real trading differ only in their port.
+
+#include "engine/events.hpp"
+
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace traded::daemon {
+
+/// Account figures for GET account-balance.
+struct balance_snapshot {
+    std::string asset = "USDT";
+    decimal wallet_balance;
+    decimal available_balance;
+    decimal unrealized_pnl;
+    decimal margin_balance;
+    engine::millis updated_at = 0;
+};
+
+/// Connection state for GET status.
+struct port_status {
+    bool connected = false;
+    bool market_stream = false;
+    bool user_stream = false;
+    engine::millis last_event_at = 0;
+};
+
+/// Outcome of the pre-start checks (credentials, position mode, leverage, balance).
+struct preflight_result {
+    std::string code;  // empty: ok
+    std::string message;
+    std::vector<std::string> warnings;
+};
+
+/// An exchange as the engine runner sees it. Called on the io_context thread only.
+class exchange_port {
+public:
+    using event_sink = std::function<void(engine::event)>;
+    virtual ~exchange_port() = default;
+
+    /// Where the port delivers events. Events may be delivered synchronously from execute()
+    /// (paper) or later from I/O handlers (real); the runner queues them either way.
+    virtual void set_sink(event_sink sink) = 0;
+    /// Perform one engine action.
+    virtual void execute(const engine::action& a) = 0;
+    virtual balance_snapshot balance() const = 0;
+    virtual port_status status() const = 0;
+    /// Outcome of the checks `start` needs (credentials, one-way mode, leverage, balance). A real
+    /// port runs them when it connects and keeps the latest outcome, so `start` never blocks.
+    virtual preflight_result preflight() const = 0;
+    /// Symbols the exchange trades, with their filters.
+    virtual std::vector<engine::symbol_info> symbols() const = 0;
+    /// Exchange positions not owned by the engine ("untracked" in status).
+    virtual std::vector<std::string> untracked() const { return {}; }
+};
+
+}  // namespace traded::daemon

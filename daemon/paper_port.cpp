@@ -1,0 +1,72 @@
+#include "daemon/paper_port.hpp"
+
+#include <string>
+
+namespace traded::daemon {
+
+paper_port::paper_port(paper::account_config cfg, std::vector<engine::symbol_info> symbols)
+    : account_(cfg, symbols), symbols_(std::move(symbols)) {}
+
+void paper_port::emit(const paper::sim_events& ev) {
+    if (!sink_) return;
+    // Fills first: for a triggered TP/SL the engine knows the order by the conditional order's
+    // client id, so a child fill is reported under its parent's id.
+    for (const auto& f : ev.fills) {
+        engine::order_fill fill;
+        fill.client_id = f.parent_client_id.empty() ? f.client_id : f.parent_client_id;
+        fill.exchange_id = std::to_string(f.parent_order_id != 0 ? f.parent_order_id : f.order_id);
+        fill.trade_id = std::to_string(f.trade_id);
+        fill.qty = f.qty;
+        fill.price = f.price;
+        fill.fee = f.fee;
+        fill.order_done = f.order_done;
+        sink_(fill);
+    }
+    for (const auto& o : ev.orders) {
+        if (o.status == engine::order_status::canceled || o.status == engine::order_status::expired)
+            sink_(engine::order_canceled{o.req.client_id});
+    }
+}
+
+void paper_port::execute(const engine::action& a) {
+    if (const auto* p = std::get_if<engine::place_order>(&a)) {
+        paper::new_order o;
+        o.client_id = p->order.client_id;
+        o.symbol = p->order.symbol;
+        o.side = p->order.side;
+        o.type = p->order.type;
+        o.qty = p->order.qty;
+        o.trigger_price = p->order.trigger_price;
+        o.reduce_only = p->reduce_only;
+        auto r = account_.place(o, now_);
+        if (!r.ok()) {
+            if (sink_) sink_(engine::order_rejected{o.client_id, r.code, r.message});
+            return;
+        }
+        if (sink_ && r.order) sink_(engine::order_accepted{o.client_id, std::to_string(r.order->order_id)});
+        emit(r.events);
+    } else if (const auto* c = std::get_if<engine::cancel_order>(&a)) {
+        auto r = account_.cancel(c->symbol, c->client_id, 0, now_);
+        // -2011 (unknown / already finished): the order is gone either way.
+        if (sink_) sink_(engine::order_canceled{c->client_id});
+        (void)r;
+    } else if (const auto* q = std::get_if<engine::query_position>(&a)) {
+        auto pos = account_.position(q->symbol);
+        if (sink_) sink_(engine::position_report{q->symbol, pos.amount, pos.entry_price, q->position_id});
+    }
+}
+
+void paper_port::on_quote(const std::string& symbol, const engine::quote& q, engine::millis now) {
+    now_ = now;
+    last_quote_at_ = now;
+    emit(account_.on_quote(symbol, q, now));
+}
+
+balance_snapshot paper_port::balance() const {
+    auto b = account_.balance();
+    return {"USDT", b.wallet_balance, b.available_balance, b.unrealized_pnl, b.margin_balance, last_quote_at_};
+}
+
+port_status paper_port::status() const { return {true, true, true, last_quote_at_}; }
+
+}  // namespace traded::daemon

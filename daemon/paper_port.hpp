@@ -1,0 +1,37 @@
+#pragma once
+/// Paper trading's exchange: the in-process simulated account (exchange/paper), answering
+/// synchronously. The same matching model runs inside traded-sim.
+
+#include "daemon/exchange_port.hpp"
+#include "exchange/paper/matching.hpp"
+
+namespace traded::daemon {
+
+class paper_port final : public exchange_port {
+public:
+    paper_port(paper::account_config cfg, std::vector<engine::symbol_info> symbols);
+
+    void set_sink(event_sink sink) override { sink_ = std::move(sink); }
+    void execute(const engine::action& a) override;
+    balance_snapshot balance() const override;
+    port_status status() const override;
+    preflight_result preflight() const override { return {}; }
+    std::vector<engine::symbol_info> symbols() const override { return symbols_; }
+
+    /// New prices: triggers resting TP/SL orders; their fills go to the sink before the caller
+    /// hands the tick itself to the engine (execution before market data).
+    void on_quote(const std::string& symbol, const engine::quote& q, engine::millis now);
+    void set_now(engine::millis now) { now_ = now; }
+    const paper::account& account() const { return account_; }
+
+private:
+    void emit(const paper::sim_events& ev);
+
+    paper::account account_;
+    std::vector<engine::symbol_info> symbols_;
+    event_sink sink_;
+    engine::millis now_ = 0;
+    engine::millis last_quote_at_ = 0;
+};
+
+}  // namespace traded::daemon
