@@ -29,8 +29,8 @@ engine::millis wall_clock_ms() {
 namespace {
 constexpr mode all_modes[] = {mode::real, mode::paper};
 
-engine::opportunity_manager::config opp_config(const config::opportunities_config& c) {
-    engine::opportunity_manager::config oc;
+engine::opportunity_config opp_config(const config::opportunities_config& c) {
+    engine::opportunity_config oc;
     oc.strategy = c.strategy;
     oc.lookback = c.lookback;
     oc.threshold_bps = c.threshold_bps;
@@ -64,6 +64,11 @@ std::string app::resolve_token(bool& created) {
         return t;
     }
     auto r = read_or_create_token(cfg_.storage.data_dir);
+    if (!r.error.empty()) {
+        log::error("daemon", "api token: {}", r.error);
+        return {};
+    }
+    if (!r.warning.empty()) log::warn("daemon", "api token: {}", r.warning);
     created = r.created;
     return r.token;
 }
@@ -81,7 +86,9 @@ std::string app::start() {
 
     bool token_created = false;
     token_ = resolve_token(token_created);
-    if (token_.empty()) return "server.api_token_file: cannot read a token from " + cfg_.server.api_token_file;
+    if (token_.empty())
+        return cfg_.server.api_token_file.empty() ? "cannot create the API token in " + dir
+                                                  : "server.api_token_file: cannot read a token from " + cfg_.server.api_token_file;
 
     symbols_ = paper::default_symbols(cfg_.market.symbols);
 
@@ -104,20 +111,21 @@ std::string app::start() {
                                             store_.get(), *real_port_, pub, wall_clock_ms);
 
     // Restore before anything else: protecting open positions never waits for an operator.
-    paper_->restore();
-    real_->restore();
+    for (auto m : all_modes)
+        if (auto err = runner(m).restore(); !err.empty())
+            return fmt::format("cannot restore {} state: {}", engine::to_string(m), err);
 
     // The paper account is rebuilt by replaying nothing: paper positions are restored into the
     // engine, and the simulated account is re-seeded with them so TP/SL keep working.
     // (See docs/architecture.md, "Restart".)
 
     api::server_options so;
-    so.bind = cfg_.server.bind;
+    so.bind_address = cfg_.server.bind;
     so.port = cfg_.server.port;
     so.token = token_;
     so.cors_origins = cfg_.server.cors_origins;
-    so.max_connections = cfg_.server.max_connections;
-    so.idle_timeout_s = cfg_.server.idle_timeout_s;
+    so.max_connections = static_cast<std::size_t>(cfg_.server.max_connections);
+    so.limits.idle_timeout = std::chrono::seconds(cfg_.server.idle_timeout_s);
     so.tls_cert_file = cfg_.server.tls.cert_file;
     so.tls_key_file = cfg_.server.tls.key_file;
     server_ = std::make_unique<api::server>(io_, so, *this, [](std::string_view path) -> std::optional<api::asset> {
@@ -126,7 +134,7 @@ std::string app::start() {
         return api::asset{a->content_type, a->body};
     });
     for (auto m : all_modes) server_->hub().set_last_seq(m, runner(m).last_seq());
-    if (auto err = server_->start(); !err.empty()) return err;
+    if (auto err = server_->start()) return *err;
 
     const auto scheme = cfg_.server.tls.cert_file.empty() ? "http" : "https";
     log::info("api", "listening on {}://{}:{}", scheme, cfg_.server.bind, server_->port());
@@ -217,7 +225,6 @@ void app::maybe_push_balance(mode m, bool force) {
 }
 
 void app::on_opportunity(const engine::opportunity& opp, std::optional<mode> only) {
-    opportunities_.record(opp);
     engine::notification n;
     n.ch = engine::channel::opportunities;
     n.event_name = "opportunity";
@@ -249,15 +256,15 @@ json::value app::notification_json(mode m, const engine::notification& n) {
         case engine::channel::trades:
         case engine::channel::opportunities:
             if (const auto* p = std::get_if<engine::position>(&n.payload)) {
-                auto v = api::position_json(*p);
+                auto v = api::to_json(*p);
                 if (!n.detail.empty()) v.as_object()["detail"] = n.detail;
                 return v;
             }
-            if (const auto* t = std::get_if<engine::trade>(&n.payload)) return api::trade_json(*t);
-            if (const auto* o = std::get_if<engine::opportunity>(&n.payload)) return api::opportunity_json(*o);
+            if (const auto* t = std::get_if<engine::trade>(&n.payload)) return api::to_json(*t);
+            if (const auto* o = std::get_if<engine::opportunity>(&n.payload)) return api::to_json(*o);
             return nullptr;
         case engine::channel::safety: {
-            auto v = api::safety_json(runner(m).engine().safety(wall_clock_ms()));
+            auto v = api::to_json(runner(m).engine().safety(wall_clock_ms()));
             if (!n.detail.empty()) v.as_object()["detail"] = n.detail;
             return v;
         }
@@ -275,22 +282,22 @@ json::value app::snapshot(engine::channel ch, mode m) {
             json::array a;
             for (const auto& [id, p] : e.positions())
                 if (p.status != engine::position_status::closed && p.status != engine::position_status::failed)
-                    a.push_back(api::position_json(p));
+                    a.push_back(api::to_json(p));
             return a;
         }
         case engine::channel::trades: {
             json::array a;
             const auto& t = e.trades();
             const std::size_t n = std::min<std::size_t>(t.size(), 200);
-            for (std::size_t i = 0; i < n; ++i) a.push_back(api::trade_json(t[t.size() - 1 - i]));
+            for (std::size_t i = 0; i < n; ++i) a.push_back(api::to_json(t[t.size() - 1 - i]));
             return a;
         }
-        case engine::channel::safety: return api::safety_json(e.safety(now));
+        case engine::channel::safety: return api::to_json(e.safety(now));
         case engine::channel::account: return balance_json(m);
         case engine::channel::status: return status_json(m);
         case engine::channel::opportunities: {
             json::array a;
-            for (const auto& o : opportunities_.recent()) a.push_back(api::opportunity_json(o));
+            for (const auto& o : opportunities_.recent()) a.push_back(api::to_json(o));
             return a;
         }
     }
@@ -302,7 +309,7 @@ json::value app::status_json(mode m) {
     const auto now = wall_clock_ms();
     const auto ps = runner(m).port().status();
     api::status_info s;
-    s.engine_mode = m;
+    s.mode = m;
     s.enabled = e.config().enabled;
     s.running = e.state().running;
     s.emergency_stopped = e.state().emergency_stopped;
@@ -315,17 +322,15 @@ json::value app::status_json(mode m) {
             ++open;
     s.open_positions = open;
     s.config = e.effective_config();
-    s.exchange_connected = ps.connected;
-    s.market_stream = ps.market_stream;
-    s.user_stream = ps.user_stream;
-    s.last_event_age_ms = ps.last_event_at > 0 ? now - ps.last_event_at : -1;
-    auto v = api::status_json(s);
+    s.exchange.connected = ps.connected;
+    s.exchange.market_stream = ps.market_stream;
+    s.exchange.user_stream = ps.user_stream;
+    if (ps.last_event_at > 0) s.exchange.last_event_age_ms = now - ps.last_event_at;
+    for (const auto& u : runner(m).port().untracked()) s.untracked.push_back({u.symbol, u.amount, u.entry_price});
+    auto v = api::to_json(s);
     auto& o = v.as_object();
     o["storage_ok"] = runner(m).storage_ok();
     if (!runner(m).storage_ok()) o["storage_error"] = runner(m).storage_error();
-    json::array untracked;
-    for (const auto& u : runner(m).port().untracked()) untracked.push_back(json::string(u));
-    o["untracked"] = std::move(untracked);
     return v;
 }
 
@@ -338,7 +343,7 @@ json::value app::balance_json(mode m) {
     bi.unrealized_pnl = b.unrealized_pnl;
     bi.margin_balance = b.margin_balance;
     bi.updated_at = b.updated_at;
-    return api::balance_json(bi);
+    return api::to_json(bi);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -364,8 +369,8 @@ void app::audit(const api::command& cmd, const api::reply& r) {
     std::string what(api::to_string(cmd.name));
     if (const auto* c = std::get_if<api::close_params>(&cmd.args)) what += " " + c->position_id;
     std::string outcome = r.is_ok() ? "ok" : r.code;
-    auto err = store_->audit(cmd.mode ? std::string(engine::to_string(*cmd.mode)) : std::string(), "control", what,
-                             outcome, cmd.from.transport + " " + cmd.from.remote, wall_clock_ms());
+    auto err = store_->audit(wall_clock_ms(), cmd.mode, audit_kind::control, what, outcome,
+                             cmd.from.transport + " " + cmd.from.remote);
     if (!err.empty()) log::warn("store", "audit write failed: {}", err);
 }
 
@@ -377,10 +382,10 @@ api::reply app::execute(const api::command& cmd) {
         const auto now = wall_clock_ms();
         switch (cmd.name) {
             case api::op::status: return api::reply::ok(status_json(*cmd.mode));
-            case api::op::safety_status: return api::reply::ok(api::safety_json(runner(*cmd.mode).engine().safety(now)));
+            case api::op::safety_status: return api::reply::ok(api::to_json(runner(*cmd.mode).engine().safety(now)));
             case api::op::account_balance: return api::reply::ok(balance_json(*cmd.mode));
             case api::op::performance:
-                return api::reply::ok(api::performance_json(runner(*cmd.mode).engine().performance(now)));
+                return api::reply::ok(api::to_json(runner(*cmd.mode).engine().performance(now)));
             case api::op::positions: return api::reply::ok(snapshot(engine::channel::positions, *cmd.mode));
             case api::op::trades: {
                 const auto& p = std::get<api::trades_params>(cmd.args);
@@ -388,7 +393,7 @@ api::reply app::execute(const api::command& cmd) {
                 json::array a;
                 // Newest first.
                 for (auto it = t.rbegin(); it != t.rend() && static_cast<int>(a.size()) < p.limit; ++it)
-                    if (it->closed_at >= p.since) a.push_back(api::trade_json(*it));
+                    if (it->closed_at >= p.since) a.push_back(api::to_json(*it));
                 return api::reply::ok(std::move(a));
             }
             case api::op::close_position: {
@@ -405,7 +410,7 @@ api::reply app::execute(const api::command& cmd) {
                     d["exit_reason"] = std::string(engine::to_string(pos->reason));
                 if (pos && pos->status == engine::position_status::closed) {
                     for (const auto& t : rn.engine().trades())
-                        if (t.position_id == p.position_id) d["trade"] = api::trade_json(t);
+                        if (t.position_id == p.position_id) d["trade"] = api::to_json(t);
                 }
                 return api::reply::ok(std::move(d));
             }
@@ -443,12 +448,12 @@ api::reply app::execute(const api::command& cmd) {
                 const auto& p = std::get<api::limits_params>(cmd.args);
                 auto out = runner(*cmd.mode).dispatch(engine::set_limits_request{p.update});
                 return command_reply(*cmd.mode, out,
-                                     api::safety_json(runner(*cmd.mode).engine().safety(wall_clock_ms())));
+                                     api::to_json(runner(*cmd.mode).engine().safety(wall_clock_ms())));
             }
             case api::op::opportunities: {
                 json::array a;
                 const auto& rec = opportunities_.recent();
-                for (auto it = rec.rbegin(); it != rec.rend(); ++it) a.push_back(api::opportunity_json(*it));
+                for (auto it = rec.rbegin(); it != rec.rend(); ++it) a.push_back(api::to_json(*it));
                 return api::reply::ok(std::move(a));
             }
             case api::op::submit_opportunity: return submit_opportunity(cmd);
@@ -491,12 +496,12 @@ api::reply app::submit_opportunity(const api::command& cmd) {
             r["error"] = json::object{{"code", out.result.code}, {"message", out.result.message}};
         } else {
             for (const auto& [id, pos] : rn.engine().positions())
-                if (!before.count(id)) r["position"] = api::position_json(pos);
+                if (!before.count(id)) r["position"] = api::to_json(pos);
         }
         results.push_back(std::move(r));
     }
     json::object d;
-    d["opportunity"] = api::opportunity_json(opp);
+    d["opportunity"] = api::to_json(opp);
     d["results"] = std::move(results);
     return api::reply::ok(std::move(d));
 }

@@ -21,11 +21,16 @@ engine_runner::engine_runner(engine::mode m, engine::engine e, store* db, exchan
     });
 }
 
-void engine_runner::restore() {
-    if (!store_) return;
-    engine_.restore(store_->load(mode_));
-    seq_ = store_->load_seq(mode_);
+std::string engine_runner::restore() {
+    if (!store_) return {};
+    auto snap = store_->load(mode_);
+    if (auto* err = std::get_if<std::string>(&snap)) return *err;
+    auto seq = store_->load_seq(mode_);
+    if (auto* err = std::get_if<std::string>(&seq)) return *err;
+    engine_.restore(std::move(std::get<engine::engine_snapshot>(snap)));
+    seq_ = std::get<std::int64_t>(seq);
     reserved_ = seq_;
+    return {};
 }
 
 engine::output engine_runner::dispatch(const engine::event& ev) {

@@ -30,7 +30,8 @@ public:
     engine_runner(engine::mode m, engine::engine e, store* db, exchange_port& port, publisher pub, clock_fn clock);
 
     /// Restore persisted state and sequence numbers. Call once before the first dispatch.
-    void restore();
+    /// Returns an error message, empty on success.
+    std::string restore();
 
     /// Process one event and everything it causes synchronously; returns the output of `ev`
     /// itself (its command result).

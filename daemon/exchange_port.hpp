@@ -24,9 +24,16 @@ struct balance_snapshot {
 /// Connection state for GET status.
 struct port_status {
     bool connected = false;
-    bool market_stream = false;
-    bool user_stream = false;
+    std::string market_stream = "disabled";  // "connected", "connecting", "synthetic", "disabled"...
+    std::string user_stream = "disabled";
     engine::millis last_event_at = 0;
+};
+
+/// An exchange position the engine does not own (reported, never touched).
+struct foreign_position {
+    std::string symbol;
+    decimal amount;
+    decimal entry_price;
 };
 
 /// Outcome of the pre-start checks (credentials, position mode, leverage, balance).
@@ -55,7 +62,7 @@ public:
     /// Symbols the exchange trades, with their filters.
     virtual std::vector<engine::symbol_info> symbols() const = 0;
     /// Exchange positions not owned by the engine ("untracked" in status).
-    virtual std::vector<std::string> untracked() const { return {}; }
+    virtual std::vector<foreign_position> untracked() const { return {}; }
 };
 
 }  // namespace traded::daemon

@@ -67,6 +67,6 @@ balance_snapshot paper_port::balance() const {
     return {"USDT", b.wallet_balance, b.available_balance, b.unrealized_pnl, b.margin_balance, last_quote_at_};
 }
 
-port_status paper_port::status() const { return {true, true, true, last_quote_at_}; }
+port_status paper_port::status() const { return {true, "synthetic", "in-process", last_quote_at_}; }
 
 }  // namespace traded::daemon

@@ -9,8 +9,10 @@
 #include "engine/performance.hpp"
 #include "engine/types.hpp"
 
+#include <deque>
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -104,6 +106,17 @@ private:
     std::map<std::string, bool> seen_fills_;  // trade ids already applied (dedup)
     bool exchange_connected_ = false;
     millis last_event_at_ = 0;
+
+    // Run-time bookkeeping that is deliberately not persisted (rebuilt or harmless after restore).
+    std::deque<std::string> seen_fill_order_;  // insertion order of seen_fills_, to bound it
+    std::set<std::string> cancel_requested_;   // client ids we asked the exchange to cancel
+    std::set<std::string> tp_sl_announced_;    // position ids that got "tp_sl_placed"
+    std::map<std::string, int> close_attempts_;  // position id -> -X orders sent for this close
+    /// Positions closed from a flat position report before any exit fill was seen (exit priced
+    /// at the mark, reason EXTERNAL), with the exit fees seen since: a late fill of our own order
+    /// then corrects the close (the reason comes from the order that filled, not event order).
+    std::map<std::string, decimal> closed_unseen_;
+    bool day_initialised_ = false;
 };
 
 }  // namespace traded::engine

@@ -140,6 +140,7 @@ struct command_result {
     std::string message;
     int http_status = 200;
     bool already_closed = false;  // close_request on a CLOSED position
+    std::string position_id;      // open_request / close_request: the position acted on
     std::vector<std::string> warnings;
     bool ok() const { return code.empty(); }
 };

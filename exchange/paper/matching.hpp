@@ -12,12 +12,14 @@
 
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace traded::paper {
 
-using engine::decimal;
+using traded::decimal;  // decimal lives in traded, not traded::engine
 using engine::millis;
 
 /// Binance error codes the simulated account answers with (messages follow Binance's texts).
@@ -94,6 +96,12 @@ struct sim_fill {
 
 /// What happened, in order, as a result of one call. `orders` are status changes of orders
 /// (accepted, triggered, filled, canceled, expired) including conditional ones.
+///
+/// Sequences: a MARKET order gives [NEW (accepted), FILLED] and one fill. A triggering conditional
+/// gives [conditional still accepted with triggered_order_id set (TRIGGERED), child accepted,
+/// child filled, conditional filled (FINISHED)] and one fill whose parent_* fields name the
+/// conditional; children carry parent_order_id, so a caller that only tracks its own orders can
+/// skip them. A conditional with nothing left to close gives [conditional expired] and no fill.
 struct sim_events {
     std::vector<sim_order> orders;
     std::vector<sim_fill> fills;
@@ -172,6 +180,8 @@ private:
     std::map<std::string, book_position> positions_;
     std::map<std::string, int> leverage_;
     std::map<std::int64_t, sim_order> orders_;  // every order ever, by id
+    std::set<std::int64_t> open_ids_;            // resting orders: what every quote has to check
+    std::map<std::pair<std::string, std::string>, std::int64_t> latest_by_client_;  // (symbol, client id)
     std::vector<sim_fill> fills_;
     decimal wallet_;
     std::int64_t next_order_id_ = 1000;

@@ -1,0 +1,54 @@
+#include "api/auth.hpp"
+
+#include <openssl/crypto.h>
+#include <openssl/sha.h>
+
+#include <algorithm>
+#include <array>
+#include <cctype>
+
+namespace traded::api {
+
+namespace {
+bool iequals(std::string_view a, std::string_view b) {
+    return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
+               return std::tolower(static_cast<unsigned char>(x)) == std::tolower(static_cast<unsigned char>(y));
+           });
+}
+
+std::array<unsigned char, SHA256_DIGEST_LENGTH> digest(std::string_view s) {
+    std::array<unsigned char, SHA256_DIGEST_LENGTH> out{};
+    SHA256(reinterpret_cast<const unsigned char*>(s.data()), s.size(), out.data());
+    return out;
+}
+}  // namespace
+
+std::optional<std::string_view> bearer_token(std::string_view authorization) {
+    constexpr std::string_view scheme = "bearer ";
+    if (authorization.size() <= scheme.size() || !iequals(authorization.substr(0, scheme.size()), scheme))
+        return std::nullopt;
+    std::string_view token = authorization.substr(scheme.size());
+    while (!token.empty() && token.front() == ' ') token.remove_prefix(1);
+    while (!token.empty() && token.back() == ' ') token.remove_suffix(1);
+    if (token.empty()) return std::nullopt;
+    return token;
+}
+
+bool token_matches(std::string_view expected, std::string_view given) {
+    if (expected.empty()) return false;
+    auto a = digest(expected);
+    auto b = digest(given);
+    return CRYPTO_memcmp(a.data(), b.data(), a.size()) == 0;
+}
+
+bool origin_allowed(std::string_view origin, std::string_view host, bool tls,
+                    const std::vector<std::string>& allowed) {
+    for (const auto& a : allowed)
+        if (a == "*" || iequals(a, origin)) return true;
+    if (host.empty()) return false;
+    std::string same = tls ? "https://" : "http://";
+    same += host;
+    return iequals(origin, same);
+}
+
+}  // namespace traded::api

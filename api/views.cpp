@@ -1,0 +1,205 @@
+#include "api/views.hpp"
+
+#include <boost/json/array.hpp>
+#include <boost/json/object.hpp>
+
+namespace traded::api {
+
+namespace json = boost::json;
+
+namespace {
+json::value num(decimal d) { return d.to_double(); }
+/// Prices that are unset until something happens (TP before placement, exit before close).
+json::value num_or_null(decimal d) { return d.is_zero() ? json::value(nullptr) : json::value(d.to_double()); }
+json::value str_or_null(const std::string& s) { return s.empty() ? json::value(nullptr) : json::value(s); }
+json::value time_or_null(engine::millis t) { return t == 0 ? json::value(nullptr) : json::value(t); }
+json::value reason_or_null(engine::exit_reason r) {
+    return r == engine::exit_reason::none ? json::value(nullptr) : json::value(engine::to_string(r));
+}
+}  // namespace
+
+double pnl_percent(decimal pnl, decimal stake_usd, int leverage) {
+    if (leverage <= 0 || stake_usd.is_zero()) return 0;
+    double margin = stake_usd.to_double() / leverage;
+    return pnl.to_double() / margin * 100.0;
+}
+
+json::value to_json(const engine::position& p) {
+    json::object o;
+    o["position_id"] = p.position_id;
+    o["symbol"] = p.symbol;
+    o["side"] = engine::to_string(p.pos_side);
+    o["entry_price"] = num_or_null(p.entry_price);
+    o["qty"] = num(p.qty);
+    o["stake_usd"] = num(p.stake_usd);
+    o["leverage"] = p.leverage;
+    o["tp_order_id"] = str_or_null(p.tp_order_id);
+    o["sl_order_id"] = str_or_null(p.sl_order_id);
+    o["tp_price"] = num_or_null(p.tp_price);
+    o["sl_price"] = num_or_null(p.sl_price);
+    o["highest_profit_ever"] = num(p.highest_profit_ever);
+    o["profit_floor_activated"] = p.profit_floor_activated;
+    o["status"] = engine::to_string(p.status);
+    o["pnl"] = num(p.pnl);
+    o["pnl_pct"] = pnl_percent(p.pnl, p.stake_usd, p.leverage);
+    o["mark_price"] = num_or_null(p.mark_price);
+    o["opened_at"] = p.opened_at;
+    o["fees"] = num(p.fees);
+    o["exit_price"] = num_or_null(p.exit_price);
+    o["exit_reason"] = reason_or_null(p.reason);
+    o["closed_at"] = time_or_null(p.closed_at);
+    o["updated_at"] = time_or_null(p.updated_at);
+    return o;
+}
+
+json::value to_json(const engine::trade& t) {
+    json::object o;
+    o["trade_id"] = t.trade_id;
+    o["position_id"] = t.position_id;
+    o["symbol"] = t.symbol;
+    o["side"] = engine::to_string(t.pos_side);
+    o["entry_price"] = num(t.entry_price);
+    o["exit_price"] = num(t.exit_price);
+    o["qty"] = num(t.qty);
+    o["pnl"] = num(t.pnl);
+    o["pnl_pct"] = t.pnl_pct;
+    o["fees"] = num(t.fees);
+    o["exit_reason"] = reason_or_null(t.reason);
+    o["opened_at"] = t.opened_at;
+    o["closed_at"] = t.closed_at;
+    return o;
+}
+
+json::value to_json(const engine::safety_status& s) {
+    json::object o;
+    o["max_positions"] = s.max_positions;
+    o["open_positions"] = s.open_positions;
+    o["positions_remaining"] = s.positions_remaining;
+    o["max_daily_loss"] = num(s.max_daily_loss);
+    o["daily_realized_pnl"] = num(s.daily_realized_pnl);
+    o["daily_loss_remaining"] = num(s.daily_loss_remaining);
+    o["daily_loss_limit_hit"] = s.daily_loss_limit_hit;
+    o["emergency_stopped"] = s.emergency_stopped;
+    o["can_open_new"] = s.can_open_new;
+    json::array reasons;
+    for (const auto& r : s.blocked_reasons) reasons.emplace_back(r);
+    o["blocked_reasons"] = std::move(reasons);
+    o["stake_usd"] = num(s.stake_usd);
+    o["trading_day"] = s.trading_day;
+    return o;
+}
+
+json::value to_json(const engine::performance_stats& s) {
+    json::object o;
+    o["total_trades"] = s.total_trades;
+    o["winning_trades"] = s.winning_trades;
+    o["losing_trades"] = s.losing_trades;
+    o["win_rate"] = s.win_rate;
+    o["total_pnl"] = num(s.total_pnl);
+    o["avg_pnl"] = num(s.avg_pnl);
+    o["best_trade"] = num(s.best_trade);
+    o["worst_trade"] = num(s.worst_trade);
+    o["profit_factor"] = s.profit_factor;
+    o["daily_pnl"] = num(s.daily_pnl);
+    o["max_drawdown"] = num(s.max_drawdown);
+    return o;
+}
+
+json::value to_json(const engine::opportunity& op) {
+    json::object o;
+    o["symbol"] = op.symbol;
+    o["side"] = engine::to_string(op.opp_side);
+    o["score"] = op.score;
+    o["reason"] = op.reason;
+    o["ts"] = op.ts;
+    return o;
+}
+
+json::value to_json(const engine::engine_config& c) {
+    json::object o;
+    o["stake_usd"] = num(c.stake_usd);
+    o["max_positions"] = c.max_positions;
+    o["leverage"] = c.leverage;
+    o["pure_3_rule_mode"] = c.pure_3_rule_mode;
+    o["primary_target_dollars"] = num(c.primary_target_dollars);
+    o["absolute_floor_dollars"] = num(c.absolute_floor_dollars);
+    o["stop_loss_percent"] = num(c.stop_loss_percent);
+    o["max_daily_loss"] = num(c.max_daily_loss);
+    return o;
+}
+
+json::value to_json(const status_info& s) {
+    json::object o;
+    o["mode"] = engine::to_string(s.mode);
+    o["enabled"] = s.enabled;
+    o["running"] = s.running;
+    o["emergency_stopped"] = s.emergency_stopped;
+    o["started_at"] = time_or_null(s.started_at);
+    o["uptime_s"] = s.uptime_s;
+    o["open_positions"] = s.open_positions;
+    o["config"] = to_json(s.config);
+    json::object ex;
+    ex["connected"] = s.exchange.connected;
+    ex["market_stream"] = s.exchange.market_stream;
+    ex["user_stream"] = s.exchange.user_stream;
+    ex["last_event_age_ms"] =
+        s.exchange.last_event_age_ms ? json::value(*s.exchange.last_event_age_ms) : json::value(nullptr);
+    o["exchange"] = std::move(ex);
+    json::array untracked;
+    for (const auto& u : s.untracked) {
+        json::object x;
+        x["symbol"] = u.symbol;
+        x["amount"] = num(u.amount);
+        x["entry_price"] = num(u.entry_price);
+        untracked.emplace_back(std::move(x));
+    }
+    o["untracked"] = std::move(untracked);
+    return o;
+}
+
+json::value to_json(const balance_info& b) {
+    json::object o;
+    o["asset"] = b.asset;
+    o["wallet_balance"] = num(b.wallet_balance);
+    o["available_balance"] = num(b.available_balance);
+    o["unrealized_pnl"] = num(b.unrealized_pnl);
+    o["margin_balance"] = num(b.margin_balance);
+    o["updated_at"] = time_or_null(b.updated_at);
+    return o;
+}
+
+json::value to_json(const std::vector<engine::position>& ps) {
+    json::array a;
+    a.reserve(ps.size());
+    for (const auto& p : ps) a.emplace_back(to_json(p));
+    return a;
+}
+
+json::value to_json(const std::vector<engine::trade>& ts) {
+    json::array a;
+    a.reserve(ts.size());
+    for (const auto& t : ts) a.emplace_back(to_json(t));
+    return a;
+}
+
+json::value to_json(const std::vector<engine::opportunity>& os) {
+    json::array a;
+    a.reserve(os.size());
+    for (const auto& o : os) a.emplace_back(to_json(o));
+    return a;
+}
+
+json::value notification_data(const engine::notification& n) {
+    json::value v = std::visit(
+        [](const auto& payload) -> json::value {
+            if constexpr (std::is_same_v<std::decay_t<decltype(payload)>, std::monostate>)
+                return json::object{};
+            else
+                return to_json(payload);
+        },
+        n.payload);
+    if (!n.detail.empty()) v.as_object()["detail"] = n.detail;
+    return v;
+}
+
+}  // namespace traded::api

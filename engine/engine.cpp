@@ -1,0 +1,733 @@
+#include "engine/engine.hpp"
+
+#include "engine/engine_impl.hpp"
+#include "engine/exit_rules.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <utility>
+
+namespace traded::engine {
+
+namespace {
+constexpr millis ms_per_day = 86'400'000;
+/// Trade ids remembered for fill de-duplication. Exchanges redeliver within seconds to minutes,
+/// so the last 10k fills are plenty; the bound keeps a long-running daemon's memory flat.
+constexpr std::size_t max_seen_fills = 10'000;
+/// CLOSED/FAILED positions kept in memory for the views and idempotent close answers.
+constexpr std::size_t max_terminal_positions = 1'000;
+
+void add_unique(std::vector<std::string>& ids, const std::string& id) {
+    if (std::find(ids.begin(), ids.end(), id) == ids.end()) ids.push_back(id);
+}
+
+bool is_exchange_event(const event& ev) {
+    return std::holds_alternative<market_tick>(ev) || std::holds_alternative<order_accepted>(ev) ||
+           std::holds_alternative<order_fill>(ev) || std::holds_alternative<order_rejected>(ev) ||
+           std::holds_alternative<order_canceled>(ev) || std::holds_alternative<position_report>(ev) ||
+           std::holds_alternative<exchange_status>(ev);
+}
+
+std::string_view kind_label(order_kind k) {
+    switch (k) {
+        case order_kind::entry: return "entry";
+        case order_kind::take_profit: return "take-profit";
+        case order_kind::stop_loss: return "stop-loss";
+        case order_kind::floor_stop: return "profit-floor stop";
+        case order_kind::close: return "close";
+    }
+    return "order";
+}
+}  // namespace
+
+// ---------------------------------------------------------------------------------------------
+// engine: public surface
+// ---------------------------------------------------------------------------------------------
+
+engine::engine(engine_config cfg, std::vector<symbol_info> symbols)
+    : cfg_(std::move(cfg)), symbols_(std::move(symbols)) {}
+
+void engine::restore(engine_snapshot snap) {
+    state_ = std::move(snap.state);
+    positions_.clear();
+    orders_.clear();
+    for (auto& p : snap.positions) {
+        // A position whose protection was already placed must not announce "tp_sl_placed" again
+        // when a re-placed order is accepted after the restart.
+        if (!p.tp_order_id.empty()) tp_sl_announced_.insert(p.position_id);
+        std::string id = p.position_id;
+        positions_.insert_or_assign(std::move(id), std::move(p));
+    }
+    for (auto& o : snap.orders) {
+        std::string id = o.client_id;
+        orders_.insert_or_assign(std::move(id), std::move(o));
+    }
+    trades_ = std::move(snap.trades);
+    day_initialised_ = true;
+}
+
+output engine::handle(const event& ev, millis now) {
+    output out;
+    impl_access step{*this, out, now};
+    step.rollover();
+    if (is_exchange_event(ev)) last_event_at_ = now;
+    std::visit(step, ev);
+    return out;
+}
+
+std::optional<millis> engine::next_wakeup() const { return state_.trading_day_start + ms_per_day; }
+
+void engine::set_external_block(std::string reason, bool blocked) {
+    if (blocked)
+        external_blocks_[std::move(reason)] = true;
+    else
+        external_blocks_.erase(reason);
+}
+
+engine_config engine::effective_config() const {
+    engine_config c = cfg_;
+    if (state_.overrides.stake_usd) c.stake_usd = *state_.overrides.stake_usd;
+    if (state_.overrides.max_positions) c.max_positions = *state_.overrides.max_positions;
+    if (state_.overrides.max_daily_loss) c.max_daily_loss = *state_.overrides.max_daily_loss;
+    return c;
+}
+
+safety_status engine::safety(millis now) const {
+    const engine_config c = effective_config();
+    safety_status s;
+    s.max_positions = c.max_positions;
+    for (const auto& [id, p] : positions_)
+        if (!is_terminal(p.status)) ++s.open_positions;
+    s.positions_remaining = std::max(0, c.max_positions - s.open_positions);
+    s.max_daily_loss = c.max_daily_loss;
+    // A new UTC day that no event has rolled over yet already starts from zero.
+    const bool stale_day = day_initialised_ && utc_day_start(now) > state_.trading_day_start;
+    s.daily_realized_pnl = stale_day ? decimal{} : state_.daily_realized_pnl;
+    s.daily_loss_limit_hit = stale_day ? false : state_.daily_loss_limit_hit;
+    s.daily_loss_remaining = std::max(decimal{}, c.max_daily_loss + s.daily_realized_pnl);
+    s.emergency_stopped = state_.emergency_stopped;
+    if (!c.enabled) s.blocked_reasons.emplace_back("ENGINE_DISABLED");
+    if (!state_.running) s.blocked_reasons.emplace_back("NOT_RUNNING");
+    if (state_.emergency_stopped) s.blocked_reasons.emplace_back("EMERGENCY_STOPPED");
+    if (s.daily_loss_limit_hit) s.blocked_reasons.emplace_back("DAILY_LOSS_LIMIT_HIT");
+    if (s.open_positions >= c.max_positions) s.blocked_reasons.emplace_back("MAX_POSITIONS_REACHED");
+    for (const auto& [reason, blocked] : external_blocks_)
+        if (blocked) s.blocked_reasons.push_back(reason);
+    s.can_open_new = s.blocked_reasons.empty();
+    s.stake_usd = c.stake_usd;
+    s.trading_day = utc_date(now);
+    return s;
+}
+
+performance_stats engine::performance(millis now) const { return compute_performance(trades_, now); }
+
+const position* engine::find_position(const std::string& id) const {
+    auto it = positions_.find(id);
+    return it == positions_.end() ? nullptr : &it->second;
+}
+
+const symbol_info* engine::find_symbol(const std::string& symbol) const {
+    for (const auto& s : symbols_)
+        if (s.symbol == symbol) return &s;
+    return nullptr;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Bookkeeping
+// ---------------------------------------------------------------------------------------------
+
+
+void engine::impl_access::rollover() {
+    const millis day = utc_day_start(now);
+    if (!e.day_initialised_) {
+        e.day_initialised_ = true;
+        e.state_.trading_day_start = day;
+        out.state_changed = true;
+        return;
+    }
+    // Only forward: a clock stepped back by NTP must not wipe today's realized loss.
+    if (day <= e.state_.trading_day_start) return;
+    const bool had_something = e.state_.daily_loss_limit_hit || !e.state_.daily_realized_pnl.is_zero();
+    e.state_.trading_day_start = day;
+    e.state_.daily_realized_pnl = {};
+    e.state_.daily_loss_limit_hit = false;
+    out.state_changed = true;
+    if (had_something)
+        notify(channel::safety, "safety_changed",
+               fmt::format("new UTC trading day {}: daily realized PnL and loss limit reset", utc_date(now)));
+}
+
+void engine::impl_access::touch(position& p) {
+    p.updated_at = now;
+    add_unique(out.dirty_positions, p.position_id);
+}
+
+void engine::impl_access::touch(order_record& o) {
+    o.updated_at = now;
+    add_unique(out.dirty_orders, o.client_id);
+}
+
+void engine::impl_access::notify(channel ch, std::string name, std::string detail) {
+    out.notifications.push_back(notification{ch, std::move(name), std::monostate{}, std::move(detail)});
+}
+
+void engine::impl_access::notify_position(const position& p, std::string name, std::string detail) {
+    out.notifications.push_back(notification{channel::positions, std::move(name), p, std::move(detail)});
+}
+
+void engine::impl_access::refuse(std::string code, int http_status, std::string message) {
+    out.result.code = std::move(code);
+    out.result.http_status = http_status;
+    out.result.message = std::move(message);
+}
+
+position* engine::impl_access::find_position(const std::string& id) {
+    auto it = e.positions_.find(id);
+    return it == e.positions_.end() ? nullptr : &it->second;
+}
+
+order_record* engine::impl_access::find_order(const std::string& client_id) {
+    auto it = e.orders_.find(client_id);
+    return it == e.orders_.end() ? nullptr : &it->second;
+}
+
+order_record* engine::impl_access::order_of(const position& p, order_kind k) {
+    return find_order(client_order_id(p.position_id, k));
+}
+
+bool engine::impl_access::live(const position& p, order_kind k) {
+    const order_record* o = order_of(p, k);
+    return o != nullptr && is_live(o->status);
+}
+
+const symbol_info* engine::impl_access::symbol_of(const position& p) const { return e.find_symbol(p.symbol); }
+
+decimal engine::impl_access::remaining(const position& p) const {
+    return std::max(decimal{}, p.qty - p.exit_filled_qty);
+}
+
+order_record& engine::impl_access::place(position& p, order_kind k, order_type t, decimal qty, decimal trigger,
+                          bool reduce_only) {
+    order_record o;
+    o.client_id = client_order_id(p.position_id, k);
+    o.position_id = p.position_id;
+    o.symbol = p.symbol;
+    o.kind = k;
+    o.type = t;
+    o.side = k == order_kind::entry ? entry_side(p.pos_side) : exit_side(p.pos_side);
+    o.qty = qty;
+    o.trigger_price = trigger;
+    o.status = order_status::pending;
+    o.updated_at = now;
+    // Client ids are deterministic, so a re-placed order reuses the id of the one it replaces
+    // (allowed once that one is dead); a cancel we asked for earlier does not apply to it.
+    e.cancel_requested_.erase(o.client_id);
+    order_record& rec = e.orders_.insert_or_assign(o.client_id, o).first->second;
+    add_unique(out.dirty_orders, rec.client_id);
+    out.actions.emplace_back(place_order{rec, reduce_only});
+    return rec;
+}
+
+void engine::impl_access::cancel(const order_record& o) {
+    if (!is_live(o.status)) return;
+    e.cancel_requested_.insert(o.client_id);
+    out.actions.emplace_back(cancel_order{o.client_id, o.symbol});
+}
+
+void engine::impl_access::check_daily_loss() {
+    const engine_config c = e.effective_config();
+    if (e.state_.daily_loss_limit_hit || e.state_.daily_realized_pnl > -c.max_daily_loss) return;
+    e.state_.daily_loss_limit_hit = true;
+    out.state_changed = true;
+    notify(channel::safety, "daily_loss_limit_hit",
+           fmt::format("daily realized PnL {} reached the limit of -{}: no new entries until 00:00 UTC; "
+                       "open positions keep their TP/SL",
+                       e.state_.daily_realized_pnl.to_string(), c.max_daily_loss.to_string()));
+}
+
+void engine::impl_access::prune_history() {
+    std::vector<std::pair<millis, std::string>> done;
+    for (const auto& [id, p] : e.positions_)
+        if (is_terminal(p.status) && p.closed_at < now) done.emplace_back(p.closed_at, id);  // never this step's
+    if (done.size() <= max_terminal_positions) return;
+    std::sort(done.begin(), done.end());
+    const std::size_t excess = done.size() - max_terminal_positions;
+    for (std::size_t i = 0; i < excess; ++i) {
+        const std::string& id = done[i].second;
+        for (auto it = e.orders_.begin(); it != e.orders_.end();)
+            it = it->second.position_id == id ? e.orders_.erase(it) : std::next(it);
+        e.positions_.erase(id);
+        e.tp_sl_announced_.erase(id);
+        e.close_attempts_.erase(id);
+        e.closed_unseen_.erase(id);
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Market data
+// ---------------------------------------------------------------------------------------------
+
+void engine::impl_access::operator()(const market_tick& ev) {
+    e.quotes_[ev.symbol] = ev.q;
+    const engine_config c = e.effective_config();
+    decimal mark = ev.q.mark;
+    if (!mark.is_positive() && ev.q.bid.is_positive() && ev.q.ask.is_positive())
+        mark = (ev.q.bid + ev.q.ask) / decimal::from_int(2);
+    if (!mark.is_positive()) return;
+    for (auto& [id, p] : e.positions_) {
+        if (p.symbol != ev.symbol) continue;
+        if (p.status == position_status::opening) p.mark_price = mark;
+        if (p.status != position_status::open && p.status != position_status::closing) continue;
+        if (!entry_filled(p)) continue;  // CLOSING requested while OPENING: nothing to value yet
+        p.mark_price = mark;
+        p.pnl = unrealized_pnl(p.pos_side, p.entry_price, mark, p.qty);
+        std::string detail;
+        if (p.pnl > p.highest_profit_ever) {
+            p.highest_profit_ever = p.pnl;
+            touch(p);
+        }
+        if (c.pure_3_rule_mode && p.status == position_status::open && !p.profit_floor_activated &&
+            p.highest_profit_ever >= c.absolute_floor_dollars) {
+            activate_floor(p);
+            detail = fmt::format("profit floor of {} reached: moving the stop to {}",
+                                 c.absolute_floor_dollars.to_string(),
+                                 order_of(p, order_kind::floor_stop)->trigger_price.to_string());
+        }
+        notify_position(p, "position_updated", std::move(detail));
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Order events
+// ---------------------------------------------------------------------------------------------
+
+void engine::impl_access::operator()(const order_accepted& ev) {
+    order_record* o = find_order(ev.client_id);
+    if (o == nullptr) o = adopt_unknown_order(ev.client_id);
+    if (o == nullptr) return;
+    if (!ev.exchange_id.empty()) o->exchange_id = ev.exchange_id;
+    // A late acknowledgement after a fill or cancel must not bring the order back to life.
+    if (o->status == order_status::pending) o->status = order_status::accepted;
+    touch(*o);
+    position* p = find_position(o->position_id);
+    if (p == nullptr || o->kind == order_kind::entry) return;
+    if (is_terminal(p->status)) {
+        cancel(*o);  // a protective or close order that outlived its position
+        return;
+    }
+    if (o->kind == order_kind::floor_stop && is_live(o->status)) adopt_floor(*p, *o);
+    maybe_announce_protection(*p);
+}
+
+void engine::impl_access::operator()(const order_fill& ev) {
+    if (!ev.trade_id.empty()) {
+        if (e.seen_fills_.count(ev.trade_id) != 0) return;  // redelivered: applied already
+        e.seen_fills_[ev.trade_id] = true;
+        e.seen_fill_order_.push_back(ev.trade_id);
+        while (e.seen_fill_order_.size() > max_seen_fills) {
+            e.seen_fills_.erase(e.seen_fill_order_.front());
+            e.seen_fill_order_.pop_front();
+        }
+    }
+    if (!ev.qty.is_positive()) return;
+    order_record* o = find_order(ev.client_id);
+    if (o == nullptr) o = adopt_unknown_order(ev.client_id);
+    if (o == nullptr) return;
+    const decimal before = o->filled_qty;
+    const decimal total = before + ev.qty;
+    o->avg_price = (o->avg_price * before + ev.price * ev.qty) / total;
+    o->filled_qty = total;
+    if (o->exchange_id.empty()) o->exchange_id = ev.exchange_id;
+    o->status = ev.order_done || total >= o->qty ? order_status::filled : order_status::partially_filled;
+    touch(*o);
+    position* p = find_position(o->position_id);
+    if (p == nullptr) return;
+    if (o->kind == order_kind::entry)
+        on_entry_fill(*p, *o, ev);
+    else
+        on_exit_fill(*p, *o, ev);
+}
+
+void engine::impl_access::operator()(const order_rejected& ev) {
+    order_record* o = find_order(ev.client_id);
+    if (o == nullptr) return;
+    if (o->status == order_status::filled) return;  // a stale answer for an order that executed
+    o->status = order_status::rejected;
+    touch(*o);
+    position* p = find_position(o->position_id);
+    if (p == nullptr) return;
+    const std::string why = fmt::format("{} order rejected ({}: {})", kind_label(o->kind), ev.code, ev.message);
+    switch (o->kind) {
+        case order_kind::entry:
+            if (is_terminal(p->status) || entry_filled(*p)) return;
+            if (o->filled_qty.is_positive())
+                open_position(*p, *o);  // partly filled before it died: protect what we hold
+            else
+                fail_position(*p, why);
+            return;
+        case order_kind::close: on_close_rejected(*p, ev); return;
+        case order_kind::take_profit:
+        case order_kind::stop_loss:
+        case order_kind::floor_stop: on_protective_rejected(*p, *o, ev); return;
+    }
+}
+
+void engine::impl_access::operator()(const order_canceled& ev) {
+    order_record* o = find_order(ev.client_id);
+    if (o == nullptr) return;
+    const bool we_asked = e.cancel_requested_.erase(ev.client_id) > 0;
+    if (!is_live(o->status)) return;  // already filled, rejected or canceled
+    o->status = order_status::canceled;
+    touch(*o);
+    position* p = find_position(o->position_id);
+    if (p == nullptr) return;
+    switch (o->kind) {
+        case order_kind::entry:
+            if (is_terminal(p->status) || entry_filled(*p)) return;
+            if (o->filled_qty.is_positive())
+                open_position(*p, *o);  // partial fill then expired: the filled part is real
+            else
+                fail_position(*p, "entry order canceled before any fill");
+            return;
+        case order_kind::close: on_close_canceled(*p); return;
+        case order_kind::take_profit:
+        case order_kind::stop_loss:
+        case order_kind::floor_stop: on_protective_canceled(*p, *o, we_asked); return;
+    }
+}
+
+void engine::impl_access::operator()(const exchange_status& ev) {
+    if (ev.connected == e.exchange_connected_) return;
+    e.exchange_connected_ = ev.connected;
+    notify(channel::status, ev.connected ? "exchange_connected" : "exchange_disconnected");
+}
+
+void engine::impl_access::operator()(const timer_fired&) {}
+
+// ---------------------------------------------------------------------------------------------
+// Entries
+// ---------------------------------------------------------------------------------------------
+
+void engine::impl_access::operator()(const open_request& ev) {
+    const engine_config c = e.effective_config();
+    const opportunity& opp = ev.opp;
+    if (!c.enabled) {
+        if (c.engine_mode == mode::real) return refuse("REAL_TRADING_DISABLED", 403, "real trading is disabled in the config");
+        return refuse("ENGINE_DISABLED", 403, "this engine is disabled in the config");
+    }
+    // Checked before NOT_RUNNING (the latch also stops the engine): it is the more useful answer.
+    if (e.state_.emergency_stopped)
+        return refuse("EMERGENCY_LATCHED", 409, "emergency stop is latched; start with clear_emergency to resume");
+    if (!e.state_.running) return refuse("NOT_RUNNING", 409, "the engine is not running");
+    if (e.state_.daily_loss_limit_hit)
+        return refuse("DAILY_LOSS_LIMIT_HIT", 409, "daily loss limit reached; new entries resume at 00:00 UTC");
+    for (const auto& [reason, blocked] : e.external_blocks_)
+        if (blocked) return refuse(reason, 409, fmt::format("new entries are blocked: {}", reason));
+    int exposed = 0;
+    for (const auto& [id, p] : e.positions_)
+        if (!is_terminal(p.status)) ++exposed;
+    if (exposed >= c.max_positions)
+        return refuse("MAX_POSITIONS_REACHED", 409, fmt::format("{} of {} positions in use", exposed, c.max_positions));
+    const symbol_info* sym = e.find_symbol(opp.symbol);
+    if (sym == nullptr) return refuse("UNKNOWN_SYMBOL", 400, fmt::format("symbol {} is not traded", opp.symbol));
+    for (const auto& [id, p] : e.positions_)
+        if (p.symbol == opp.symbol && !is_terminal(p.status))
+            return refuse("POSITION_EXISTS", 409, fmt::format("position {} on {} is {}", id, p.symbol, to_string(p.status)));
+    auto q = e.quotes_.find(opp.symbol);
+    const decimal price = q == e.quotes_.end() ? decimal{}
+                          : opp.opp_side == side::long_side ? q->second.ask
+                                                            : q->second.bid;
+    if (!price.is_positive()) return refuse("NO_MARKET_DATA", 409, fmt::format("no quote for {} yet", opp.symbol));
+
+    const decimal qty = (c.stake_usd / price).floor_to(sym->step_size);
+    if (!qty.is_positive() || qty < sym->min_qty || qty * price < sym->min_notional)
+        return refuse("STAKE_TOO_SMALL", 400,
+                      fmt::format("stake {} buys {} {} at {}; minimum is qty {} and notional {}",
+                                  c.stake_usd.to_string(), qty.to_string(), opp.symbol, price.to_string(),
+                                  sym->min_qty.to_string(), sym->min_notional.to_string()));
+
+    millis t = now;
+    std::string id = make_position_id(c.engine_mode, t, opp.symbol);
+    while (e.positions_.count(id) != 0) id = make_position_id(c.engine_mode, ++t, opp.symbol);
+
+    position np;
+    np.position_id = id;
+    np.symbol = opp.symbol;
+    np.pos_side = opp.opp_side;
+    np.status = position_status::opening;
+    np.qty = qty;
+    np.stake_usd = c.stake_usd;
+    np.leverage = c.leverage;
+    np.mark_price = q->second.mark;
+    np.opened_at = now;
+    position& p = e.positions_.emplace(id, std::move(np)).first->second;
+    touch(p);
+    place(p, order_kind::entry, order_type::market, qty, {}, false);
+    out.result.position_id = id;
+    notify_position(p, "position_updated", opp.reason);
+}
+
+order_record* engine::impl_access::adopt_unknown_order(const std::string& client_id) {
+    // An event for an order we have no record of (lost before a crash): still ours when the
+    // client id names a known position, and it must be applied to that position.
+    auto parsed = split_client_order_id(client_id);
+    if (!parsed) return nullptr;
+    position* p = find_position(parsed->first);
+    if (p == nullptr) return nullptr;
+    order_record o;
+    o.client_id = client_id;
+    o.position_id = p->position_id;
+    o.symbol = p->symbol;
+    o.kind = parsed->second;
+    o.type = o.kind == order_kind::take_profit ? order_type::take_profit_market
+             : o.kind == order_kind::stop_loss || o.kind == order_kind::floor_stop ? order_type::stop_market
+                                                                                    : order_type::market;
+    o.side = o.kind == order_kind::entry ? entry_side(p->pos_side) : exit_side(p->pos_side);
+    o.qty = p->qty;
+    o.status = order_status::accepted;
+    return &e.orders_.insert_or_assign(client_id, std::move(o)).first->second;
+}
+
+void engine::impl_access::on_entry_fill(position& p, order_record& o, const order_fill& ev) {
+    if (p.status == position_status::closed) return;
+    if (entry_filled(p)) return;  // the entry was already complete; nothing more can fill
+    std::string revived;
+    if (p.status == position_status::failed) {
+        // We gave up on the entry (a timeout reported as a rejection, say) but it executed: the
+        // exposure is real, so the position comes back and gets its protection.
+        p.status = position_status::opening;
+        p.closed_at = 0;
+        revived = "entry filled after it was reported failed";
+    }
+    p.fees += ev.fee;
+    touch(p);
+    if (ev.order_done || o.filled_qty >= o.qty)
+        open_position(p, o);
+    else if (!revived.empty())
+        notify_position(p, "position_updated", revived);
+}
+
+void engine::impl_access::open_position(position& p, const order_record& entry) {
+    p.entry_price = entry.avg_price;
+    p.qty = entry.filled_qty;
+    if (p.mark_price.is_positive()) p.pnl = unrealized_pnl(p.pos_side, p.entry_price, p.mark_price, p.qty);
+    touch(p);
+    if (p.status == position_status::closing) {
+        // A close was asked for while the entry was in flight: no TP/SL, go straight to closing.
+        notify_position(p, "position_opened", "entry filled; closing as requested");
+        query_exchange_position(p);
+        return;
+    }
+    p.status = position_status::open;
+    place_protection(p);
+    notify_position(p, "position_opened");
+}
+
+void engine::impl_access::fail_position(position& p, std::string detail) {
+    p.status = position_status::failed;
+    p.closed_at = now;
+    touch(p);
+    // FAILED is an end state like CLOSED, so subscribers get the same end-of-life event.
+    notify_position(p, "position_closed", std::move(detail));
+    prune_history();
+}
+
+void engine::impl_access::place_protection(position& p) {
+    const engine_config c = e.effective_config();
+    const symbol_info* sym = symbol_of(p);
+    const decimal tick = sym != nullptr ? sym->tick_size : decimal{};
+    p.tp_price = tp_price(p.pos_side, p.entry_price, p.qty, c.primary_target_dollars, tick);
+    p.sl_price = sl_price(p.pos_side, p.entry_price, c.stop_loss_percent, tick);
+    p.tp_order_id = place(p, order_kind::take_profit, order_type::take_profit_market, p.qty, p.tp_price, true).client_id;
+    p.sl_order_id = place(p, order_kind::stop_loss, order_type::stop_market, p.qty, p.sl_price, true).client_id;
+    touch(p);
+}
+
+void engine::impl_access::ensure_protection(position& p) {
+    const decimal qty = remaining(p);
+    if (!qty.is_positive()) return;
+    const order_record* tp = find_order(p.tp_order_id);
+    if (tp == nullptr || !is_live(tp->status)) {
+        if (p.tp_price.is_zero()) {
+            const symbol_info* sym = symbol_of(p);
+            p.tp_price = tp_price(p.pos_side, p.entry_price, p.qty, e.effective_config().primary_target_dollars,
+                                  sym != nullptr ? sym->tick_size : decimal{});
+        }
+        p.tp_order_id = place(p, order_kind::take_profit, order_type::take_profit_market, qty, p.tp_price, true).client_id;
+    }
+    const order_record* sl = find_order(p.sl_order_id);
+    const bool floor_pending = live(p, order_kind::floor_stop) && p.sl_order_id != client_order_id(p.position_id, order_kind::floor_stop);
+    if ((sl == nullptr || !is_live(sl->status)) && !floor_pending) {
+        const order_kind k = sl != nullptr && sl->kind == order_kind::floor_stop ? order_kind::floor_stop : order_kind::stop_loss;
+        if (p.sl_price.is_zero()) {
+            const symbol_info* sym = symbol_of(p);
+            p.sl_price = sl_price(p.pos_side, p.entry_price, e.effective_config().stop_loss_percent,
+                                  sym != nullptr ? sym->tick_size : decimal{});
+        }
+        p.sl_order_id = place(p, k, order_type::stop_market, qty, p.sl_price, true).client_id;
+    }
+    touch(p);
+}
+
+void engine::impl_access::maybe_announce_protection(position& p) {
+    if (e.tp_sl_announced_.count(p.position_id) != 0) return;
+    auto acked = [](const order_record* o) {
+        return o != nullptr && (o->status == order_status::accepted ||
+                                o->status == order_status::partially_filled || o->status == order_status::filled);
+    };
+    const bool stop_acked = acked(find_order(p.sl_order_id)) || acked(order_of(p, order_kind::floor_stop));
+    if (!acked(find_order(p.tp_order_id)) || !stop_acked) return;
+    e.tp_sl_announced_.insert(p.position_id);
+    notify_position(p, "tp_sl_placed");
+}
+
+void engine::impl_access::activate_floor(position& p) {
+    const engine_config c = e.effective_config();
+    const symbol_info* sym = symbol_of(p);
+    const decimal price = floor_price(p.pos_side, p.entry_price, p.qty, c.absolute_floor_dollars,
+                                      sym != nullptr ? sym->tick_size : decimal{});
+    p.profit_floor_activated = true;
+    touch(p);
+    // The new stop goes first; the old one is cancelled only once this one is accepted
+    // (adopt_floor), so the position is never without a stop on the exchange.
+    place(p, order_kind::floor_stop, order_type::stop_market, remaining(p), price, true);
+}
+
+void engine::impl_access::adopt_floor(position& p, const order_record& fl) {
+    if (p.sl_order_id == fl.client_id) return;
+    if (const order_record* old = find_order(p.sl_order_id)) cancel(*old);
+    const decimal old_price = p.sl_price;
+    p.sl_order_id = fl.client_id;
+    p.sl_price = fl.trigger_price;
+    touch(p);
+    notify_position(p, "stop_moved",
+                    fmt::format("stop moved from {} to the profit floor {}", old_price.to_string(), p.sl_price.to_string()));
+}
+
+void engine::impl_access::on_protective_rejected(position& p, const order_record& o, const order_rejected& ev) {
+    // Only an OPEN position relies on these orders; while CLOSING the close order is in charge.
+    if (p.status != position_status::open) return;
+    const bool would_trigger = ev.code == -2021;
+    std::string why = fmt::format("{} order rejected ({}: {})", kind_label(o.kind), ev.code, ev.message);
+    if (o.kind == order_kind::floor_stop && p.sl_order_id != o.client_id) {
+        // The floor stop was to replace a stop that is still resting. "Would immediately trigger"
+        // means the price is already through the floor: take the floor profit now. Any other
+        // refusal leaves the old stop in charge rather than closing a healthy position.
+        if (would_trigger) return close_at_market(p, exit_reason::profit_floor, std::move(why));
+        const order_record* sl = find_order(p.sl_order_id);
+        if (sl != nullptr && is_live(sl->status))
+            return notify_position(p, "position_updated", why + "; the stop loss stays in place");
+        return close_at_market(p, exit_reason::emergency, why + "; no stop left");
+    }
+    if (o.client_id != p.tp_order_id && o.client_id != p.sl_order_id) return;  // superseded order
+    exit_reason reason = exit_reason::emergency;
+    if (would_trigger)
+        reason = o.kind == order_kind::take_profit ? exit_reason::take_profit
+                 : o.kind == order_kind::stop_loss ? exit_reason::stop_loss
+                                                   : exit_reason::profit_floor;
+    close_at_market(p, reason, why + "; closing at market");
+}
+
+void engine::impl_access::on_protective_canceled(position& p, const order_record& o, bool we_asked) {
+    if (we_asked || p.status != position_status::open) return;
+    const bool current = o.client_id == p.tp_order_id || o.client_id == p.sl_order_id;
+    const bool pending_floor = o.kind == order_kind::floor_stop && p.profit_floor_activated;
+    if (!current && !pending_floor) return;
+    // Canceled by someone else (or expired): a position must keep its TP and stop.
+    place(p, o.kind, o.type, remaining(p), o.trigger_price, true);
+    touch(p);
+    notify_position(p, "position_updated", fmt::format("{} order was canceled on the exchange; placed again", kind_label(o.kind)));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Engine commands
+// ---------------------------------------------------------------------------------------------
+
+void engine::impl_access::operator()(const start_request& ev) {
+    const engine_config c = e.effective_config();
+    if (!c.enabled) {
+        if (c.engine_mode == mode::real)
+            return refuse("REAL_TRADING_DISABLED", 403, "real trading is disabled (real_trading.enabled: false)");
+        return refuse("ENGINE_DISABLED", 403, "this engine is disabled in the config");
+    }
+    if (e.state_.emergency_stopped && !ev.clear_emergency)
+        return refuse("EMERGENCY_LATCHED", 409, "emergency stop is latched; send {\"clear_emergency\": true} to start");
+    if (e.state_.emergency_stopped) {
+        e.state_.emergency_stopped = false;
+        out.state_changed = true;
+        notify(channel::safety, "safety_changed", "emergency latch cleared");
+    }
+    if (e.state_.running) {
+        out.result.warnings.emplace_back("engine already running");
+    } else {
+        e.state_.running = true;
+        e.state_.started_at = now;
+        out.state_changed = true;
+        notify(channel::status, "engine_started");
+    }
+    if (c.engine_mode == mode::real) out.result.warnings.emplace_back("REAL MONEY: this engine places orders on the exchange");
+}
+
+void engine::impl_access::operator()(const stop_request&) {
+    if (e.state_.running) {
+        e.state_.running = false;
+        out.state_changed = true;
+    } else {
+        out.result.warnings.emplace_back("engine was not running");
+    }
+    for (auto& [id, p] : e.positions_) request_close(p, exit_reason::stop, "engine stopped");
+    notify(channel::status, "engine_stopped");
+}
+
+void engine::impl_access::operator()(const emergency_stop_request&) {
+    const bool already = e.state_.emergency_stopped;
+    if (!already || e.state_.running) out.state_changed = true;
+    e.state_.emergency_stopped = true;
+    e.state_.running = false;
+    for (auto& [id, p] : e.positions_) {
+        if (is_terminal(p.status)) continue;
+        // Entries still in flight are cancelled; if one fills anyway the CLOSING state closes it.
+        if (!entry_filled(p))
+            if (const order_record* entry = order_of(p, order_kind::entry)) cancel(*entry);
+        request_close(p, exit_reason::emergency, "emergency stop");
+    }
+    if (already) {
+        out.result.warnings.emplace_back("emergency stop already latched");
+        return;
+    }
+    notify(channel::safety, "emergency_stop", "emergency stop: closing every position at market; new entries latched off");
+    notify(channel::status, "engine_stopped");
+}
+
+void engine::impl_access::operator()(const set_limits_request& ev) {
+    const safety_limits_update& u = ev.update;
+    if (u.stake_usd && (!u.stake_usd->is_positive() || *u.stake_usd > decimal::from_int(1'000'000)))
+        return refuse("INVALID_LIMITS", 400, "stake_usd must be > 0 and <= 1000000");
+    if (u.max_positions && (*u.max_positions < 0 || *u.max_positions > 1000))
+        return refuse("INVALID_LIMITS", 400, "max_positions must be between 0 and 1000");
+    if (u.max_daily_loss && (!u.max_daily_loss->is_positive() || *u.max_daily_loss > decimal::from_int(10'000'000)))
+        return refuse("INVALID_LIMITS", 400, "max_daily_loss must be > 0 and <= 10000000");
+    std::vector<std::string> changed;
+    if (u.stake_usd) {
+        e.state_.overrides.stake_usd = u.stake_usd;
+        changed.push_back("stake_usd=" + u.stake_usd->to_string());
+    }
+    if (u.max_positions) {
+        e.state_.overrides.max_positions = u.max_positions;
+        changed.push_back(fmt::format("max_positions={}", *u.max_positions));
+    }
+    if (u.max_daily_loss) {
+        e.state_.overrides.max_daily_loss = u.max_daily_loss;
+        changed.push_back("max_daily_loss=" + u.max_daily_loss->to_string());
+    }
+    out.state_changed = true;
+    // A raised limit lifts a hit; a lowered one can cause it.
+    const decimal limit = e.effective_config().max_daily_loss;
+    const bool hit_now = e.state_.daily_realized_pnl <= -limit;
+    if (e.state_.daily_loss_limit_hit && !hit_now) e.state_.daily_loss_limit_hit = false;
+    notify(channel::safety, "safety_changed", fmt::format("safety limits changed: {}", fmt::join(changed, ", ")));
+    check_daily_loss();
+}
+
+}  // namespace traded::engine

@@ -1,0 +1,50 @@
+#include "engine/opportunities.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cmath>
+
+namespace traded::engine {
+
+bool known_strategy(std::string_view name) { return name == "none" || name == "momentum"; }
+
+opportunity_manager::opportunity_manager(opportunity_config cfg) : cfg_(std::move(cfg)) {
+    cfg_.lookback = std::max(cfg_.lookback, 2);  // one tick has nothing to compare with
+}
+
+std::optional<opportunity> opportunity_manager::on_tick(const std::string& symbol, const quote& q,
+                                                        millis now) {
+    if (cfg_.strategy != "momentum") return std::nullopt;
+    double mid = q.bid.is_positive() && q.ask.is_positive() ? (q.bid.to_double() + q.ask.to_double()) / 2
+                                                            : q.mark.to_double();
+    if (!(mid > 0)) return std::nullopt;
+
+    symbol_window& w = windows_[symbol];
+    w.mids.push_back(mid);
+    const auto lookback = static_cast<std::size_t>(cfg_.lookback);
+    while (w.mids.size() > lookback) w.mids.pop_front();
+    if (w.mids.size() < lookback) return std::nullopt;
+    if (w.last_signal && now - *w.last_signal < cfg_.cooldown_ms) return std::nullopt;
+
+    const double oldest = w.mids.front();
+    const double move_bps = (mid - oldest) / oldest * 10'000.0;
+    if (std::fabs(move_bps) < cfg_.threshold_bps) return std::nullopt;
+
+    opportunity opp;
+    opp.symbol = symbol;
+    opp.opp_side = move_bps > 0 ? side::long_side : side::short_side;
+    opp.score = std::fabs(move_bps);
+    opp.reason = fmt::format("momentum {:+.1f} bps over {} ticks", move_bps, cfg_.lookback);
+    opp.ts = now;
+    w.last_signal = now;
+    record(opp);
+    return opp;
+}
+
+void opportunity_manager::record(opportunity opp) {
+    recent_.push_back(std::move(opp));
+    while (recent_.size() > recent_capacity) recent_.pop_front();
+}
+
+}  // namespace traded::engine

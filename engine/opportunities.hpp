@@ -1,0 +1,68 @@
+#pragma once
+/// The opportunity manager: turns market data into entry ideas and keeps the recent ones.
+///
+/// Strategies (config `opportunities.strategy`):
+/// - "none": produces nothing; only manual opportunities (POST /api/v1/opportunities) exist.
+/// - "momentum": per symbol, keep the last `lookback` mid prices ((bid + ask) / 2, or the mark
+///   when the book is empty). Once the window is full, compare the newest mid with the oldest:
+///   a rise of at least `threshold_bps` basis points gives a LONG, a fall of at least as much a
+///   SHORT. The score is the size of the move in bps. After a signal the symbol is quiet for
+///   `cooldown_ms`, so one move yields one idea rather than one per tick.
+///   The move is a strategy input, not money, so it is computed in double.
+///
+/// Pure like the rest of engine/: no clock (time is the `now` argument), no I/O, ordered
+/// containers only. Single-threaded: owned by the daemon's io_context thread.
+
+#include "engine/types.hpp"
+
+#include <deque>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace traded::engine {
+
+/// Strategy parameters (config `opportunities:` with `params`).
+struct opportunity_config {
+    std::string strategy = "none";  // "none" | "momentum"
+    int lookback = 20;              // ticks in the momentum window (>= 2)
+    double threshold_bps = 8;       // minimum move over the window, basis points (> 0)
+    int cooldown_ms = 30000;        // quiet time per symbol after a signal (>= 0)
+};
+
+/// True for the strategy names the manager implements ("none", "momentum").
+bool known_strategy(std::string_view name);
+
+/// Generates opportunities from ticks and remembers the recent ones (generated and manual).
+class opportunity_manager {
+public:
+    /// Number of opportunities kept by recent().
+    static constexpr std::size_t recent_capacity = 100;
+
+    explicit opportunity_manager(opportunity_config cfg = {});
+
+    /// Feed one quote of `symbol`; returns an opportunity when the strategy fires (it is also
+    /// added to recent()).
+    std::optional<opportunity> on_tick(const std::string& symbol, const quote& q, millis now);
+
+    /// Remember a manual opportunity (it shows in recent()).
+    void record(opportunity opp);
+
+    /// The last `recent_capacity` opportunities, oldest first, newest last.
+    const std::deque<opportunity>& recent() const { return recent_; }
+
+    const opportunity_config& config() const { return cfg_; }
+
+private:
+    struct symbol_window {
+        std::deque<double> mids;
+        std::optional<millis> last_signal;
+    };
+
+    opportunity_config cfg_;
+    std::map<std::string, symbol_window> windows_;
+    std::deque<opportunity> recent_;
+};
+
+}  // namespace traded::engine
