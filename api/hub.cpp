@@ -1,11 +1,14 @@
 #include "api/hub.hpp"
 
+#include "daemon/log/log.hpp"
+
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/json/object.hpp>
 #include <boost/json/serialize.hpp>
 
 #include <algorithm>
+#include <exception>
 
 namespace traded::api {
 
@@ -226,7 +229,13 @@ void hub::subscribe(subscriber_id id, const std::vector<engine::channel>& channe
             o["ts"] = std::chrono::duration_cast<std::chrono::milliseconds>(
                           std::chrono::system_clock::now().time_since_epoch())
                           .count();
-            o["data"] = backend_.snapshot(ch, m);
+            json::value data;
+            try {
+                data = backend_.snapshot(ch, m);
+            } catch (const std::exception& e) {  // a backend bug must not take the server down
+                log::error("api", "snapshot {}/{} failed: {}", engine::to_string(ch), engine::to_string(m), e.what());
+            }
+            o["data"] = std::move(data);
             who->deliver(std::make_shared<const std::string>(json::serialize(o)), {});
         }
     }

@@ -69,8 +69,11 @@ public:
     /// Forgets everything queued (the session is closing).
     void clear();
 
+    /// Messages waiting (superseded ones not counted).
     std::size_t size() const { return live_; }
+    /// Bytes of the messages waiting.
     std::size_t bytes() const { return bytes_; }
+    /// True when nothing waits.
     bool empty() const { return live_ == 0; }
     /// Messages replaced by a newer one with the same key, since construction.
     std::uint64_t coalesced() const { return coalesced_; }

@@ -561,8 +561,8 @@ route_result parse_http(const http_request& r) {
 
     auto m = engine::parse_mode(segs[0]);
     const auto* route = find_mode_route(segs[1], segs.size());
-    if (!m) return unknown_mode(segs[0]);
     if (!route) return not_found();
+    if (!m) return unknown_mode(segs[0]);  // a known action under an unknown mode
     if (r.method != route->method)
         return reply::error(405, "METHOD_NOT_ALLOWED",
                             fmt::format("use {} on {}", route->method, path.substr(0, 128)));

@@ -49,6 +49,9 @@ struct server_limits {
     std::chrono::milliseconds ws_idle_timeout{45'000};
     /// A WebSocket that has not authenticated by then is closed with 1008.
     std::chrono::milliseconds ws_auth_timeout{15'000};
+    /// A WebSocket being closed (slow client, bad token, stop) whose peer does not let the
+    /// close finish is cut off after this long.
+    std::chrono::milliseconds ws_close_timeout{5'000};
     /// Bounds of each WebSocket session's send queue.
     queue_limits ws_queue;
 };

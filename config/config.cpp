@@ -8,6 +8,7 @@
 #include <charconv>
 #include <cmath>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <functional>
 #include <limits>
@@ -444,6 +445,13 @@ load_result load_string(const std::string& yaml) {
 }
 
 load_result load_file(const std::string& path) {
+    // A directory opens fine as a stream and reads as empty, which would load the defaults.
+    std::error_code ec;
+    if (std::filesystem::is_directory(path, ec)) {
+        load_result res;
+        res.errors.push_back(fmt::format("cannot read {}: is a directory", path));
+        return res;
+    }
     std::ifstream in(path, std::ios::binary);
     if (!in) {
         load_result res;

@@ -2,6 +2,7 @@
 
 #include "api/server.hpp"
 #include "api/views.hpp"
+#include "daemon/binance_port.hpp"
 #include "daemon/data_dir.hpp"
 #include "daemon/log/log.hpp"
 #include "daemon/offline_port.hpp"
@@ -98,7 +99,23 @@ std::string app::start() {
     pc.slippage_bps = cfg_.paper_trading.slippage_bps;
     pc.leverage = cfg_.paper_trading.leverage;
     paper_port_ = std::make_unique<paper_port>(pc, symbols_);
-    real_port_ = std::make_unique<offline_port>(symbols_);
+    // [binance_port wiring, minimal; see the exchange-port report] Real trading enabled: the
+    // Binance port (it opens no connection before start() below). Disabled: the offline port.
+    binance_port* live_port = nullptr;
+    if (cfg_.real_trading.enabled) {
+        binance_port_options bo;
+        bo.exchange = cfg_.exchange;
+        bo.symbols = cfg_.market.symbols;
+        bo.leverage = cfg_.real_trading.leverage;
+        bo.stake_usd = cfg_.real_trading.stake_usd;
+        auto bp = std::make_unique<binance_port>(io_, std::move(bo), symbols_, [this]() -> const engine::engine* {
+            return real_ ? &real_->engine() : nullptr;
+        });
+        live_port = bp.get();
+        real_port_ = std::move(bp);
+    } else {
+        real_port_ = std::make_unique<offline_port>(symbols_);
+    }
 
     auto pub = [this](mode m, const engine::notification& n, std::int64_t seq, engine::millis ts) {
         publish(m, n, seq, ts);
@@ -114,10 +131,10 @@ std::string app::start() {
     for (auto m : all_modes)
         if (auto err = runner(m).restore(); !err.empty())
             return fmt::format("cannot restore {} state: {}", engine::to_string(m), err);
+    // [binance_port wiring] Connect only after the engine is restored: the first user-stream
+    // connect runs the start-up reconciliation against the restored positions.
+    if (live_port) live_port->start();
 
-    // The paper account is rebuilt by replaying nothing: paper positions are restored into the
-    // engine, and the simulated account is re-seeded with them so TP/SL keep working.
-    // (See docs/architecture.md, "Restart".)
 
     api::server_options so;
     so.bind_address = cfg_.server.bind;
@@ -137,14 +154,25 @@ std::string app::start() {
     if (auto err = server_->start()) return *err;
 
     const auto scheme = cfg_.server.tls.cert_file.empty() ? "http" : "https";
-    log::info("api", "listening on {}://{}:{}", scheme, cfg_.server.bind, server_->port());
     if (token_created)
         log::info("api", "dashboard: {}://127.0.0.1:{}/#access_token={}", scheme, server_->port(), token_);
 
     if (cfg_.market.source == "synthetic") {
+        // The market resumes where open positions last saw it, so a restart does not teleport
+        // prices back to the built-in start levels.
+        std::map<std::string, decimal> start_prices;
+        for (const auto& [id, p] : paper_->engine().positions())
+            if (p.status != engine::position_status::closed && p.status != engine::position_status::failed &&
+                p.mark_price.is_positive())
+                start_prices[p.symbol] = p.mark_price;
         feed_ = std::make_unique<paper::synthetic_feed>(cfg_.market.synthetic.seed, cfg_.market.synthetic.volatility_bps,
-                                                        symbols_);
-        // One first tick right away so engines have prices before any request arrives.
+                                                        symbols_, start_prices);
+        // Quotes first (the simulated account needs prices), then rebuild the paper account.
+        const auto now = wall_clock_ms();
+        paper_port_->set_now(now);
+        for (const auto& s : symbols_)
+            if (auto q = feed_->current(s.symbol)) paper_port_->on_quote(s.symbol, *q, now);
+        paper_port_->restore(paper_->engine(), cfg_.paper_trading.starting_balance);
         on_feed_tick();
     }
 
@@ -489,14 +517,12 @@ api::reply app::submit_opportunity(const api::command& cmd) {
         json::object r;
         r["mode"] = std::string(engine::to_string(m));
         if (!rn.engine().state().running && !p.target) continue;
-        auto before = rn.engine().positions();
         auto out = rn.dispatch(engine::open_request{opp});
         r["accepted"] = out.result.ok();
         if (!out.result.ok()) {
             r["error"] = json::object{{"code", out.result.code}, {"message", out.result.message}};
-        } else {
-            for (const auto& [id, pos] : rn.engine().positions())
-                if (!before.count(id)) r["position"] = api::to_json(pos);
+        } else if (const auto* pos = rn.engine().find_position(out.result.position_id)) {
+            r["position"] = api::to_json(*pos);
         }
         results.push_back(std::move(r));
     }

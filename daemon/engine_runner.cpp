@@ -3,6 +3,8 @@
 #include "daemon/log/log.hpp"
 #include "daemon/store.hpp"
 
+#include <algorithm>
+
 namespace traded::daemon {
 
 namespace {
@@ -10,6 +12,15 @@ namespace {
 // tick need no commit; after a crash the next number starts past the whole reserved block, so
 // seq keeps increasing across restarts.
 constexpr std::int64_t seq_block = 10'000;
+
+std::string safety_key(const engine::safety_status& s) {
+    std::string k = std::to_string(s.max_positions) + '|' + std::to_string(s.open_positions) + '|' +
+                    s.max_daily_loss.to_string() + '|' + s.daily_realized_pnl.to_string() + '|' +
+                    (s.daily_loss_limit_hit ? '1' : '0') + (s.emergency_stopped ? '1' : '0') +
+                    (s.can_open_new ? '1' : '0') + '|' + s.stake_usd.to_string() + '|' + s.trading_day;
+    for (const auto& r : s.blocked_reasons) k += '|' + r;
+    return k;
+}
 }  // namespace
 
 engine_runner::engine_runner(engine::mode m, engine::engine e, store* db, exchange_port& port, publisher pub,
@@ -28,6 +39,7 @@ std::string engine_runner::restore() {
     auto seq = store_->load_seq(mode_);
     if (auto* err = std::get_if<std::string>(&seq)) return *err;
     engine_.restore(std::move(std::get<engine::engine_snapshot>(snap)));
+    last_safety_key_ = safety_key(engine_.safety(clock_()));
     seq_ = std::get<std::int64_t>(seq);
     reserved_ = seq_;
     return {};
@@ -50,9 +62,26 @@ void engine_runner::drain() {
     dispatching_ = false;
 }
 
+
 engine::output engine_runner::process(const engine::event& ev) {
     const auto now = clock_();
     auto out = engine_.handle(ev, now);
+
+    // Market ticks cannot change safety figures; everything else may.
+    if (!std::holds_alternative<engine::market_tick>(ev)) {
+        auto key = safety_key(engine_.safety(now));
+        if (key != last_safety_key_) {
+            last_safety_key_ = std::move(key);
+            const bool named = std::any_of(out.notifications.begin(), out.notifications.end(),
+                                           [](const auto& n) { return n.ch == engine::channel::safety; });
+            if (!named) {
+                engine::notification n;
+                n.ch = engine::channel::safety;
+                n.event_name = "safety_changed";
+                out.notifications.push_back(std::move(n));
+            }
+        }
+    }
 
     const auto n = static_cast<std::int64_t>(out.notifications.size());
     const bool durable = !out.dirty_positions.empty() || !out.dirty_orders.empty() || !out.new_trades.empty() ||

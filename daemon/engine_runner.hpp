@@ -65,6 +65,9 @@ private:
     clock_fn clock_;
     std::deque<engine::event> pending_;
     bool dispatching_ = false;
+    /// Safety fields last pushed: any change (a position opened, a trade moved the daily PnL, the
+    /// engine stopped) is pushed as safety_changed even when the engine did not name it.
+    std::string last_safety_key_;
     std::int64_t seq_ = 0;       // last sequence number pushed
     std::int64_t reserved_ = 0;  // sequence numbers up to here are persisted as used
     bool storage_ok_ = true;

@@ -62,6 +62,46 @@ void paper_port::on_quote(const std::string& symbol, const engine::quote& q, eng
     emit(account_.on_quote(symbol, q, now));
 }
 
+void paper_port::restore(const engine::engine& e, decimal starting_balance) {
+    decimal wallet = starting_balance;
+    for (const auto& t : e.trades()) wallet += t.pnl;  // net of entry and exit fees
+    std::vector<engine::order_rejected> rejected;
+    std::vector<engine::query_position> rereads;
+    for (const auto& [id, p] : e.positions()) {
+        using engine::position_status;
+        if (p.status == position_status::closed || p.status == position_status::failed) continue;
+        if (p.status == position_status::opening) {
+            // The entry was committed but never reached the (in-memory) account before the stop.
+            rejected.push_back({engine::client_order_id(id, engine::order_kind::entry), 0,
+                                "paper account restarted before the entry filled"});
+            continue;
+        }
+        wallet -= p.fees;  // entry fee already paid
+        const decimal amount = p.pos_side == engine::side::long_side ? p.qty : -p.qty;
+        account_.restore_position(p.symbol, amount, p.entry_price);
+        auto protect = [&](const std::string& client_id, decimal trigger, engine::order_type type) {
+            if (client_id.empty() || !trigger.is_positive()) return;
+            paper::new_order o;
+            o.client_id = client_id;
+            o.symbol = p.symbol;
+            o.side = engine::exit_side(p.pos_side);
+            o.type = type;
+            o.qty = p.qty;
+            o.trigger_price = trigger;
+            o.reduce_only = true;
+            auto r = account_.place(o, now_);
+            if (!r.ok()) rejected.push_back({client_id, r.code, r.message});
+        };
+        protect(p.tp_order_id, p.tp_price, engine::order_type::take_profit_market);
+        protect(p.sl_order_id, p.sl_price, engine::order_type::stop_market);
+        if (p.status == position_status::closing) rereads.push_back({p.symbol, id});
+    }
+    account_.restore_wallet(wallet);
+    if (sink_)
+        for (auto& r : rejected) sink_(std::move(r));
+    for (const auto& q : rereads) execute(q);
+}
+
 balance_snapshot paper_port::balance() const {
     auto b = account_.balance();
     return {"USDT", b.wallet_balance, b.available_balance, b.unrealized_pnl, b.margin_balance, last_quote_at_};

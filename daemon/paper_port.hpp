@@ -3,6 +3,7 @@
 /// synchronously. The same matching model runs inside traded-sim.
 
 #include "daemon/exchange_port.hpp"
+#include "engine/engine.hpp"
 #include "exchange/paper/matching.hpp"
 
 namespace traded::daemon {
@@ -22,6 +23,11 @@ public:
     /// hands the tick itself to the engine (execution before market data).
     void on_quote(const std::string& symbol, const engine::quote& q, engine::millis now);
     void set_now(engine::millis now) { now_ = now; }
+    /// After a restart: rebuild the simulated account from the engine's restored state (wallet
+    /// from the recorded trades, open positions, their resting TP/SL under the same client ids)
+    /// and resume what was in flight: an interrupted close is re-read, an entry that never
+    /// reached the account is reported rejected. Call after the first quotes were delivered.
+    void restore(const engine::engine& e, decimal starting_balance);
     const paper::account& account() const { return account_; }
 
 private:

@@ -25,7 +25,8 @@ namespace traded::daemon {
 
 /// What an audit row records: an engine state transition, or a control action by a user.
 enum class audit_kind { transition, control };
-std::string_view to_string(audit_kind k);  // "transition" / "control"
+/// "transition" / "control", as stored in audit_log.kind.
+std::string_view to_string(audit_kind k);
 
 /// One row of the append-only audit log.
 struct audit_row {

@@ -49,7 +49,6 @@ trade trade_of(const position& p) {
 }
 }  // namespace
 
-
 void engine::impl_access::operator()(const close_request& ev) {
     position* p = find_position(ev.position_id);
     if (p == nullptr) return refuse("POSITION_NOT_FOUND", 404, fmt::format("no position {}", ev.position_id));
@@ -116,7 +115,8 @@ void engine::impl_access::operator()(const position_report& ev) {
     // entry (open_position queries again once it fills).
     if (p == nullptr || p->status != position_status::closing || !entry_filled(*p)) return;
 
-    const bool ours_on_exchange = p->pos_side == side::long_side ? ev.amount.is_positive() : ev.amount.is_negative();
+    const bool ours_on_exchange =
+        p->pos_side == side::long_side ? ev.amount.is_positive() : ev.amount.is_negative();
     decimal qty = std::min(ev.amount.abs(), remaining(*p));
     if (const symbol_info* sym = symbol_of(*p)) qty = qty.floor_to(sym->step_size);
     if (!ours_on_exchange || !qty.is_positive()) {
@@ -124,7 +124,7 @@ void engine::impl_access::operator()(const position_report& ev) {
         // is gone. Close it from the fills that flattened it.
         if (p->exit_filled_qty.is_positive()) return finish_close(*p, cause_from_fills(*p));
         const auto q = e.quotes_.find(p->symbol);
-        p->exit_price = p->mark_price.is_positive() ? p->mark_price
+        p->exit_price = p->mark_price.is_positive()                            ? p->mark_price
                         : q != e.quotes_.end() && q->second.mark.is_positive() ? q->second.mark
                                                                                : p->entry_price;
         const std::string id = p->position_id;
@@ -134,9 +134,10 @@ void engine::impl_access::operator()(const position_report& ev) {
     }
     if (live(*p, order_kind::close)) return;  // never two close orders
     if (e.close_attempts_[p->position_id] >= max_close_attempts)
-        return revert_to_open(*p, fmt::format("close order failed {} times while the exchange still shows {}; "
-                                              "the position stays OPEN with its TP/SL",
-                                              max_close_attempts, ev.amount.to_string()));
+        return revert_to_open(*p,
+                              fmt::format("close order failed {} times while the exchange still shows {}; "
+                                          "the position stays OPEN with its TP/SL",
+                                          max_close_attempts, ev.amount.to_string()));
     place_close_order(*p, qty);
 }
 
@@ -154,7 +155,8 @@ void engine::impl_access::on_exit_fill(position& p, order_record& o, const order
                     fmt::format("{} order {} partly filled: {} of {}", to_string(o.kind), o.client_id,
                                 total.to_string(), p.qty.to_string()));
     // Our close order is done but the position is not: read what is left.
-    if (o.kind == order_kind::close && o.status == order_status::filled && p.status == position_status::closing)
+    if (o.kind == order_kind::close && o.status == order_status::filled &&
+        p.status == position_status::closing)
         query_exchange_position(p);
 }
 
@@ -201,8 +203,9 @@ close_cause engine::impl_access::cause_from_fills(const position& p) {
         default:
             // Our -X: the reason the close was asked for (MANUAL/STOP/EMERGENCY, or the rule
             // whose protective order could not be placed).
-            cause.reason = p.reason == exit_reason::none || p.reason == exit_reason::external ? exit_reason::manual
-                                                                                              : p.reason;
+            cause.reason = p.reason == exit_reason::none || p.reason == exit_reason::external
+                               ? exit_reason::manual
+                               : p.reason;
             break;
     }
     return cause;
@@ -259,8 +262,8 @@ void engine::impl_access::amend_unseen_close(position& p, const order_record& o,
         out.state_changed = true;
     }
     notify_position(p, "position_updated",
-                    fmt::format("close corrected: {} filled at {} ({})", o.client_id, p.exit_price.to_string(),
-                                to_string(p.reason)));
+                    fmt::format("close corrected: {} filled at {} ({})", o.client_id,
+                                p.exit_price.to_string(), to_string(p.reason)));
     out.notifications.push_back(notification{channel::trades, "trade_recorded", t, "corrected"});
     check_daily_loss();
 }

@@ -76,7 +76,9 @@ output engine::handle(const event& ev, millis now) {
     return out;
 }
 
-std::optional<millis> engine::next_wakeup() const { return state_.trading_day_start + ms_per_day; }
+std::optional<millis> engine::next_wakeup() const {
+    return state_.trading_day_start + ms_per_day;
+}
 
 void engine::set_external_block(std::string reason, bool blocked) {
     if (blocked)
@@ -120,7 +122,9 @@ safety_status engine::safety(millis now) const {
     return s;
 }
 
-performance_stats engine::performance(millis now) const { return compute_performance(trades_, now); }
+performance_stats engine::performance(millis now) const {
+    return compute_performance(trades_, now);
+}
 
 const position* engine::find_position(const std::string& id) const {
     auto it = positions_.find(id);
@@ -136,7 +140,6 @@ const symbol_info* engine::find_symbol(const std::string& symbol) const {
 // ---------------------------------------------------------------------------------------------
 // Bookkeeping
 // ---------------------------------------------------------------------------------------------
-
 
 void engine::impl_access::rollover() {
     const millis day = utc_day_start(now);
@@ -201,14 +204,16 @@ bool engine::impl_access::live(const position& p, order_kind k) {
     return o != nullptr && is_live(o->status);
 }
 
-const symbol_info* engine::impl_access::symbol_of(const position& p) const { return e.find_symbol(p.symbol); }
+const symbol_info* engine::impl_access::symbol_of(const position& p) const {
+    return e.find_symbol(p.symbol);
+}
 
 decimal engine::impl_access::remaining(const position& p) const {
     return std::max(decimal{}, p.qty - p.exit_filled_qty);
 }
 
-order_record& engine::impl_access::place(position& p, order_kind k, order_type t, decimal qty, decimal trigger,
-                          bool reduce_only) {
+order_record& engine::impl_access::place(position& p, order_kind k, order_type t, decimal qty,
+                                         decimal trigger, bool reduce_only) {
     order_record o;
     o.client_id = client_order_id(p.position_id, k);
     o.position_id = p.position_id;
@@ -249,11 +254,12 @@ void engine::impl_access::check_daily_loss() {
 void engine::impl_access::prune_history() {
     std::vector<std::pair<millis, std::string>> done;
     for (const auto& [id, p] : e.positions_)
-        if (is_terminal(p.status) && p.closed_at < now) done.emplace_back(p.closed_at, id);  // never this step's
+        if (is_terminal(p.status)) done.emplace_back(p.closed_at, id);
     if (done.size() <= max_terminal_positions) return;
     std::sort(done.begin(), done.end());
     const std::size_t excess = done.size() - max_terminal_positions;
     for (std::size_t i = 0; i < excess; ++i) {
+        if (done[i].first >= now) break;  // never one closed in this step (callers still use it)
         const std::string& id = done[i].second;
         for (auto it = e.orders_.begin(); it != e.orders_.end();)
             it = it->second.position_id == id ? e.orders_.erase(it) : std::next(it);
@@ -352,12 +358,13 @@ void engine::impl_access::operator()(const order_fill& ev) {
 void engine::impl_access::operator()(const order_rejected& ev) {
     order_record* o = find_order(ev.client_id);
     if (o == nullptr) return;
-    if (o->status == order_status::filled) return;  // a stale answer for an order that executed
+    if (!is_live(o->status)) return;  // a stale answer for an order that already ended
     o->status = order_status::rejected;
     touch(*o);
     position* p = find_position(o->position_id);
     if (p == nullptr) return;
-    const std::string why = fmt::format("{} order rejected ({}: {})", kind_label(o->kind), ev.code, ev.message);
+    const std::string why =
+        fmt::format("{} order rejected ({}: {})", kind_label(o->kind), ev.code, ev.message);
     switch (o->kind) {
         case order_kind::entry:
             if (is_terminal(p->status) || entry_filled(*p)) return;
@@ -413,32 +420,39 @@ void engine::impl_access::operator()(const open_request& ev) {
     const engine_config c = e.effective_config();
     const opportunity& opp = ev.opp;
     if (!c.enabled) {
-        if (c.engine_mode == mode::real) return refuse("REAL_TRADING_DISABLED", 403, "real trading is disabled in the config");
+        if (c.engine_mode == mode::real)
+            return refuse("REAL_TRADING_DISABLED", 403, "real trading is disabled in the config");
         return refuse("ENGINE_DISABLED", 403, "this engine is disabled in the config");
     }
     // Checked before NOT_RUNNING (the latch also stops the engine): it is the more useful answer.
     if (e.state_.emergency_stopped)
-        return refuse("EMERGENCY_LATCHED", 409, "emergency stop is latched; start with clear_emergency to resume");
+        return refuse("EMERGENCY_LATCHED", 409,
+                      "emergency stop is latched; start with clear_emergency to resume");
     if (!e.state_.running) return refuse("NOT_RUNNING", 409, "the engine is not running");
     if (e.state_.daily_loss_limit_hit)
-        return refuse("DAILY_LOSS_LIMIT_HIT", 409, "daily loss limit reached; new entries resume at 00:00 UTC");
+        return refuse("DAILY_LOSS_LIMIT_HIT", 409,
+                      "daily loss limit reached; new entries resume at 00:00 UTC");
     for (const auto& [reason, blocked] : e.external_blocks_)
         if (blocked) return refuse(reason, 409, fmt::format("new entries are blocked: {}", reason));
     int exposed = 0;
     for (const auto& [id, p] : e.positions_)
         if (!is_terminal(p.status)) ++exposed;
     if (exposed >= c.max_positions)
-        return refuse("MAX_POSITIONS_REACHED", 409, fmt::format("{} of {} positions in use", exposed, c.max_positions));
+        return refuse("MAX_POSITIONS_REACHED", 409,
+                      fmt::format("{} of {} positions in use", exposed, c.max_positions));
     const symbol_info* sym = e.find_symbol(opp.symbol);
-    if (sym == nullptr) return refuse("UNKNOWN_SYMBOL", 400, fmt::format("symbol {} is not traded", opp.symbol));
+    if (sym == nullptr)
+        return refuse("UNKNOWN_SYMBOL", 400, fmt::format("symbol {} is not traded", opp.symbol));
     for (const auto& [id, p] : e.positions_)
         if (p.symbol == opp.symbol && !is_terminal(p.status))
-            return refuse("POSITION_EXISTS", 409, fmt::format("position {} on {} is {}", id, p.symbol, to_string(p.status)));
+            return refuse("POSITION_EXISTS", 409,
+                          fmt::format("position {} on {} is {}", id, p.symbol, to_string(p.status)));
     auto q = e.quotes_.find(opp.symbol);
-    const decimal price = q == e.quotes_.end() ? decimal{}
+    const decimal price = q == e.quotes_.end()              ? decimal{}
                           : opp.opp_side == side::long_side ? q->second.ask
                                                             : q->second.bid;
-    if (!price.is_positive()) return refuse("NO_MARKET_DATA", 409, fmt::format("no quote for {} yet", opp.symbol));
+    if (!price.is_positive())
+        return refuse("NO_MARKET_DATA", 409, fmt::format("no quote for {} yet", opp.symbol));
 
     const decimal qty = (c.stake_usd / price).floor_to(sym->step_size);
     if (!qty.is_positive() || qty < sym->min_qty || qty * price < sym->min_notional)
@@ -482,7 +496,7 @@ order_record* engine::impl_access::adopt_unknown_order(const std::string& client
     o.kind = parsed->second;
     o.type = o.kind == order_kind::take_profit ? order_type::take_profit_market
              : o.kind == order_kind::stop_loss || o.kind == order_kind::floor_stop ? order_type::stop_market
-                                                                                    : order_type::market;
+                                                                                   : order_type::market;
     o.side = o.kind == order_kind::entry ? entry_side(p->pos_side) : exit_side(p->pos_side);
     o.qty = p->qty;
     o.status = order_status::accepted;
@@ -539,8 +553,10 @@ void engine::impl_access::place_protection(position& p) {
     const decimal tick = sym != nullptr ? sym->tick_size : decimal{};
     p.tp_price = tp_price(p.pos_side, p.entry_price, p.qty, c.primary_target_dollars, tick);
     p.sl_price = sl_price(p.pos_side, p.entry_price, c.stop_loss_percent, tick);
-    p.tp_order_id = place(p, order_kind::take_profit, order_type::take_profit_market, p.qty, p.tp_price, true).client_id;
-    p.sl_order_id = place(p, order_kind::stop_loss, order_type::stop_market, p.qty, p.sl_price, true).client_id;
+    p.tp_order_id =
+        place(p, order_kind::take_profit, order_type::take_profit_market, p.qty, p.tp_price, true).client_id;
+    p.sl_order_id =
+        place(p, order_kind::stop_loss, order_type::stop_market, p.qty, p.sl_price, true).client_id;
     touch(p);
 }
 
@@ -551,15 +567,20 @@ void engine::impl_access::ensure_protection(position& p) {
     if (tp == nullptr || !is_live(tp->status)) {
         if (p.tp_price.is_zero()) {
             const symbol_info* sym = symbol_of(p);
-            p.tp_price = tp_price(p.pos_side, p.entry_price, p.qty, e.effective_config().primary_target_dollars,
-                                  sym != nullptr ? sym->tick_size : decimal{});
+            p.tp_price =
+                tp_price(p.pos_side, p.entry_price, p.qty, e.effective_config().primary_target_dollars,
+                         sym != nullptr ? sym->tick_size : decimal{});
         }
-        p.tp_order_id = place(p, order_kind::take_profit, order_type::take_profit_market, qty, p.tp_price, true).client_id;
+        p.tp_order_id =
+            place(p, order_kind::take_profit, order_type::take_profit_market, qty, p.tp_price, true)
+                .client_id;
     }
     const order_record* sl = find_order(p.sl_order_id);
-    const bool floor_pending = live(p, order_kind::floor_stop) && p.sl_order_id != client_order_id(p.position_id, order_kind::floor_stop);
+    const bool floor_pending = live(p, order_kind::floor_stop) &&
+                               p.sl_order_id != client_order_id(p.position_id, order_kind::floor_stop);
     if ((sl == nullptr || !is_live(sl->status)) && !floor_pending) {
-        const order_kind k = sl != nullptr && sl->kind == order_kind::floor_stop ? order_kind::floor_stop : order_kind::stop_loss;
+        const order_kind k = sl != nullptr && sl->kind == order_kind::floor_stop ? order_kind::floor_stop
+                                                                                 : order_kind::stop_loss;
         if (p.sl_price.is_zero()) {
             const symbol_info* sym = symbol_of(p);
             p.sl_price = sl_price(p.pos_side, p.entry_price, e.effective_config().stop_loss_percent,
@@ -573,8 +594,9 @@ void engine::impl_access::ensure_protection(position& p) {
 void engine::impl_access::maybe_announce_protection(position& p) {
     if (e.tp_sl_announced_.count(p.position_id) != 0) return;
     auto acked = [](const order_record* o) {
-        return o != nullptr && (o->status == order_status::accepted ||
-                                o->status == order_status::partially_filled || o->status == order_status::filled);
+        return o != nullptr &&
+               (o->status == order_status::accepted || o->status == order_status::partially_filled ||
+                o->status == order_status::filled);
     };
     const bool stop_acked = acked(find_order(p.sl_order_id)) || acked(order_of(p, order_kind::floor_stop));
     if (!acked(find_order(p.tp_order_id)) || !stop_acked) return;
@@ -602,10 +624,12 @@ void engine::impl_access::adopt_floor(position& p, const order_record& fl) {
     p.sl_price = fl.trigger_price;
     touch(p);
     notify_position(p, "stop_moved",
-                    fmt::format("stop moved from {} to the profit floor {}", old_price.to_string(), p.sl_price.to_string()));
+                    fmt::format("stop moved from {} to the profit floor {}", old_price.to_string(),
+                                p.sl_price.to_string()));
 }
 
-void engine::impl_access::on_protective_rejected(position& p, const order_record& o, const order_rejected& ev) {
+void engine::impl_access::on_protective_rejected(position& p, const order_record& o,
+                                                 const order_rejected& ev) {
     // Only an OPEN position relies on these orders; while CLOSING the close order is in charge.
     if (p.status != position_status::open) return;
     const bool would_trigger = ev.code == -2021;
@@ -637,7 +661,8 @@ void engine::impl_access::on_protective_canceled(position& p, const order_record
     // Canceled by someone else (or expired): a position must keep its TP and stop.
     place(p, o.kind, o.type, remaining(p), o.trigger_price, true);
     touch(p);
-    notify_position(p, "position_updated", fmt::format("{} order was canceled on the exchange; placed again", kind_label(o.kind)));
+    notify_position(p, "position_updated",
+                    fmt::format("{} order was canceled on the exchange; placed again", kind_label(o.kind)));
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -648,11 +673,13 @@ void engine::impl_access::operator()(const start_request& ev) {
     const engine_config c = e.effective_config();
     if (!c.enabled) {
         if (c.engine_mode == mode::real)
-            return refuse("REAL_TRADING_DISABLED", 403, "real trading is disabled (real_trading.enabled: false)");
+            return refuse("REAL_TRADING_DISABLED", 403,
+                          "real trading is disabled (real_trading.enabled: false)");
         return refuse("ENGINE_DISABLED", 403, "this engine is disabled in the config");
     }
     if (e.state_.emergency_stopped && !ev.clear_emergency)
-        return refuse("EMERGENCY_LATCHED", 409, "emergency stop is latched; send {\"clear_emergency\": true} to start");
+        return refuse("EMERGENCY_LATCHED", 409,
+                      "emergency stop is latched; send {\"clear_emergency\": true} to start");
     if (e.state_.emergency_stopped) {
         e.state_.emergency_stopped = false;
         out.state_changed = true;
@@ -666,7 +693,8 @@ void engine::impl_access::operator()(const start_request& ev) {
         out.state_changed = true;
         notify(channel::status, "engine_started");
     }
-    if (c.engine_mode == mode::real) out.result.warnings.emplace_back("REAL MONEY: this engine places orders on the exchange");
+    if (c.engine_mode == mode::real)
+        out.result.warnings.emplace_back("REAL MONEY: this engine places orders on the exchange");
 }
 
 void engine::impl_access::operator()(const stop_request&) {
@@ -689,14 +717,16 @@ void engine::impl_access::operator()(const emergency_stop_request&) {
         if (is_terminal(p.status)) continue;
         // Entries still in flight are cancelled; if one fills anyway the CLOSING state closes it.
         if (!entry_filled(p))
-            if (const order_record* entry = order_of(p, order_kind::entry)) cancel(*entry);
+            if (const order_record* entry = order_of(p, order_kind::entry))
+                if (e.cancel_requested_.count(entry->client_id) == 0) cancel(*entry);
         request_close(p, exit_reason::emergency, "emergency stop");
     }
     if (already) {
         out.result.warnings.emplace_back("emergency stop already latched");
         return;
     }
-    notify(channel::safety, "emergency_stop", "emergency stop: closing every position at market; new entries latched off");
+    notify(channel::safety, "emergency_stop",
+           "emergency stop: closing every position at market; new entries latched off");
     notify(channel::status, "engine_stopped");
 }
 
@@ -706,7 +736,8 @@ void engine::impl_access::operator()(const set_limits_request& ev) {
         return refuse("INVALID_LIMITS", 400, "stake_usd must be > 0 and <= 1000000");
     if (u.max_positions && (*u.max_positions < 0 || *u.max_positions > 1000))
         return refuse("INVALID_LIMITS", 400, "max_positions must be between 0 and 1000");
-    if (u.max_daily_loss && (!u.max_daily_loss->is_positive() || *u.max_daily_loss > decimal::from_int(10'000'000)))
+    if (u.max_daily_loss &&
+        (!u.max_daily_loss->is_positive() || *u.max_daily_loss > decimal::from_int(10'000'000)))
         return refuse("INVALID_LIMITS", 400, "max_daily_loss must be > 0 and <= 10000000");
     std::vector<std::string> changed;
     if (u.stake_usd) {
@@ -726,7 +757,8 @@ void engine::impl_access::operator()(const set_limits_request& ev) {
     const decimal limit = e.effective_config().max_daily_loss;
     const bool hit_now = e.state_.daily_realized_pnl <= -limit;
     if (e.state_.daily_loss_limit_hit && !hit_now) e.state_.daily_loss_limit_hit = false;
-    notify(channel::safety, "safety_changed", fmt::format("safety limits changed: {}", fmt::join(changed, ", ")));
+    notify(channel::safety, "safety_changed",
+           fmt::format("safety limits changed: {}", fmt::join(changed, ", ")));
     check_daily_loss();
 }
 

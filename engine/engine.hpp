@@ -63,6 +63,20 @@ public:
     void restore(engine_snapshot snap);
 
     /// The single entry point: apply one event at time `now`.
+    ///
+    /// Conventions callers rely on (details in engine.cpp / close_flow.cpp):
+    /// - open_request / close_request put the position id in `result.position_id`.
+    /// - A FAILED entry is announced like a close: positions/"position_closed" (status FAILED,
+    ///   detail = why). No trade is recorded for it.
+    /// - The exit reason comes from which of our orders filled (-TP, -SL, -FL, or -X = the
+    ///   reason the close was asked for). A position closed from a flat position_report before
+    ///   its exit fill was seen is recorded EXTERNAL at the mark; if our order's fill arrives
+    ///   later in the same process, the trade is corrected: `new_trades` then carries a trade
+    ///   whose trade_id was already recorded (the store must upsert) and trades/"trade_recorded"
+    ///   is sent again with detail "corrected".
+    /// - order_rejected is for placements only; a failed cancel must not be reported with it.
+    /// - To record a close that happened on the exchange while the daemon was down without
+    ///   known fills: close_request{id, exit_reason::external} then position_report{amount 0}.
     output handle(const event& ev, millis now);
 
     /// When the engine next wants a timer_fired (daily rollover); nullopt for never.

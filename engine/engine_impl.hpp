@@ -23,7 +23,9 @@ inline bool is_terminal(position_status s) {
     return s == position_status::closed || s == position_status::failed;
 }
 /// True once the entry filled (entry_price is the fill average; zero while OPENING).
-inline bool entry_filled(const position& p) { return p.entry_price.is_positive(); }
+inline bool entry_filled(const position& p) {
+    return p.entry_price.is_positive();
+}
 
 /// Why a position closed, and which of our orders (if any) did it.
 struct close_cause {

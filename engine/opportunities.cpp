@@ -7,7 +7,9 @@
 
 namespace traded::engine {
 
-bool known_strategy(std::string_view name) { return name == "none" || name == "momentum"; }
+bool known_strategy(std::string_view name) {
+    return name == "none" || name == "momentum";
+}
 
 opportunity_manager::opportunity_manager(opportunity_config cfg) : cfg_(std::move(cfg)) {
     cfg_.lookback = std::max(cfg_.lookback, 2);  // one tick has nothing to compare with

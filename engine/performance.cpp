@@ -26,7 +26,7 @@ struct civil_date {
 constexpr civil_date civil_from_days(std::int64_t z) {
     z += 719468;
     const std::int64_t era = floor_div(z, 146097);
-    const auto doe = static_cast<unsigned>(z - era * 146097);                     // [0, 146096]
+    const auto doe = static_cast<unsigned>(z - era * 146097);                    // [0, 146096]
     const unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;  // [0, 399]
     const std::int64_t y = static_cast<std::int64_t>(yoe) + era * 400;
     const unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);  // [0, 365]
@@ -37,7 +37,9 @@ constexpr civil_date civil_from_days(std::int64_t z) {
 }
 }  // namespace
 
-millis utc_day_start(millis t) { return floor_div(t, ms_per_day) * ms_per_day; }
+millis utc_day_start(millis t) {
+    return floor_div(t, ms_per_day) * ms_per_day;
+}
 
 std::string utc_date(millis t) {
     civil_date c = civil_from_days(floor_div(t, ms_per_day));

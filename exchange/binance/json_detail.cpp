@@ -161,6 +161,24 @@ bool reader::dec(od::value& v, std::string_view field, std::optional<decimal>& o
     return true;
 }
 
+bool reader::dec_soft(od::value& v, std::string_view field, decimal& out) {
+    std::optional<decimal> d;
+    if (!dec_soft(v, field, d)) return false;
+    if (d) out = *d;
+    return true;
+}
+
+bool reader::dec_soft(od::value& v, std::string_view field, std::optional<decimal>& out) {
+    std::optional<std::string_view> s;
+    if (!scalar_text(v, field, s)) return false;
+    if (!s) return true;
+    if (auto d = parse_decimal_lenient(*s)) {
+        out = *d;
+        mark(field);
+    }
+    return true;
+}
+
 bool reader::int64(od::value& v, std::string_view field, std::int64_t& out) {
     std::optional<std::int64_t> i;
     if (!int64(v, field, i)) return false;
@@ -248,7 +266,12 @@ bool scan_envelope(od::document& doc, reader& r, envelope& env) {
     od::json_type t;
     if (auto e = doc.type().get(t); e) return r.fail_json(e);
     if (t == od::json_type::array) {
+        // Not used, but still checked: a malformed array is an error, not an ignored payload.
         env.kind = envelope::shape::array;
+        od::array arr;
+        std::size_t n = 0;
+        if (auto e = doc.get_array().get(arr); e) return r.fail_json(e);
+        if (auto e = arr.count_elements().get(n); e) return r.fail_json(e);
         doc.rewind();
         return true;
     }
@@ -276,6 +299,13 @@ bool scan_envelope(od::document& doc, reader& r, envelope& env) {
             if (dt == od::json_type::array) {
                 env.wrapped = true;
                 env.data_is_array = true;
+                od::array arr;
+                std::size_t n = 0;
+                if (auto e = v.get_array().get(arr); e) {
+                    r.fail_json(e);
+                } else if (auto e2 = arr.count_elements().get(n); e2) {
+                    r.fail_json(e2);
+                }
                 return;
             }
             od::object data;

@@ -72,6 +72,10 @@ public:
     /// Decimal from a string or a JSON number. "" and null leave `out` untouched (absent).
     bool dec(od::value& v, std::string_view field, decimal& out);
     bool dec(od::value& v, std::string_view field, std::optional<decimal>& out);
+    /// Like dec(), for informational fields (max notional, max price ...): a value we cannot
+    /// represent (Binance sends e.g. "9223372036854775807") is skipped, not an error.
+    bool dec_soft(od::value& v, std::string_view field, decimal& out);
+    bool dec_soft(od::value& v, std::string_view field, std::optional<decimal>& out);
     /// Integer from a JSON integer or a string of digits ("E":"1736996475556"). "" and null
     /// leave `out` untouched.
     bool int64(od::value& v, std::string_view field, std::int64_t& out);

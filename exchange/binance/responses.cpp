@@ -188,10 +188,10 @@ bool read_filter(od::object& obj, reader& r, symbol_rules& s, decimal& lot_step,
         if (k == "filterType") r.string(v, "filterType", type);
         else if (k == "tickSize") r.dec(v, "tickSize", tick);
         else if (k == "minPrice") r.dec(v, "minPrice", min_price);
-        else if (k == "maxPrice") r.dec(v, "maxPrice", max_price);
+        else if (k == "maxPrice") r.dec_soft(v, "maxPrice", max_price);
         else if (k == "stepSize") r.dec(v, "stepSize", step);
         else if (k == "minQty") r.dec(v, "minQty", min_qty);
-        else if (k == "maxQty") r.dec(v, "maxQty", max_qty);
+        else if (k == "maxQty") r.dec_soft(v, "maxQty", max_qty);
         else if (k == "notional") r.dec(v, "notional", notional);
     });
     if (!r.ok()) return false;
@@ -226,7 +226,7 @@ bool read_symbol(od::object& obj, reader& r, symbol_rules& s) {
         else if (k == "status") r.string(v, "status", s.status);
         else if (k == "contractType") r.string(v, "contractType", s.contract_type);
         else if (k == "quoteAsset") r.string(v, "quoteAsset", s.quote_asset);
-        else if (k == "triggerProtect") r.dec(v, "triggerProtect", s.trigger_protect);
+        else if (k == "triggerProtect") r.dec_soft(v, "triggerProtect", s.trigger_protect);
         else if (k == "filters") {
             od::array filters;
             if (!r.array(v, "filters", filters)) return;
@@ -444,7 +444,7 @@ result<leverage_info> parse_leverage(std::string_view body, json_parser& p) {
         for_each_field(obj, r, [&](std::string_view k, od::value& v) {
             if (k == "symbol") r.string(v, "symbol", l.symbol);
             else if (k == "leverage") r.int32(v, "leverage", l.leverage);
-            else if (k == "maxNotionalValue") r.dec(v, "maxNotionalValue", l.max_notional);
+            else if (k == "maxNotionalValue") r.dec_soft(v, "maxNotionalValue", l.max_notional);
         });
         return r.ok() && r.require({"leverage"});
     });

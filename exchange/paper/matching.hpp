@@ -145,6 +145,12 @@ public:
     /// Cancel by client id (or by exchange id when client id is empty).
     place_result cancel(const std::string& symbol, const std::string& client_id, std::int64_t order_id,
                         millis now);
+    /// Rebuild after a restart: set the wallet balance and a position directly (no fill, no fee).
+    /// Paper trading restores its account from the engine's persisted positions and trades.
+    void restore_wallet(decimal wallet) { wallet_ = wallet; }
+    void restore_position(const std::string& symbol, decimal amount, decimal entry_price) {
+        positions_[symbol] = book_position{amount, entry_price};
+    }
     /// Cancel every open order of a symbol.
     sim_events cancel_all(const std::string& symbol, millis now);
     /// Set leverage of a symbol (1..125); -4028 style error code when out of range.

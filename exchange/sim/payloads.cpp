@@ -414,8 +414,7 @@ json::object position_risk_v3(const position_view& p) {
     };
 }
 
-json::object account_info(const balance_view& b, const std::vector<position_view>& positions, bool v3,
-                          bool /*dual_side*/) {
+json::object account_info(const balance_view& b, const std::vector<position_view>& positions, bool v3) {
     decimal maint;
     for (const auto& p : positions) maint += notional_of(p).abs() * maint_rate();
     json::object usdt{

@@ -80,8 +80,7 @@ boost::json::object position_risk_v2(const position_view& p);
 /// GET /fapi/v3/positionRisk row.
 boost::json::object position_risk_v3(const position_view& p);
 /// GET /fapi/v2|v3/account. v2 lists every symbol and account flags; v3 only open positions.
-boost::json::object account_info(const balance_view& b, const std::vector<position_view>& positions, bool v3,
-                                 bool dual_side);
+boost::json::object account_info(const balance_view& b, const std::vector<position_view>& positions, bool v3);
 /// GET /fapi/v1/userTrades element.
 boost::json::object user_trade(const trade_record& t, const symbol_config& s);
 

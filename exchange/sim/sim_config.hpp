@@ -13,7 +13,7 @@
 
 namespace traded::sim {
 
-using engine::decimal;
+using traded::decimal;
 
 /// One simulated exchange account, addressed by its API key.
 struct account_config {

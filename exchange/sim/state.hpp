@@ -11,7 +11,7 @@
 
 namespace traded::sim {
 
-using engine::decimal;
+using traded::decimal;
 using engine::millis;
 
 /// A matching-engine order (MARKET, placed directly or as the child of a triggered algo order).

@@ -181,8 +181,12 @@ private:
     http_response admin(const http_request& req, const std::string& path, millis wall_now);
     std::optional<http_response> authenticate(call& c, const route& r);
     std::optional<fault> take_fault(const std::string& kind, const std::string& path, millis now);
-    void add_rate_headers(http_response& resp, const call& c, int weight);
-    void count_order(account_state& a, millis now);
+    /// err_2022 armed for this endpoint ("order" or "algo"; scope "any" matches both).
+    bool take_reduce_only_fault(const std::string& endpoint);
+    void add_rate_headers(http_response& resp, const call& c);
+    /// Counts one order on the account's 10 s and 1 min windows; false once over the limits
+    /// exchangeInfo publishes (300 per 10 s, 1200 per minute).
+    bool count_order(account_state& a, millis now);
     void apply_events(std::size_t idx, const paper::sim_events& ev, millis now);
     void push_user(std::size_t idx, const std::string& type, boost::json::object event, millis now);
     void push_market(const std::string& stream, const boost::json::object& event);

@@ -1,7 +1,7 @@
 // Browser tests of the dashboard against the real daemon (see harness.mjs). Run through
 // tests/browser/run.sh <path-to-traded>.
 
-import { describe, test, before, after } from 'node:test';
+import { describe, test, before, after, beforeEach } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { startDaemon, launchBrowser, eventually, parseShown, SCREENSHOTS } from './harness.mjs';
@@ -19,6 +19,8 @@ async function openLive(browser, daemon, path = `/${MODE}`) {
 async function openPosition(daemon, symbol, side = 'LONG') {
   const res = await daemon.api('POST', '/api/v1/opportunities', { symbol, side, mode: MODE, reason: 'browser test' });
   assert.equal(res.status, 200, `POST /api/v1/opportunities answered ${res.status}: ${JSON.stringify(res.body)}`);
+  const refused = (res.body?.data?.results || []).find((r) => r.accepted === false);
+  assert.ok(!refused, `the engine refused the opportunity: ${JSON.stringify(refused?.error)}`);
   // The position itself is created by the engine from the opportunity: wait for it to be OPEN.
   return eventually(async () => {
     const r = await daemon.api('GET', `/api/v1/${MODE}/positions`);
@@ -26,11 +28,16 @@ async function openPosition(daemon, symbol, side = 'LONG') {
   }, { timeoutMs: 10000, what: `an OPEN ${symbol} position` });
 }
 
+/** Closes whatever a previous (possibly failed) test left open, so tests stay independent. */
 async function closeAllPositions(daemon) {
   const r = await daemon.api('GET', `/api/v1/${MODE}/positions`);
   for (const p of r.body?.data || []) {
     if (p.status === 'OPEN') await daemon.api('POST', `/api/v1/${MODE}/close-position/${p.position_id}`);
   }
+  await eventually(async () => {
+    const left = (await daemon.api('GET', `/api/v1/${MODE}/positions`)).body?.data || [];
+    return left.every((p) => p.status === 'CLOSED' || p.status === 'FAILED');
+  }, { what: 'every position closed' });
 }
 
 describe('dashboard on a running daemon', () => {
@@ -43,8 +50,10 @@ describe('dashboard on a running daemon', () => {
   });
   after(async () => {
     await browser?.close();
-    if (process.exitCode && daemon) console.log(daemon.log());
     await daemon?.cleanup();
+  });
+  beforeEach(async () => {
+    await closeAllPositions(daemon);
   });
 
   test('the page loads, connects, and takes the token out of the URL', async () => {
@@ -98,10 +107,12 @@ describe('dashboard on a running daemon', () => {
     assert.equal(await row.locator('[data-col="status"]').textContent(), 'OPEN');
     // PnL carries a sign/arrow, not only a colour.
     assert.match(await row.locator('[data-col="pnl"]').textContent(), /^[▲▼■]/);
+    // The safety card follows: the daemon pushes the new safety status (positions used).
+    await page.waitForFunction(() => /^1 of \d+ used/.test(document.querySelector('[data-field="positions-used"]').textContent), null, { timeout: 5000 })
+      .catch(async () => assert.fail(`safety card not updated after the open: "${await page.locator('[data-field="positions-used"]').textContent()}" (no safety event pushed?)`));
     await page.screenshot({ path: join(SCREENSHOTS, 'position-open.png'), fullPage: true });
     assert.deepEqual(page.jsErrors, []);
     await page.close();
-    await closeAllPositions(daemon);
   });
 
   test('the Close button closes the position, and a double click sends exactly one close request', async () => {
@@ -132,16 +143,22 @@ describe('dashboard on a running daemon', () => {
     const t = r.body.data.find((x) => x.position_id === pos.position_id);
     assert.ok(t, 'the daemon recorded the trade');
     assert.equal(t.exit_reason, 'MANUAL');
+    // The daily PnL on the safety card follows the realized loss or profit of the close.
+    const daily = (await daemon.api('GET', `/api/v1/${MODE}/safety-status`)).body.data.daily_realized_pnl;
+    await page.waitForFunction((want) => {
+      const text = document.querySelector('[data-field="daily-pnl"]').textContent;
+      const shown = Number(text.replace(/\(.*$/, '').replace(/[^0-9.\u2212-]/g, '').replace('\u2212', '-'));
+      return Math.abs(shown - want) < 0.006;
+    }, daily, { timeout: 5000 }).catch(async () => assert.fail(`daily PnL shown "${await page.locator('[data-field="daily-pnl"]').textContent()}", daemon says ${daily} (no safety event pushed after the close?)`));
     assert.deepEqual(page.jsErrors, []);
     await page.close();
   });
 
   test('a page with positions, trades and charts (screenshot for docs)', async () => {
     const page = await openLive(browser, daemon);
-    for (const [symbol, side] of [['SOLUSDT', 'LONG'], ['BTCUSDT', 'SHORT']]) {
-      const p = await openPosition(daemon, symbol, side);
-      await page.locator(`tr[data-position-id="${p.position_id}"]`).waitFor();
-    }
+    // BTCUSDT and ETHUSDT only: a $200 stake buys less than SOLUSDT's step of 1 above $200.
+    const first = await openPosition(daemon, 'BTCUSDT', 'SHORT');
+    await page.locator(`tr[data-position-id="${first.position_id}"]`).waitFor();
     const last = await openPosition(daemon, 'ETHUSDT', 'LONG');
     await page.locator(`tr[data-position-id="${last.position_id}"]`).waitFor();
     await page.locator(`tr[data-position-id="${last.position_id}"] button[data-action="close"]`).click();
@@ -151,7 +168,6 @@ describe('dashboard on a running daemon', () => {
     await page.screenshot({ path: join(SCREENSHOTS, 'paper-trading.png'), fullPage: true });
     assert.deepEqual(page.jsErrors, []);
     await page.close();
-    await closeAllPositions(daemon);
   });
 
   test('the connection indicator shows a drop, and the page reconnects and resumes with since_seq', async () => {
@@ -258,7 +274,7 @@ describe('emergency stop', () => {
 
   test('cancel does nothing; confirm latches the engine in emergency', async () => {
     const page = await openLive(browser, daemon);
-    const pos = await openPosition(daemon, 'SOLUSDT', 'LONG');
+    const pos = await openPosition(daemon, 'ETHUSDT', 'LONG');
     await page.locator(`tr[data-position-id="${pos.position_id}"]`).waitFor();
     const sent = [];
     page.on('request', (r) => {
@@ -297,6 +313,38 @@ describe('emergency stop', () => {
     // The Start button now offers to clear the latch (the daemon refuses a plain start).
     assert.match(await page.locator('#btn-start').textContent(), /Clear emergency/);
     await page.screenshot({ path: join(SCREENSHOTS, 'emergency.png'), fullPage: true });
+    assert.deepEqual(page.jsErrors, []);
+    await page.close();
+  });
+});
+
+describe('real trading enabled', () => {
+  let daemon;
+  let browser;
+
+  before(async () => {
+    daemon = await startDaemon({ realEnabled: true });
+    browser = await launchBrowser();
+  });
+  after(async () => {
+    await browser?.close();
+    await daemon?.cleanup();
+  });
+
+  test('the real-trading page and the overview show a persistent REAL MONEY banner', async () => {
+    const page = await openLive(browser, daemon, '/real-trading');
+    const banner = page.locator('#real-banner');
+    await banner.waitFor({ state: 'visible' });
+    assert.match(await banner.textContent(), /REAL MONEY/);
+    await page.screenshot({ path: join(SCREENSHOTS, 'real-trading.png'), fullPage: true });
+    // Still there after live updates and on the overview; not on the paper page.
+    await page.waitForTimeout(1000);
+    assert.equal(await banner.isVisible(), true);
+    await page.goto(`${daemon.url}/`);
+    await page.locator('#real-banner').waitFor({ state: 'visible' });
+    await page.goto(`${daemon.url}/paper-trading`);
+    await page.locator('#conn[data-state="live"]').waitFor();
+    assert.equal(await page.locator('#real-banner').isHidden(), true);
     assert.deepEqual(page.jsErrors, []);
     await page.close();
   });

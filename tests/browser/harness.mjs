@@ -56,11 +56,25 @@ export async function eventually(fn, { timeoutMs = 10000, intervalMs = 100, what
  * Starts a daemon. Returns {url, token, port, dataDir, api(method, path, body), stop(), restart(), log()}.
  * The token is never printed: assertion messages only name it as "<token>".
  */
-export async function startDaemon({ extraConfig = '' } = {}) {
+export async function startDaemon({ realEnabled = false } = {}) {
   const dir = mkdtempSync(join(tmpdir(), 'traded-browser-'));
   const dataDir = join(dir, 'data');
   const port = await freePort();
   const token = randomBytes(24).toString('hex');
+  // Real trading enabled (never started) points at a closed loopback port: no exchange exists.
+  const deadPort = realEnabled ? await freePort() : 0;
+  const real = realEnabled
+    ? `real_trading:
+  enabled: true
+exchange:
+  rest_url: http://127.0.0.1:${deadPort}
+  ws_public_url: ws://127.0.0.1:${deadPort}
+  ws_market_url: ws://127.0.0.1:${deadPort}
+  ws_private_url: ws://127.0.0.1:${deadPort}
+`
+    : `real_trading:
+  enabled: false
+`;
   const configFile = join(dir, 'traded.yaml');
   writeFileSync(configFile, `server:
   bind: 127.0.0.1
@@ -75,13 +89,11 @@ market:
 paper_trading:
   enabled: true
   autostart: true
-real_trading:
-  enabled: false
-opportunities:
+${real}opportunities:
   strategy: none
 log:
   level: info
-${extraConfig}`, { mode: 0o600 });
+`, { mode: 0o600 });
 
   let child = null;
   let output = '';
@@ -104,7 +116,7 @@ ${extraConfig}`, { mode: 0o600 });
   }
 
   async function stop() {
-    if (!child || child.exitCode !== null) return;
+    if (!child || child.exitCode !== null || child.signalCode !== null) return;
     const c = child;
     const done = new Promise((resolve) => c.once('exit', resolve));
     c.kill('SIGTERM');
@@ -113,7 +125,13 @@ ${extraConfig}`, { mode: 0o600 });
     clearTimeout(t);
   }
 
-  await launch();
+  try {
+    await launch();
+  } catch (err) {
+    await stop();
+    rmSync(dir, { recursive: true, force: true });
+    throw err;
+  }
 
   async function api(method, path, body) {
     const res = await fetch(url + path, {
@@ -139,6 +157,8 @@ ${extraConfig}`, { mode: 0o600 });
     log: () => output,
     cleanup: async () => {
       await stop();
+      // The daemon's output (token redacted) stays beside the screenshots for post-mortems.
+      writeFileSync(join(SCREENSHOTS, `traded-${port}.log`), output);
       rmSync(dir, { recursive: true, force: true });
     },
   };

@@ -239,7 +239,8 @@ TEST_CASE("on a fast synthetic market the paper engine trades by itself", "[inte
     bool saw_protected_position = false;
     bool traded = eventually(
         [&] {
-            for (const auto& pos : d.data(p + "positions").as_array())
+            const auto positions = d.data(p + "positions");
+            for (const auto& pos : positions.as_array())
                 if (num(pos.at("tp_price")) > 0 && num(pos.at("sl_price")) > 0) saw_protected_position = true;
             return d.data(p + "trades").as_array().size() >= 2;
         },

@@ -173,8 +173,9 @@ function engineActions(mode) {
       view.render(mode, 'positions');
       try {
         const res = await api.closePosition(id);
-        if (res?.already_closed) toast(`${p.symbol} was already closed.`);
-        else toast(`Closing ${p.symbol} ${p.side} (${res?.status || 'sent'}).`);
+        if (res?.already_closed) toast(`${p.symbol} ${p.side} was already closed.`);
+        else if (res?.status === 'CLOSED') toast(`Closed ${p.symbol} ${p.side}${res.trade ? `: ${fmt.pnl(res.trade.pnl)}` : ''}.`);
+        else toast(`Closing ${p.symbol} ${p.side}…`);
       } catch (err) {
         toast(`Close ${p.symbol} failed — ${describe(err)}`, 'error');
       } finally {
@@ -332,8 +333,7 @@ function mountOverview(root) {
     if (p) {
       setText(f.total, fmt.pnl(p.total_pnl));
       setDir(f.total, fmt.direction(p.total_pnl));
-      const wr = Number(p.win_rate);
-      setText(f.winrate, p.total_trades ? `${fmt.percent(wr, !(wr > 1))} of ${p.total_trades}` : '—');
+      setText(f.winrate, p.total_trades ? `${fmt.percent(p.win_rate, false)} of ${p.total_trades}` : '—');
     }
   }
 

@@ -22,8 +22,10 @@ export function exchangeText(status, statusAt, now) {
   const ex = status?.exchange;
   if (!ex) return { text: 'unknown', state: 'unknown' };
   const parts = [ex.connected ? 'connected' : 'DISCONNECTED'];
-  if (ex.market_stream !== undefined) parts.push(`market stream ${ex.market_stream ? '✓ up' : '✗ down'}`);
-  if (ex.user_stream !== undefined) parts.push(`user stream ${ex.user_stream ? '✓ up' : '✗ down'}`);
+  // Streams are booleans (up/down) or a word naming the source ("synthetic", "in-process").
+  const stream = (v) => (typeof v === 'string' ? v : v ? '✓ up' : '✗ down');
+  if (ex.market_stream !== undefined && ex.market_stream !== null) parts.push(`market ${stream(ex.market_stream)}`);
+  if (ex.user_stream !== undefined && ex.user_stream !== null) parts.push(`user stream ${stream(ex.user_stream)}`);
   if (ex.last_event_age_ms !== undefined && ex.last_event_age_ms !== null && ex.last_event_age_ms >= 0) {
     // The age is as the daemon reported it with the last status push, plus the time since then.
     const age = Number(ex.last_event_age_ms) + Math.max(0, now - (statusAt || now));
@@ -78,6 +80,7 @@ export function mountEngineView(root, mode, live, actions) {
   const tradesBody = h('tbody', { id: 'trades-body' });
   const tradesEmpty = h('p', { class: 'muted empty', id: 'trades-empty' }, 'No closed trades yet.');
   const oppList = h('ol', { class: 'feed', id: 'opportunities' });
+  const chartsEmpty = [0, 1].map(() => h('p', { class: 'muted chart-empty' }, 'Drawn from closed trades: none yet.'));
   const equityEl = h('div', { class: 'chart', id: 'equity-chart', role: 'img', 'aria-label': 'Equity curve: cumulative PnL of closed trades' });
   const barsEl = h('div', { class: 'chart', id: 'pnl-chart', role: 'img', 'aria-label': 'PnL of each closed trade' });
 
@@ -95,7 +98,8 @@ export function mountEngineView(root, mode, live, actions) {
           kv('Exchange', field('exchange')),
           kv('Started', field('started')),
           kv('Uptime', field('uptime')),
-          kv('Rules', field('rules')))),
+          kv('Rules', field('rules'))),
+        h('p', { class: 'warning', 'data-field': 'untracked', hidden: true })),
       h('section', { class: 'card', 'aria-labelledby': 'safety-h' },
         h('h2', { id: 'safety-h' }, 'Safety'),
         h('dl', {},
@@ -133,8 +137,8 @@ export function mountEngineView(root, mode, live, actions) {
           positionsBody)),
       positionsEmpty),
     h('div', { class: 'charts' },
-      h('section', { class: 'panel', 'aria-labelledby': 'equity-h' }, h('h2', { id: 'equity-h' }, 'Equity curve (cumulative PnL)'), equityEl),
-      h('section', { class: 'panel', 'aria-labelledby': 'bars-h' }, h('h2', { id: 'bars-h' }, 'PnL per trade'), barsEl)),
+      h('section', { class: 'panel', 'aria-labelledby': 'equity-h' }, h('h2', { id: 'equity-h' }, 'Equity curve (cumulative PnL)'), chartsEmpty[0], equityEl),
+      h('section', { class: 'panel', 'aria-labelledby': 'bars-h' }, h('h2', { id: 'bars-h' }, 'PnL per trade'), chartsEmpty[1], barsEl)),
     h('div', { class: 'split' },
       h('section', { class: 'panel', 'aria-labelledby': 'trades-h' },
         h('h2', { id: 'trades-h' }, 'Trades ', h('span', { class: 'count', 'data-field': 'trades-count' }, '')),
@@ -164,7 +168,11 @@ export function mountEngineView(root, mode, live, actions) {
     setText(f.uptime, up === null ? '—' : fmt.duration(up));
     const c = s?.config;
     setText(f.rules, c ? `${c.leverage}× · TP +$${fmt.num(c.primary_target_dollars)} · floor +$${fmt.num(c.absolute_floor_dollars)} · SL ${fmt.num(c.stop_loss_percent)} %${c.pure_3_rule_mode ? ' · pure 3-rule' : ''}` : '—');
-    btnStart.disabled = Boolean(s?.running);
+    // Exchange positions the engine does not own (found at reconciliation): never touched by it.
+    const untracked = Array.isArray(s?.untracked) ? s.untracked : [];
+    f.untracked.hidden = untracked.length === 0;
+    setText(f.untracked, untracked.length ? `Untracked exchange positions (not managed by traded): ${untracked.map((u) => `${u.symbol} ${fmt.price(u.amount)} @ ${fmt.price(u.entry_price)}`).join(', ')}` : '');
+    btnStart.disabled = !s || Boolean(s.running) || s.enabled === false;
     btnStop.disabled = !s?.running;
     btnStart.textContent = s?.emergency_stopped ? 'Clear emergency & start' : 'Start';
     const note = f['enabled-note'];
@@ -209,15 +217,16 @@ export function mountEngineView(root, mode, live, actions) {
   function renderPerformance(p) {
     if (!p) return;
     setText(f['perf-trades'], `${p.total_trades} (${p.winning_trades} won, ${p.losing_trades} lost)`);
-    // win_rate may come as a ratio (0..1) or a percentage; values over 1 are taken as percent.
-    const wr = Number(p.win_rate);
-    setText(f['perf-winrate'], p.total_trades ? fmt.percent(wr, !(wr > 1)) : '—');
+    // win_rate is a percentage (SPEC §2, engine/performance.hpp).
+    setText(f['perf-winrate'], p.total_trades ? fmt.percent(p.win_rate, false) : '—');
     setText(f['perf-total'], fmt.pnl(p.total_pnl));
     setDir(f['perf-total'], fmt.direction(p.total_pnl));
     setText(f['perf-avg'], p.total_trades ? fmt.pnl(p.avg_pnl) : '—');
     setDir(f['perf-avg'], fmt.direction(p.avg_pnl));
-    const pf = p.profit_factor;
-    setText(f['perf-pf'], pf === null || pf === undefined ? (p.total_trades ? '∞ (no losses)' : '—') : fmt.num(pf, 2));
+    // The daemon reports 0 when there is no loss to divide by; with wins that is "infinite".
+    const pf = Number(p.profit_factor);
+    const noLosses = !(pf > 0) && p.winning_trades > 0 && p.losing_trades === 0;
+    setText(f['perf-pf'], !p.total_trades ? '—' : noLosses ? '∞ (no losses)' : fmt.num(pf, 2));
     setText(f['perf-dd'], fmt.usd(-Math.abs(Number(p.max_drawdown) || 0)));
     setText(f['perf-bestworst'], p.total_trades ? `${fmt.pnl(p.best_trade)} / ${fmt.pnl(p.worst_trade)}` : '—');
   }
@@ -305,6 +314,7 @@ export function mountEngineView(root, mode, live, actions) {
         h('td', {}, t.exit_reason || '—'));
     }));
     tradesEmpty.hidden = trades.length > 0;
+    for (const el of chartsEmpty) el.hidden = trades.length > 0;
     setText(f['trades-count'], trades.length > TRADES_SHOWN ? `(last ${TRADES_SHOWN} of ${trades.length})` : `(${trades.length})`);
     charts.update(trades);
   }

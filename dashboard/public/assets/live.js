@@ -13,6 +13,11 @@ const MAX_TRADES = 1000;
 const MAX_OPPORTUNITIES = 100;
 const FINISHED = new Set(['CLOSED', 'FAILED']);
 
+/** Error codes that mean "your token is missing or wrong" (UNAUTHORIZED, INVALID_TOKEN, ...). */
+function isAuthError(code) {
+  return /AUTH|TOKEN/.test(code || '');
+}
+
 /** State of one engine as last pushed by the daemon. */
 function emptyMode() {
   return {
@@ -157,12 +162,12 @@ export class Live extends EventTarget {
         if (this.subscribed.size === this.modes.length) this.setConnection({ state: 'live', attempt: 0, error: '' });
       } else {
         const code = msg.error?.code || '';
-        if (code === 'UNAUTHORIZED' || code === 'INVALID_TOKEN') this.halt('unauthorized', 'rejected');
+        if (isAuthError(code)) this.halt('unauthorized', 'rejected');
         else this.setConnection({ error: `${code}: ${msg.error?.message || 'subscribe failed'}` });
       }
       return;
     }
-    if (msg.success === false && (msg.error?.code === 'UNAUTHORIZED' || msg.error?.code === 'INVALID_TOKEN')) {
+    if (msg.success === false && isAuthError(msg.error?.code)) {
       this.halt('unauthorized', 'rejected');
     }
   }

@@ -259,4 +259,9 @@ TEST_CASE("load_file on a missing file names the file", "[config]") {
     auto r = cfg::load_file("/nonexistent/dir/traded.yaml");
     REQUIRE(r.errors.size() == 1);
     CHECK(r.errors[0].find("cannot read /nonexistent/dir/traded.yaml") == 0);
+
+    // A directory is not an empty config.
+    auto d = cfg::load_file(TRADED_FIXTURES);
+    REQUIRE(d.errors.size() == 1);
+    CHECK(d.errors[0] == "cannot read " TRADED_FIXTURES ": is a directory");
 }

@@ -71,6 +71,8 @@ TEST_CASE("a second process cannot take the data-dir lock", "[data_dir]") {
     REQUIRE(child >= 0);
     if (child == 0) {
         // Child: take the lock, say so, hold it until the parent closes the release pipe.
+        ::close(release[1]);
+        ::close(ready[0]);
         auto lock = data_dir_lock::acquire(dir.path());
         char ok = std::holds_alternative<data_dir_lock>(lock) ? 'y' : 'n';
         (void)!::write(ready[1], &ok, 1);

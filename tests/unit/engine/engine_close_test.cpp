@@ -12,7 +12,9 @@ std::string open_btc_long(sim& s) {
     s.auto_exchange = false;  // each test plays the exchange by hand from here
     return id;
 }
-int close_orders(const output& o) { return static_cast<int>(placed(o, order_kind::close).size()); }
+int close_orders(const output& o) {
+    return static_cast<int>(placed(o, order_kind::close).size());
+}
 }  // namespace
 
 TEST_CASE("close of an unknown position is 404", "[engine][close]") {
@@ -125,7 +127,8 @@ TEST_CASE("race: the TP fills while CLOSING; the later flat report does nothing"
     CHECK(s.eng.trades().size() == 1);
 }
 
-TEST_CASE("race: the TP fills while our -X is live; -X is cancelled, its rejection ignored", "[engine][close]") {
+TEST_CASE("race: the TP fills while our -X is live; -X is cancelled, its rejection ignored",
+          "[engine][close]") {
     sim s;
     const std::string id = open_btc_long(s);
     s.step(close_request{id, exit_reason::manual});
@@ -145,7 +148,7 @@ TEST_CASE("race: the TP fills while our -X is live; -X is cancelled, its rejecti
 TEST_CASE("reduce-only -2022: re-read; flat means closed, not an error", "[engine][close]") {
     sim s;
     const std::string id = open_btc_long(s);
-    s.tick("BTCUSDT", "52400", "52410", "52400");
+    s.tick("BTCUSDT", "50900", "50910", "50900");  // +3.6: below the profit floor
     s.step(close_request{id, exit_reason::manual});
     s.step(position_report{"BTCUSDT", d("0.004"), {}, id});
     output rej = s.step(order_rejected{id + "-X", -2022, "ReduceOnly Order is rejected."});
@@ -158,7 +161,7 @@ TEST_CASE("reduce-only -2022: re-read; flat means closed, not an error", "[engin
         CHECK(flat.result.ok());
         CHECK(s.pos(id).status == position_status::closed);
         CHECK(s.pos(id).reason == exit_reason::external);
-        CHECK(s.pos(id).exit_price == d("52400"));
+        CHECK(s.pos(id).exit_price == d("50900"));
         CHECK(cancels(flat).size() == 2);  // leftover TP and SL
         REQUIRE(flat.new_trades.size() == 1);
 
@@ -182,7 +185,7 @@ TEST_CASE("reduce-only -2022: re-read; flat means closed, not an error", "[engin
         output r = s.step(position_report{"BTCUSDT", d("0.004"), {}, id});
         CHECK(close_orders(r) == 1);
         CHECK(close_orders(s.step(position_report{"BTCUSDT", d("0.004"), {}, id})) == 0);
-        s.step(order_fill{id + "-X", "9", "x2", d("0.004"), d("52390"), d("0.08"), true});
+        s.step(order_fill{id + "-X", "9", "x2", d("0.004"), d("50890"), d("0.08"), true});
         CHECK(s.pos(id).reason == exit_reason::manual);
     }
 }
@@ -207,7 +210,8 @@ TEST_CASE("close requested while OPENING waits for the entry, then closes", "[en
     s.auto_exchange = false;
     s.start();
     s.tick("BTCUSDT", "49990", "50000");
-    const std::string id = s.step(open_request{opportunity{"BTCUSDT", side::long_side, 1, "", t0}}).result.position_id;
+    const std::string id =
+        s.step(open_request{opportunity{"BTCUSDT", side::long_side, 1, "", t0}}).result.position_id;
     output c = s.step(close_request{id, exit_reason::manual});
     CHECK(c.result.ok());
     CHECK(c.actions.empty());
@@ -230,7 +234,8 @@ TEST_CASE("a CLOSED or FAILED position answers already_closed", "[engine][close]
     s.auto_exchange = false;
     s.start();
     s.tick("BTCUSDT", "49990", "50000");
-    const std::string id = s.step(open_request{opportunity{"BTCUSDT", side::long_side, 1, "", t0}}).result.position_id;
+    const std::string id =
+        s.step(open_request{opportunity{"BTCUSDT", side::long_side, 1, "", t0}}).result.position_id;
     s.step(order_rejected{id + "-E", -4164, "notional too small"});
     output c = s.step(close_request{id, exit_reason::manual});
     CHECK(c.result.ok());
@@ -267,4 +272,84 @@ TEST_CASE("a restored CLOSED position ignores fills; a restored OPEN one still c
     CHECK(fourth.pos(id3).reason == exit_reason::stop_loss);
     REQUIRE(cancels(f).size() == 1);
     CHECK(cancels(f)[0].client_id == id3 + "-TP");
+}
+
+TEST_CASE("a close the exchange keeps refusing as reduce-only is bounded and returns to OPEN",
+          "[engine][close]") {
+    sim s;
+    const std::string id = open_btc_long(s);
+    s.step(close_request{id, exit_reason::manual});
+    int xs = 0;
+    output last;
+    for (int i = 0; i < 5 && s.pos(id).status == position_status::closing; ++i) {
+        last = s.step(position_report{"BTCUSDT", d("0.004"), {}, id});
+        xs += close_orders(last);
+        if (close_orders(last) == 1) {
+            output rej = s.step(order_rejected{id + "-X", -2022, "ReduceOnly Order is rejected."});
+            CHECK(queries(rej).size() == 1);
+        }
+    }
+    CHECK(xs == 3);
+    CHECK(s.pos(id).status == position_status::open);
+    CHECK(last.actions.empty());  // TP and SL are still resting: nothing to re-place
+    REQUIRE(has_event(last, "position_updated"));
+    CHECK(last.notifications.back().detail.find("3 times") != std::string::npos);
+}
+
+TEST_CASE("a protective order rejection while CLOSING does not start a second close", "[engine][close]") {
+    sim s;
+    const std::string id = open_btc_long(s);
+    s.step(close_request{id, exit_reason::manual});
+    s.step(position_report{"BTCUSDT", d("0.004"), {}, id});
+    s.resting.erase(id + "-SL");
+    output c = s.step(order_canceled{id + "-SL"});  // not re-placed: the close is under way
+    CHECK(c.actions.empty());
+    CHECK(s.pos(id).status == position_status::closing);
+}
+
+TEST_CASE("the same events at the same times give the same output (replay)", "[engine][close]") {
+    auto scenario = [](sim& s) {
+        std::vector<std::string> trace;
+        s.start();
+        s.tick("BTCUSDT", "49990", "50000");
+        s.tick("ETHUSDT", "2999", "3000");
+        s.open("BTCUSDT", side::long_side);
+        s.open("ETHUSDT", side::short_side);
+        s.now += 1000;
+        for (const auto& o : {s.tick("BTCUSDT", "51800", "51810", "51800"), s.run(emergency_stop_request{})}) {
+            for (const auto& a : o.actions) {
+                if (const auto* p = std::get_if<place_order>(&a)) trace.push_back("place " + p->order.client_id);
+                if (const auto* c = std::get_if<cancel_order>(&a)) trace.push_back("cancel " + c->client_id);
+                if (const auto* q = std::get_if<query_position>(&a)) trace.push_back("query " + q->position_id);
+            }
+            for (const auto& n : o.notifications) trace.push_back(n.event_name);
+        }
+        return trace;
+    };
+    sim a;
+    sim b;
+    const auto ta = scenario(a);
+    CHECK(ta == scenario(b));
+    CHECK(ta.size() > 10);
+    CHECK(a.eng.trades().size() == 2);
+    for (const auto& t : a.eng.trades()) CHECK(t.reason == exit_reason::emergency);
+}
+
+TEST_CASE("closed positions beyond the in-memory bound are forgotten oldest first", "[engine][close]") {
+    sim s;
+    s.start();
+    std::string first;
+    std::string last;
+    for (int i = 0; i < 1003; ++i) {
+        s.now += 1000;
+        s.tick("BTCUSDT", "49990", "50000");
+        last = s.open("BTCUSDT", side::long_side);
+        if (i == 0) first = last;
+        s.trigger(last + "-TP");
+    }
+    CHECK(s.eng.positions().size() == 1000);
+    CHECK(s.eng.find_position(first) == nullptr);
+    CHECK(s.eng.find_position(last) != nullptr);
+    CHECK(s.eng.trades().size() == 1003);  // trades are history, all kept
+    for (const auto& [cid, o] : s.eng.orders()) CHECK(s.eng.find_position(o.position_id) != nullptr);
 }

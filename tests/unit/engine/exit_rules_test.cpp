@@ -3,6 +3,7 @@
 #include "harness.hpp"
 
 using namespace traded::engine;
+using traded::decimal;
 using traded::engine::test::d;
 
 TEST_CASE("take-profit price meets the dollar target after rounding", "[exit_rules]") {

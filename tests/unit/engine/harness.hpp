@@ -6,6 +6,7 @@
 
 #include "engine/engine.hpp"
 
+#include <fmt/format.h>
 #include <catch2/catch.hpp>
 
 #include <deque>
@@ -47,9 +48,15 @@ std::vector<T> actions_of(const output& o) {
         if (const T* t = std::get_if<T>(&a)) v.push_back(*t);
     return v;
 }
-inline std::vector<place_order> placed(const output& o) { return actions_of<place_order>(o); }
-inline std::vector<cancel_order> cancels(const output& o) { return actions_of<cancel_order>(o); }
-inline std::vector<query_position> queries(const output& o) { return actions_of<query_position>(o); }
+inline std::vector<place_order> placed(const output& o) {
+    return actions_of<place_order>(o);
+}
+inline std::vector<cancel_order> cancels(const output& o) {
+    return actions_of<cancel_order>(o);
+}
+inline std::vector<query_position> queries(const output& o) {
+    return actions_of<query_position>(o);
+}
 
 inline std::vector<place_order> placed(const output& o, order_kind k) {
     std::vector<place_order> v;
@@ -68,7 +75,9 @@ inline int count_event(const output& o, std::string_view name) {
     for (const auto& x : o.notifications) n += x.event_name == name ? 1 : 0;
     return n;
 }
-inline bool has_event(const output& o, std::string_view name) { return count_event(o, name) > 0; }
+inline bool has_event(const output& o, std::string_view name) {
+    return count_event(o, name) > 0;
+}
 inline bool contains(const std::vector<std::string>& v, std::string_view s) {
     for (const auto& x : v)
         if (x == s) return true;
@@ -131,13 +140,13 @@ struct sim {
             symbol_of_order[o.client_id] = o.symbol;
             if (o.type != order_type::market) {
                 resting[o.client_id] = *po;
-                evs.emplace_back(order_accepted{o.client_id, "ex-" + o.client_id});
+                evs.emplace_back(order_accepted{o.client_id, exchange_id(o.client_id)});
                 return evs;
             }
             const quote& q = eng.quotes().at(o.symbol);
             const decimal price = o.side == order_side::buy ? q.ask : q.bid;
             if (auto f = execute(*po, price)) {
-                evs.emplace_back(order_accepted{o.client_id, "ex-" + o.client_id});
+                evs.emplace_back(order_accepted{o.client_id, exchange_id(o.client_id)});
                 evs.emplace_back(*f);
             } else {
                 evs.emplace_back(order_rejected{o.client_id, -2022, "ReduceOnly Order is rejected."});
@@ -148,6 +157,12 @@ struct sim {
             evs.emplace_back(position_report{qp->symbol, amount[qp->symbol], {}, qp->position_id});
         }
         return evs;
+    }
+
+    static std::string exchange_id(const std::string& client_id) {
+        std::string id = "ex-";  // not "ex-" + s: GCC 12 -O3 warns falsely (-Wrestrict)
+        id += client_id;
+        return id;
     }
 
     /// Executes an order on the fake book; nullopt when a reduce-only order would not reduce.
@@ -163,8 +178,8 @@ struct sim {
         amt += o.side == order_side::buy ? qty : -qty;
         order_fill f;
         f.client_id = o.client_id;
-        f.exchange_id = "ex-" + o.client_id;
-        f.trade_id = "T" + std::to_string(next_trade++);
+        f.exchange_id = exchange_id(o.client_id);
+        f.trade_id = fmt::format("T{}", next_trade++);
         f.qty = qty;
         f.price = price;
         f.fee = (price * qty * fee_rate);
@@ -183,7 +198,8 @@ struct sim {
         return run(*f);
     }
 
-    output tick(const std::string& symbol, std::string_view bid, std::string_view ask, std::string_view mark = {}) {
+    output tick(const std::string& symbol, std::string_view bid, std::string_view ask,
+                std::string_view mark = {}) {
         quote q{d(bid), d(ask), mark.empty() ? (d(bid) + d(ask)) / decimal::from_int(2) : d(mark), now};
         return run(market_tick{symbol, q});
     }

@@ -3,6 +3,7 @@
 #include "harness.hpp"
 
 using namespace traded::engine;
+using traded::decimal;
 using traded::engine::test::d;
 
 namespace {
@@ -22,7 +23,7 @@ TEST_CASE("utc day start and date use civil arithmetic", "[performance]") {
     CHECK(utc_date(1'709'164'800'000) == "2024-02-29");  // leap day
     CHECK(utc_date(1'709'251'199'999) == "2024-02-29");
     CHECK(utc_date(1'709'251'200'000) == "2024-03-01");
-    CHECK(utc_date(951'782'400'000) == "2000-02-29");  // 400-year leap rule
+    CHECK(utc_date(951'782'400'000) == "2000-02-29");    // 400-year leap rule
     CHECK(utc_date(4'107'542'400'000) == "2100-03-01");  // 2100 is not a leap year
     CHECK(utc_date(-1) == "1969-12-31");
     CHECK(utc_day_start(-1) == -86'400'000);
@@ -32,10 +33,7 @@ TEST_CASE("performance over a known trade list", "[performance]") {
     const millis day = 1'732'320'000'000;  // 2024-11-23 00:00 UTC
     std::vector<trade> ts{
         closed("10", day - 5000),  // yesterday
-        closed("-4", day + 1000),
-        closed("-6", day + 2000),
-        closed("5", day + 3000),
-        closed("0", day + 4000),
+        closed("-4", day + 1000), closed("-6", day + 2000), closed("5", day + 3000), closed("0", day + 4000),
     };
     performance_stats st = compute_performance(ts, day + 10'000);
     CHECK(st.total_trades == 5);

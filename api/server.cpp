@@ -1,0 +1,851 @@
+// The one translation unit with Beast session code (build time on 2 cores): listener,
+// http_session and websocket_session, instantiated for plain TCP and for TLS.
+//
+// Threading: one io_context, one thread, no mutexes. All handlers below, the hub and the
+// backend run on that thread; counters and the session registry are plain members for that
+// reason. Lifetime: sessions own themselves (shared_from_this, as in Beast's examples) and hold
+// the shared server_state, so the state outlives every pending handler.
+
+#include "api/server.hpp"
+
+#include "api/auth.hpp"
+#include "api/router.hpp"
+#include "daemon/log/log.hpp"
+
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
+#include <boost/beast/websocket.hpp>
+#include <boost/beast/websocket/ssl.hpp>
+#include <boost/json/array.hpp>
+#include <boost/json/object.hpp>
+#include <fmt/format.h>
+
+#include <exception>
+#include <map>
+
+namespace traded::api {
+
+namespace {
+
+namespace beast = boost::beast;
+namespace http = beast::http;
+namespace websocket = beast::websocket;
+namespace net = boost::asio;
+namespace ssl = net::ssl;
+namespace json = boost::json;
+using tcp = net::ip::tcp;
+
+using plain_stream = beast::tcp_stream;
+using tls_stream = beast::ssl_stream<beast::tcp_stream>;
+using request = http::request<http::string_body>;
+using response = http::response<http::string_body>;
+
+constexpr std::size_t max_rejecting = 64;  // connections being told 429 at the same time
+
+}  // namespace
+
+/// What every session reaches for: options, backend, hub, counters, registry.
+struct session_base {
+    virtual ~session_base() = default;
+    /// Close the connection (server stop).
+    virtual void shutdown() = 0;
+    /// Messages waiting in the send queue (WebSocket sessions).
+    virtual std::size_t queue_length() const { return 0; }
+};
+
+struct server_state {
+    server_state(net::io_context& io, server_options o, backend& b, asset_lookup a)
+        : ioc(io), opts(std::move(o)), be(b), assets(std::move(a)), events(io, b, opts.hub), acceptor(io),
+          accept_retry(io) {}
+
+    net::io_context& ioc;
+    server_options opts;
+    backend& be;
+    asset_lookup assets;
+    api::hub events;
+    std::optional<ssl::context> tls_ctx;
+    tcp::acceptor acceptor;
+    net::steady_timer accept_retry;  // after an accept error (e.g. out of file descriptors)
+    std::uint16_t bound_port = 0;
+    bool stopping = false;
+
+    std::map<std::uint64_t, std::weak_ptr<session_base>> sessions;
+    std::uint64_t next_session = 1;
+    std::size_t connections = 0;
+    std::size_t rejecting = 0;
+    std::size_t ws_clients = 0;
+    std::uint64_t ws_dropped = 0;
+    std::map<unsigned, std::uint64_t> http_requests;  // by status code
+};
+
+namespace {
+
+/// Reports an I/O error. Ordinary ends of a connection are quiet.
+void fail(beast::error_code ec, const char* what) {
+    if (ec == net::error::operation_aborted || ec == websocket::error::closed || ec == net::error::eof ||
+        ec == beast::error::timeout || ec == ssl::error::stream_truncated ||
+        ec == net::error::connection_reset || ec == net::error::broken_pipe || ec == http::error::end_of_stream)
+        return;
+    log::debug("api", "{}: {}", what, ec.message());
+}
+
+/// Counts one open connection (or one being refused with 429) for as long as it lives; moved
+/// from the HTTP session into the WebSocket session on upgrade.
+class connection_slot {
+public:
+    connection_slot(std::shared_ptr<server_state> st, bool rejecting) : st_(std::move(st)), rejecting_(rejecting) {
+        ++(rejecting_ ? st_->rejecting : st_->connections);
+    }
+    connection_slot(connection_slot&& o) noexcept : st_(std::move(o.st_)), rejecting_(o.rejecting_) {}
+    connection_slot& operator=(connection_slot&&) = delete;
+    ~connection_slot() {
+        if (st_) --(rejecting_ ? st_->rejecting : st_->connections);
+    }
+
+private:
+    std::shared_ptr<server_state> st_;
+    bool rejecting_ = false;
+};
+
+/// Registers a session in the server's registry for its lifetime (stop() and /metrics use it).
+std::uint64_t register_session(server_state& st, std::weak_ptr<session_base> s) {
+    auto id = st.next_session++;
+    st.sessions[id] = std::move(s);
+    return id;
+}
+
+// ---------------------------------------------------------------------------------------------
+// The request handler: a function of the request, no I/O (Beast's handle_request pattern)
+// ---------------------------------------------------------------------------------------------
+
+response make_response(const request& req, http::status status, std::string content_type, std::string body) {
+    response res{status, req.version()};
+    res.set(http::field::server, "traded");
+    res.set(http::field::content_type, content_type);
+    res.set(http::field::cache_control, "no-store");
+    res.set("X-Content-Type-Options", "nosniff");
+    res.set("Referrer-Policy", "no-referrer");
+    res.keep_alive(req.keep_alive());
+    res.body() = std::move(body);
+    res.prepare_payload();
+    return res;
+}
+
+response json_response(const request& req, const reply& r) {
+    // A success is 2xx and an error 4xx/5xx whatever the backend put in `status`.
+    int status = r.status;
+    if (r.is_ok() && (status < 200 || status > 299)) status = 200;
+    if (!r.is_ok() && (status < 400 || status > 599)) status = 500;
+    return make_response(req, static_cast<http::status>(status), "application/json", render_http_body(r));
+}
+
+/// Adds CORS headers when the request comes from a configured cross origin.
+void add_cors(const server_state& st, const request& req, response& res) {
+    auto origin = req[http::field::origin];
+    if (origin.empty() || st.opts.cors_origins.empty()) return;
+    if (!origin_allowed(origin, {}, false, st.opts.cors_origins)) return;
+    res.set(http::field::access_control_allow_origin, origin);
+    res.set(http::field::vary, "Origin");
+}
+
+std::string metrics_text(server_state& st) {
+    std::string out;
+    try {
+        out = st.be.metrics_text();
+    } catch (const std::exception& e) {
+        log::error("api", "backend metrics failed: {}", e.what());
+    }
+    if (!out.empty() && out.back() != '\n') out += '\n';
+    std::size_t queue_max = 0;
+    for (const auto& [id, w] : st.sessions)
+        if (auto s = w.lock()) queue_max = std::max(queue_max, s->queue_length());
+    out += "# HELP http_requests_total HTTP requests answered, by status code.\n";
+    out += "# TYPE http_requests_total counter\n";
+    for (const auto& [code, n] : st.http_requests) out += fmt::format("http_requests_total{{code=\"{}\"}} {}\n", code, n);
+    out += "# HELP ws_clients Open WebSocket sessions.\n# TYPE ws_clients gauge\n";
+    out += fmt::format("ws_clients {}\n", st.ws_clients);
+    out += "# HELP ws_queue_messages_max Longest WebSocket send queue right now.\n# TYPE ws_queue_messages_max gauge\n";
+    out += fmt::format("ws_queue_messages_max {}\n", queue_max);
+    out += "# HELP ws_clients_dropped_total WebSocket sessions closed (1013) for falling behind.\n";
+    out += "# TYPE ws_clients_dropped_total counter\n";
+    out += fmt::format("ws_clients_dropped_total {}\n", st.ws_dropped);
+    out += "# HELP http_connections Open HTTP and WebSocket connections.\n# TYPE http_connections gauge\n";
+    out += fmt::format("http_connections {}\n", st.connections);
+    return out;
+}
+
+bool authorized(const server_state& st, const request& req) {
+    auto token = bearer_token(req[http::field::authorization]);
+    return token && token_matches(st.opts.token, *token);
+}
+
+response unauthorized(const request& req) {
+    auto res = json_response(req, reply::error(401, "UNAUTHORIZED", "missing or invalid API token"));
+    res.set(http::field::www_authenticate, "Bearer");
+    return res;
+}
+
+/// Answers one HTTP request (everything except the WebSocket upgrade).
+response handle_request(server_state& st, const request& req, const std::string& remote) {
+    std::string_view target = req.target();
+    std::string_view path = target_path(target);
+    auto method = req.method();
+
+    if (path == "/healthz") {
+        if (method != http::verb::get && method != http::verb::head)
+            return json_response(req, reply::error(405, "METHOD_NOT_ALLOWED", "use GET on /healthz"));
+        json::object data;
+        data["status"] = "ok";
+        return json_response(req, reply::ok(std::move(data)));
+    }
+
+    if (method == http::verb::options) {  // CORS preflight: no token is sent with it
+        auto origin = req[http::field::origin];
+        if (!origin.empty() && !origin_allowed(origin, {}, false, st.opts.cors_origins))
+            return json_response(req, reply::error(403, "FORBIDDEN", "origin not allowed"));
+        response res{http::status::no_content, req.version()};
+        res.set(http::field::server, "traded");
+        res.set(http::field::allow, "GET, POST, PUT, OPTIONS");
+        if (!origin.empty()) {
+            res.set(http::field::access_control_allow_origin, origin);
+            res.set(http::field::access_control_allow_methods, "GET, POST, PUT, OPTIONS");
+            res.set(http::field::access_control_allow_headers, "Authorization, Content-Type");
+            res.set(http::field::access_control_max_age, "600");
+            res.set(http::field::vary, "Origin");
+        }
+        res.keep_alive(req.keep_alive());
+        res.prepare_payload();
+        return res;
+    }
+
+    bool api_path = path.substr(0, 5) == "/api/" || path == "/api" || path == "/metrics";
+    if (!api_path) {  // the dashboard: no token (the page reads it from the URL fragment)
+        if (method == http::verb::get || method == http::verb::head) {
+            std::optional<asset> a;
+            if (st.assets) a = st.assets(path);
+            if (a) {
+                auto res = make_response(req, http::status::ok, std::string(a->content_type), std::string(a->body));
+                res.set(http::field::cache_control, "no-cache");
+                res.set(http::field::x_frame_options, "DENY");
+                if (method == http::verb::head) {
+                    res.body().clear();
+                    res.content_length(a->body.size());
+                }
+                return res;
+            }
+        }
+        return json_response(req, reply::error(404, "NOT_FOUND", "no such page"));
+    }
+
+    if (!authorized(st, req)) return unauthorized(req);
+
+    if (path == "/metrics") {
+        if (method != http::verb::get)
+            return json_response(req, reply::error(405, "METHOD_NOT_ALLOWED", "use GET on /metrics"));
+        return make_response(req, http::status::ok, "text/plain; version=0.0.4; charset=utf-8", metrics_text(st));
+    }
+    if (path == "/api/v1/ws")
+        return json_response(req, reply::error(426, "UPGRADE_REQUIRED", "this endpoint speaks WebSocket"));
+
+    http_request hr;
+    hr.method = std::string(req.method_string());
+    hr.target = std::string(target);
+    hr.body = req.body();
+    hr.content_type = std::string(req[http::field::content_type]);
+    auto routed = parse_http(hr);
+    reply r;
+    if (auto* cmd = std::get_if<command>(&routed)) {
+        cmd->from.remote = remote;
+        cmd->from.transport = "http";
+        try {
+            r = st.be.execute(*cmd);
+        } catch (const std::exception& e) {
+            log::error("api", "{} {} failed: {}", hr.method, path, e.what());
+            r = reply::error(500, "INTERNAL_ERROR", "internal error");
+        }
+    } else {
+        r = std::get<reply>(std::move(routed));
+    }
+    auto res = json_response(req, r);
+    if (r.status == 405) res.set(http::field::allow, allowed_methods(target));
+    add_cors(st, req, res);
+    return res;
+}
+
+/// A body that cannot be parsed as HTTP, or is too large, gets a JSON error and the connection
+/// is closed (its state is unknown).
+response error_response(unsigned version, http::status status, std::string code, std::string message) {
+    response res{status, version};
+    res.set(http::field::server, "traded");
+    res.set(http::field::content_type, "application/json");
+    res.set(http::field::cache_control, "no-store");
+    res.keep_alive(false);
+    res.body() = render_http_body(reply::error(static_cast<int>(status), std::move(code), std::move(message)));
+    res.prepare_payload();
+    return res;
+}
+
+std::string endpoint_text(const tcp::socket& s) {
+    beast::error_code ec;
+    auto ep = s.remote_endpoint(ec);
+    if (ec) return "?";
+    return fmt::format("{}:{}", ep.address().to_string(), ep.port());
+}
+
+constexpr bool is_tls(const plain_stream*) { return false; }
+constexpr bool is_tls(const tls_stream*) { return true; }
+
+// ---------------------------------------------------------------------------------------------
+// WebSocket session
+// ---------------------------------------------------------------------------------------------
+
+/// One WebSocket client: a read loop that answers requests, a send queue fed by the hub with
+/// one write in flight, a ping timer and an auth deadline.
+template <class Stream>
+class websocket_session : public session_base,
+                          public subscriber,
+                          public std::enable_shared_from_this<websocket_session<Stream>> {
+public:
+    websocket_session(std::shared_ptr<server_state> st, connection_slot slot, Stream&& stream, std::string remote,
+                      bool authed)
+        : st_(std::move(st)),
+          slot_(std::move(slot)),
+          ws_(std::move(stream)),
+          remote_(std::move(remote)),
+          authed_(authed),
+          queue_(st_->opts.limits.ws_queue),
+          ping_timer_(st_->ioc),
+          auth_timer_(st_->ioc),
+          close_timer_(st_->ioc) {}
+
+    ~websocket_session() override {
+        if (counted_) --st_->ws_clients;
+        if (hub_id_) st_->events.detach(hub_id_);
+        st_->sessions.erase(session_id_);
+    }
+
+    /// Accepts the upgrade request.
+    void run(request req) {
+        session_id_ = register_session(*st_, this->weak_from_this());
+        beast::get_lowest_layer(ws_).expires_never();  // the websocket timeouts take over
+        websocket::stream_base::timeout t{};
+        t.handshake_timeout = std::chrono::seconds(10);
+        t.idle_timeout = st_->opts.limits.ws_idle_timeout;
+        t.keep_alive_pings = false;  // our own ping timer: SPEC wants a ping every 15 s
+        ws_.set_option(t);
+        ws_.read_message_max(st_->opts.limits.ws_message_bytes);
+        ws_.set_option(websocket::stream_base::decorator(
+            [](websocket::response_type& res) { res.set(http::field::server, "traded"); }));
+        ws_.async_accept(req, beast::bind_front_handler(&websocket_session::on_accept, this->shared_from_this()));
+    }
+
+    void deliver(const std::shared_ptr<const std::string>& msg, std::string_view coalesce_key) override {
+        enqueue(msg, coalesce_key);
+    }
+
+    void shutdown() override { begin_close(websocket::close_code::going_away, "server stopping"); }
+
+    std::size_t queue_length() const override { return queue_.size(); }
+
+private:
+    void on_accept(beast::error_code ec) {
+        if (ec) return fail(ec, "ws accept");
+        ++st_->ws_clients;
+        counted_ = true;
+        if (closing_) {  // the server stopped while the handshake was being answered
+            beast::get_lowest_layer(ws_).close();
+            return;
+        }
+        arm_ping();
+        if (!authed_) {
+            auth_timer_.expires_after(st_->opts.limits.ws_auth_timeout);
+            auth_timer_.async_wait([self = this->shared_from_this()](beast::error_code e) {
+                if (e || self->authed_) return;
+                self->answer(nullptr, reply::error(401, "UNAUTHORIZED", "authentication timed out"));
+                self->begin_close(websocket::close_code::policy_error, "authentication timed out");
+            });
+        }
+        do_read();
+    }
+
+    void do_read() {
+        ws_.async_read(buffer_, beast::bind_front_handler(&websocket_session::on_read, this->shared_from_this()));
+    }
+
+    void on_read(beast::error_code ec, std::size_t) {
+        if (ec) {
+            finish();
+            return fail(ec, "ws read");
+        }
+        std::string text = beast::buffers_to_string(buffer_.data());
+        buffer_.consume(buffer_.size());
+        if (!closing_) {
+            if (ws_.got_text())
+                handle(text);
+            else
+                answer(nullptr, reply::error(400, "INVALID_JSON", "binary frames are not supported; send JSON text"));
+        }
+        do_read();
+    }
+
+    void handle(std::string_view text) {
+        auto msg = parse_ws(text);
+        if (auto* a = std::get_if<ws_auth>(&msg)) {
+            if (!token_matches(st_->opts.token, a->token)) {
+                answer(a->id, reply::error(401, "UNAUTHORIZED", "invalid API token"));
+                return begin_close(websocket::close_code::policy_error, "invalid token");
+            }
+            authed_ = true;
+            auth_timer_.cancel();
+            json::object data;
+            data["authenticated"] = true;
+            return answer(a->id, reply::ok(std::move(data)));
+        }
+        if (auto* e = std::get_if<ws_error>(&msg)) return answer(e->id, e->error);
+        if (!authed_) {
+            json::value id = std::visit([](const auto& m) -> json::value { return m.id; }, msg);
+            return answer(id, reply::error(401, "UNAUTHORIZED", "authenticate first: {\"op\":\"auth\",\"token\":...}"));
+        }
+        if (auto* s = std::get_if<ws_subscribe>(&msg)) {
+            if (!hub_id_) hub_id_ = st_->events.attach(this->weak_from_this());
+            answer(s->id, reply::ok(subscription_json(s->channels, s->modes)));
+            return st_->events.subscribe(hub_id_, s->channels, s->modes, s->since_seq);
+        }
+        if (auto* u = std::get_if<ws_unsubscribe>(&msg)) {
+            if (hub_id_) st_->events.unsubscribe(hub_id_, u->channels, u->modes);
+            return answer(u->id, reply::ok(subscription_json(u->channels, u->modes)));
+        }
+        auto& c = std::get<ws_command>(msg);
+        c.cmd.from.remote = remote_;
+        c.cmd.from.transport = "ws";
+        reply r;
+        try {
+            r = st_->be.execute(c.cmd);
+        } catch (const std::exception& e) {
+            log::error("api", "ws {} failed: {}", to_string(c.cmd.name), e.what());
+            r = reply::error(500, "INTERNAL_ERROR", "internal error");
+        }
+        answer(c.id, r);
+    }
+
+    static json::value subscription_json(const std::vector<engine::channel>& chans, const std::vector<engine::mode>& mods) {
+        json::array cs, ms;
+        for (auto ch : chans) cs.emplace_back(engine::to_string(ch));
+        for (auto m : mods) ms.emplace_back(engine::to_string(m));
+        json::object o;
+        o["channels"] = std::move(cs);
+        o["modes"] = std::move(ms);
+        return o;
+    }
+
+    void answer(const json::value& id, const reply& r) {
+        enqueue(std::make_shared<const std::string>(render_ws_answer(id, r)), {});
+    }
+
+    void enqueue(std::shared_ptr<const std::string> msg, std::string_view key) {
+        if (closing_) return;
+        if (queue_.push(std::move(msg), key, send_queue::clock::now()) == send_queue::verdict::overflow) {
+            ++st_->ws_dropped;
+            log::warn("api", "websocket client {} closed: send queue over its bound ({} messages, {} bytes)",
+                      remote_, queue_.size(), queue_.bytes());
+            return begin_close(websocket::close_code::try_again_later, "too slow: send queue full");
+        }
+        if (!writing_) do_write();
+    }
+
+    void do_write() {
+        in_flight_ = queue_.pop();
+        if (!in_flight_) return;
+        writing_ = true;
+        ws_.text(true);
+        ws_.async_write(net::buffer(*in_flight_),
+                        beast::bind_front_handler(&websocket_session::on_write, this->shared_from_this()));
+    }
+
+    void on_write(beast::error_code ec, std::size_t) {
+        writing_ = false;
+        in_flight_.reset();
+        if (ec) {
+            finish();
+            return fail(ec, "ws write");
+        }
+        if (pending_close_) return do_close();
+        if (!queue_.empty()) do_write();
+    }
+
+    void arm_ping() {
+        ping_timer_.expires_after(st_->opts.limits.ws_ping_interval);
+        ping_timer_.async_wait([self = this->shared_from_this()](beast::error_code ec) {
+            if (ec || self->closing_) return;
+            if (!self->ping_in_flight_) {
+                self->ping_in_flight_ = true;
+                self->ws_.async_ping({}, [self](beast::error_code e) {
+                    self->ping_in_flight_ = false;
+                    if (e) fail(e, "ws ping");
+                });
+            }
+            self->arm_ping();
+        });
+    }
+
+    /// Stops taking messages and closes with `code` once the write in flight is done. A peer
+    /// that never lets that write finish is cut off after a few seconds.
+    void begin_close(websocket::close_code code, const char* why) {
+        if (closing_) return;
+        closing_ = true;
+        queue_.clear();
+        if (hub_id_) {
+            st_->events.detach(hub_id_);
+            hub_id_ = 0;
+        }
+        ping_timer_.cancel();
+        auth_timer_.cancel();
+        pending_close_ = websocket::close_reason(code, why);
+        close_timer_.expires_after(st_->opts.limits.ws_close_timeout);
+        if (!counted_) return;  // handshake still being answered: on_accept closes the socket
+        close_timer_.async_wait([self = this->shared_from_this()](beast::error_code ec) {
+            if (ec) return;
+            beast::get_lowest_layer(self->ws_).close();
+        });
+        if (!writing_) do_close();
+    }
+
+    void do_close() {
+        auto reason = *pending_close_;
+        ws_.async_close(reason, [self = this->shared_from_this()](beast::error_code ec) {
+            self->close_timer_.cancel();
+            if (ec) fail(ec, "ws close");
+        });
+    }
+
+    /// The connection is over (read or write failed, or the close finished).
+    void finish() {
+        closing_ = true;
+        queue_.clear();
+        if (hub_id_) {
+            st_->events.detach(hub_id_);
+            hub_id_ = 0;
+        }
+        ping_timer_.cancel();
+        auth_timer_.cancel();
+        close_timer_.cancel();
+    }
+
+    std::shared_ptr<server_state> st_;
+    connection_slot slot_;
+    websocket::stream<Stream> ws_;
+    beast::flat_buffer buffer_;
+    std::string remote_;
+    bool authed_ = false;
+    bool counted_ = false;
+    send_queue queue_;
+    std::shared_ptr<const std::string> in_flight_;  // keeps the buffer alive during the write
+    bool writing_ = false;
+    bool closing_ = false;
+    bool ping_in_flight_ = false;
+    std::optional<websocket::close_reason> pending_close_;
+    net::steady_timer ping_timer_;
+    net::steady_timer auth_timer_;
+    net::steady_timer close_timer_;
+    hub::subscriber_id hub_id_ = 0;
+    std::uint64_t session_id_ = 0;
+};
+
+// ---------------------------------------------------------------------------------------------
+// HTTP session
+// ---------------------------------------------------------------------------------------------
+
+/// One HTTP/1.1 connection: read a request, answer it, repeat (keep-alive), or hand the
+/// connection to a websocket_session on an upgrade to /api/v1/ws.
+template <class Stream>
+class http_session : public session_base, public std::enable_shared_from_this<http_session<Stream>> {
+public:
+    http_session(std::shared_ptr<server_state> st, connection_slot slot, Stream&& stream, std::string remote,
+                 bool refuse)
+        : st_(std::move(st)), slot_(std::move(slot)), stream_(std::move(stream)), remote_(std::move(remote)),
+          refuse_(refuse) {}
+
+    ~http_session() override { st_->sessions.erase(session_id_); }
+
+    void run() {
+        session_id_ = register_session(*st_, this->weak_from_this());
+        if constexpr (is_tls(static_cast<Stream*>(nullptr))) {
+            beast::get_lowest_layer(stream_).expires_after(st_->opts.limits.read_timeout);
+            stream_.async_handshake(ssl::stream_base::server,
+                                    beast::bind_front_handler(&http_session::on_handshake, this->shared_from_this()));
+        } else {
+            do_read();
+        }
+    }
+
+    void shutdown() override {
+        if (!moved_) beast::get_lowest_layer(stream_).close();
+    }
+
+private:
+    void on_handshake(beast::error_code ec) {
+        if (ec) return fail(ec, "tls handshake");
+        do_read();
+    }
+
+    void do_read() {
+        parser_.emplace();
+        parser_->header_limit(static_cast<std::uint32_t>(st_->opts.limits.header_bytes));
+        parser_->body_limit(st_->opts.limits.body_bytes);
+        beast::get_lowest_layer(stream_).expires_after(first_ ? st_->opts.limits.read_timeout
+                                                              : st_->opts.limits.idle_timeout);
+        http::async_read(stream_, buffer_, *parser_,
+                         beast::bind_front_handler(&http_session::on_read, this->shared_from_this()));
+    }
+
+    void on_read(beast::error_code ec, std::size_t) {
+        if (ec == http::error::end_of_stream) return do_close();
+        if (ec == http::error::body_limit || ec == http::error::header_limit || ec == http::error::buffer_overflow) {
+            return send(error_response(11, http::status::payload_too_large, "PAYLOAD_TOO_LARGE",
+                                       ec == http::error::body_limit ? "request body over the limit"
+                                                                     : "request header over the limit"));
+        }
+        if (ec && ec.category() == http::make_error_code(http::error::bad_method).category() &&
+            ec != http::error::partial_message) {
+            return send(error_response(11, http::status::bad_request, "BAD_REQUEST", "malformed HTTP request"));
+        }
+        if (ec) return fail(ec, "read");
+        first_ = false;
+
+        auto& req = parser_->get();
+        if (refuse_) {
+            return send(error_response(req.version(), http::status::too_many_requests, "TOO_MANY_CONNECTIONS",
+                                       "too many connections; try again later"));
+        }
+        if (websocket::is_upgrade(req) && target_path(req.target()) == "/api/v1/ws") return upgrade();
+        send(handle_request(*st_, req, remote_));
+    }
+
+    void upgrade() {
+        request req = parser_->release();
+        bool authed = false;
+        if (auto h = req[http::field::authorization]; !h.empty()) {
+            auto t = bearer_token(h);
+            if (!t || !token_matches(st_->opts.token, *t)) return send(unauthorized_close(req));
+            authed = true;
+        } else if (auto q = query_param(req.target(), "access_token")) {
+            if (!token_matches(st_->opts.token, *q)) return send(unauthorized_close(req));
+            authed = true;
+        }
+        if (auto origin = req[http::field::origin]; !origin.empty()) {
+            if (!origin_allowed(origin, req[http::field::host], is_tls(static_cast<Stream*>(nullptr)),
+                                st_->opts.cors_origins)) {
+                log::info("api", "websocket from {} refused: origin not allowed", remote_);
+                return send(error_response(req.version(), http::status::forbidden, "FORBIDDEN",
+                                           "origin not allowed"));
+            }
+        }
+        ++st_->http_requests[101];
+        moved_ = true;
+        std::make_shared<websocket_session<Stream>>(st_, std::move(slot_), std::move(stream_), remote_, authed)
+            ->run(std::move(req));
+    }
+
+    static response unauthorized_close(const request& req) {
+        auto res = unauthorized(req);
+        res.keep_alive(false);
+        return res;
+    }
+
+    void send(response res) {
+        ++st_->http_requests[static_cast<unsigned>(res.result_int())];
+        res_ = std::make_shared<response>(std::move(res));
+        beast::get_lowest_layer(stream_).expires_after(st_->opts.limits.read_timeout);
+        http::async_write(stream_, *res_,
+                          beast::bind_front_handler(&http_session::on_write, this->shared_from_this(),
+                                                    res_->need_eof()));
+    }
+
+    void on_write(bool close, beast::error_code ec, std::size_t) {
+        if (ec) return fail(ec, "write");
+        res_.reset();
+        if (close || st_->stopping) return do_close();
+        do_read();
+    }
+
+    /// Ends the connection politely. On plain TCP the unread rest of the request (a refused
+    /// oversized body) is drained for a moment first: closing with unread data would send a
+    /// reset that can destroy the error answer before the client reads it.
+    void do_close() {
+        if constexpr (is_tls(static_cast<Stream*>(nullptr))) {
+            beast::get_lowest_layer(stream_).expires_after(std::chrono::seconds(5));
+            stream_.async_shutdown([self = this->shared_from_this()](beast::error_code ec) {
+                if (ec) fail(ec, "tls shutdown");
+            });
+        } else {
+            beast::error_code ec;
+            stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
+            if (ec) return;
+            beast::get_lowest_layer(stream_).expires_after(std::chrono::seconds(2));
+            drain();
+        }
+    }
+
+    void drain() {
+        buffer_.consume(buffer_.size());
+        stream_.async_read_some(buffer_.prepare(16 * 1024),
+                                [self = this->shared_from_this()](beast::error_code ec, std::size_t n) {
+                                    self->drained_ += n;
+                                    if (ec || self->drained_ > 1024 * 1024) {
+                                        beast::error_code ignored;
+                                        self->stream_.socket().close(ignored);
+                                        return;
+                                    }
+                                    self->drain();
+                                });
+    }
+
+    std::shared_ptr<server_state> st_;
+    connection_slot slot_;
+    Stream stream_;
+    beast::flat_buffer buffer_;
+    std::optional<http::request_parser<http::string_body>> parser_;
+    std::shared_ptr<response> res_;
+    std::string remote_;
+    bool refuse_ = false;
+    bool first_ = true;
+    bool moved_ = false;
+    std::size_t drained_ = 0;
+    std::uint64_t session_id_ = 0;
+};
+
+// ---------------------------------------------------------------------------------------------
+// Listener
+// ---------------------------------------------------------------------------------------------
+
+void do_accept(std::shared_ptr<server_state> st);
+
+void on_accept(std::shared_ptr<server_state> st, beast::error_code ec, tcp::socket socket) {
+    if (st->stopping || ec == net::error::operation_aborted) return;
+    if (ec) {
+        // Typically EMFILE: retrying at once would spin. Try again shortly.
+        log::warn("api", "accept: {}", ec.message());
+        auto& timer = st->accept_retry;
+        timer.expires_after(std::chrono::milliseconds(100));
+        timer.async_wait([st = std::move(st)](beast::error_code e) mutable {
+            if (!e && !st->stopping) do_accept(std::move(st));
+        });
+        return;
+    }
+    bool refuse = st->connections >= st->opts.max_connections;
+    if (refuse && st->rejecting >= max_rejecting) {
+        beast::error_code ignored;
+        socket.close(ignored);  // flooded: not even a 429
+        return do_accept(std::move(st));
+    }
+    std::string remote = endpoint_text(socket);
+    beast::error_code ignored;
+    socket.set_option(tcp::no_delay(true), ignored);  // pushed events must not wait for Nagle
+    connection_slot slot(st, refuse);
+    if (st->tls_ctx) {
+        std::make_shared<http_session<tls_stream>>(st, std::move(slot), tls_stream(std::move(socket), *st->tls_ctx),
+                                                   std::move(remote), refuse)
+            ->run();
+    } else {
+        std::make_shared<http_session<plain_stream>>(st, std::move(slot), plain_stream(std::move(socket)),
+                                                     std::move(remote), refuse)
+            ->run();
+    }
+    do_accept(std::move(st));
+}
+
+void do_accept(std::shared_ptr<server_state> st) {
+    auto& acceptor = st->acceptor;
+    auto& ioc = st->ioc;  // not inside the call: the lambda capture moves `st`
+    acceptor.async_accept(ioc, [st = std::move(st)](beast::error_code ec, tcp::socket socket) mutable {
+        on_accept(std::move(st), ec, std::move(socket));
+    });
+}
+
+}  // namespace
+
+// ---------------------------------------------------------------------------------------------
+// server
+// ---------------------------------------------------------------------------------------------
+
+server::server(net::io_context& ioc, server_options options, backend& b, asset_lookup assets)
+    : state_(std::make_shared<server_state>(ioc, std::move(options), b, std::move(assets))) {}
+
+server::~server() { stop(); }
+
+std::optional<std::string> server::start() {
+    auto& st = *state_;
+    const auto& o = st.opts;
+    if (st.acceptor.is_open()) return std::string("already started");
+    if (!o.tls_cert_file.empty() || !o.tls_key_file.empty()) {
+        if (o.tls_cert_file.empty() || o.tls_key_file.empty())
+            return std::string("tls: set both cert_file and key_file, or neither");
+        st.tls_ctx.emplace(ssl::context::tls_server);
+        beast::error_code ec;
+        st.tls_ctx->set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 |
+                                    ssl::context::no_sslv3 | ssl::context::no_tlsv1 | ssl::context::no_tlsv1_1,
+                                ec);
+        st.tls_ctx->use_certificate_chain_file(o.tls_cert_file, ec);
+        if (ec) return fmt::format("tls cert_file {}: {}", o.tls_cert_file, ec.message());
+        st.tls_ctx->use_private_key_file(o.tls_key_file, ssl::context::pem, ec);
+        if (ec) return fmt::format("tls key_file {}: {}", o.tls_key_file, ec.message());
+    }
+
+    beast::error_code ec;
+    auto address = net::ip::make_address(o.bind_address, ec);
+    if (ec) return fmt::format("bind address '{}': {}", o.bind_address, ec.message());
+    tcp::endpoint ep{address, o.port};
+    auto where = fmt::format("{}:{}", o.bind_address, o.port);
+    st.acceptor.open(ep.protocol(), ec);
+    if (ec) return fmt::format("open {}: {}", where, ec.message());
+    st.acceptor.set_option(net::socket_base::reuse_address(true), ec);
+    st.acceptor.bind(ep, ec);
+    if (ec) {
+        beast::error_code ignored;
+        st.acceptor.close(ignored);
+        return fmt::format("bind {}: {}", where, ec.message());
+    }
+    st.acceptor.listen(net::socket_base::max_listen_connections, ec);
+    if (ec) return fmt::format("listen {}: {}", where, ec.message());
+    st.bound_port = st.acceptor.local_endpoint(ec).port();
+    st.stopping = false;
+    log::info("api", "listening on {}://{}:{}", st.tls_ctx ? "https" : "http", o.bind_address, st.bound_port);
+    do_accept(state_);
+    return std::nullopt;
+}
+
+void server::stop() {
+    auto& st = *state_;
+    if (st.stopping) return;
+    st.stopping = true;
+    beast::error_code ignored;
+    st.acceptor.close(ignored);
+    st.accept_retry.cancel();
+    // Collect first: a session may leave the registry while it shuts down.
+    std::vector<std::shared_ptr<session_base>> open;
+    for (auto& [id, w] : st.sessions)
+        if (auto s = w.lock()) open.push_back(std::move(s));
+    for (auto& s : open) s->shutdown();
+}
+
+std::uint16_t server::port() const { return state_->bound_port; }
+
+bool server::tls() const { return state_->tls_ctx.has_value(); }
+
+api::hub& server::hub() { return state_->events; }
+
+server_stats server::stats() const {
+    server_stats s;
+    s.connections = state_->connections;
+    s.ws_clients = state_->ws_clients;
+    s.ws_clients_dropped_total = state_->ws_dropped;
+    for (const auto& [id, w] : state_->sessions)
+        if (auto p = w.lock()) s.ws_queue_messages_max = std::max(s.ws_queue_messages_max, p->queue_length());
+    return s;
+}
+
+}  // namespace traded::api

@@ -1,0 +1,100 @@
+#pragma once
+/// Real trading's exchange: Binance USD-M futures through the signed REST API, the market streams
+/// and the user-data stream (exchange/net for the I/O, exchange/binance for the codec).
+///
+/// What it guarantees the engine (SPEC §1, §6, §7):
+/// - every place_order gets an answer: order_accepted, order_fill(s), order_rejected or
+///   order_canceled; an order whose fate is unknown (timeout, 503 "Unknown error", connection
+///   lost) is looked up by client id before it is ever sent again, and sent again at most once;
+/// - fills come from the user-data stream and, whenever the stream may have missed them, from
+///   GET userTrades with the same trade ids (the engine deduplicates by trade id); a triggered
+///   TP/SL's fills are reported under the algo order's client id (`<pos>-TP`, ...);
+/// - after every user-stream (re)connect a REST sweep (positions, open orders, open algo orders,
+///   lookups of the engine's live orders) delivers what happened during the gap before the
+///   stream is trusted again; the first sweep is the start-up reconciliation;
+/// - preflight() is kept current in the background, so `start` never blocks.
+///
+/// Threading and lifetime: io_context thread only, no mutexes. The state lives in a shared
+/// object that the port's coroutines keep alive; the destructor stops them.
+
+#include "config/config.hpp"
+#include "daemon/exchange_port.hpp"
+#include "engine/engine.hpp"
+
+#include <boost/asio/io_context.hpp>
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace traded::daemon {
+
+/// The engine the port serves, read-only (for reconciliation and untracked positions). Returns
+/// nullptr while the engine does not exist yet.
+using engine_view = std::function<const engine::engine*()>;
+
+/// Outcome of the last reconciliation sweep (status: `reconciliation`).
+struct reconciliation_summary {
+    engine::millis ran_at = 0;               // 0: none completed yet
+    std::string trigger;                     // "start", "user stream reconnect", ...
+    std::vector<std::string> fixed;          // one line per correction delivered to the engine
+    std::vector<foreign_position> untracked;
+    std::vector<std::string> problems;       // what could not be checked (the sweep is retried)
+};
+
+/// Settings of the port.
+struct binance_port_options {
+    config::exchange_config exchange;
+    std::vector<std::string> symbols;  // market.symbols: the symbols the engine trades
+    /// Leverage set per symbol at connect, and the stake whose margin the balance must cover;
+    /// the engine's effective config (run-time overrides) wins when the engine view has one.
+    int leverage = 3;
+    decimal stake_usd = decimal::from_int(200);
+};
+
+/// The port; see the file comment.
+class binance_port final : public exchange_port {
+public:
+    /// `fallback_symbols`: filters used until exchangeInfo has been loaded. `view` may return
+    /// nullptr until the engine exists.
+    binance_port(boost::asio::io_context& io, binance_port_options opts, std::vector<engine::symbol_info> fallback_symbols,
+                 engine_view view);
+    ~binance_port() override;
+    binance_port(const binance_port&) = delete;
+    binance_port& operator=(const binance_port&) = delete;
+
+    /// Starts connecting: credentials, time sync, exchangeInfo, account checks, streams, and the
+    /// reconciliation sweep once the user stream is up. Call after set_sink() and after the
+    /// engine has been restored.
+    void start();
+    /// Closes connections and ends background work (exchange-side TP/SL stay in place).
+    void stop();
+
+    // exchange_port
+    void set_sink(event_sink sink) override;
+    void execute(const engine::action& a) override;
+    balance_snapshot balance() const override;
+    port_status status() const override;
+    preflight_result preflight() const override;
+    std::vector<engine::symbol_info> symbols() const override;
+    std::vector<foreign_position> untracked() const override;
+
+    /// The last completed reconciliation (ran_at == 0 before the first one).
+    reconciliation_summary reconciliation() const;
+    /// True once the first reconciliation sweep completed (new entries should wait for it).
+    bool reconciled() const;
+    /// Called after every completed sweep (start-up reconciliation included).
+    void set_on_reconciled(std::function<void(const reconciliation_summary&)> cb);
+    /// Called when exchangeInfo filters are loaded (the engine's symbol filters should follow).
+    void set_on_symbols(std::function<void(const std::vector<engine::symbol_info>&)> cb);
+    /// Runs a reconciliation sweep now (also done on every user-stream reconnect).
+    void request_reconcile(std::string why);
+
+    struct impl;
+
+private:
+    std::shared_ptr<impl> impl_;
+};
+
+}  // namespace traded::daemon

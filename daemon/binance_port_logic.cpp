@@ -1,0 +1,484 @@
+#include "daemon/binance_port_logic.hpp"
+
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <charconv>
+#include <fstream>
+#include <sstream>
+
+namespace traded::daemon::binance_logic {
+
+// ---------------------------------------------------------------------------------------------
+// Credentials
+// ---------------------------------------------------------------------------------------------
+
+namespace {
+
+std::string trim(std::string s) {
+    const auto first = s.find_first_not_of(" \t\r");
+    if (first == std::string::npos) return {};
+    const auto last = s.find_last_not_of(" \t\r");
+    return s.substr(first, last - first + 1);
+}
+
+/// A YAML scalar on one line: quoted ('...' or "..."), or plain with an optional # comment.
+std::optional<std::string> scalar(std::string v) {
+    v = trim(std::move(v));
+    if (v.empty()) return std::string{};
+    if (v.front() == '"' || v.front() == '\'') {
+        const char q = v.front();
+        const auto end = v.find(q, 1);
+        if (end == std::string::npos) return std::nullopt;
+        std::string rest = trim(v.substr(end + 1));
+        if (!rest.empty() && rest.front() != '#') return std::nullopt;
+        return v.substr(1, end - 1);
+    }
+    const auto hash = v.find(" #");
+    if (hash != std::string::npos) v = trim(v.substr(0, hash));
+    return v;
+}
+
+credentials fail(std::string code, std::string message) {
+    credentials c;
+    c.code = std::move(code);
+    c.message = std::move(message);
+    return c;
+}
+
+}  // namespace
+
+credentials parse_credentials_text(const std::string& text, const std::string& path) {
+    credentials c;
+    std::istringstream in(text);
+    std::string line;
+    int n = 0;
+    while (std::getline(in, line)) {
+        ++n;
+        const std::string t = trim(line);
+        if (t.empty() || t.front() == '#' || t == "---") continue;
+        const auto colon = t.find(':');
+        if (colon == std::string::npos)
+            return fail("CREDENTIALS_FILE_INVALID", path + ":" + std::to_string(n) + ": expected 'key: value'");
+        const std::string key = trim(t.substr(0, colon));
+        auto value = scalar(t.substr(colon + 1));
+        if (!value)
+            return fail("CREDENTIALS_FILE_INVALID", path + ":" + std::to_string(n) + ": malformed value of " + key);
+        if (key == "api_key")
+            c.api_key = *value;
+        else if (key == "api_secret")
+            c.api_secret = *value;
+        else
+            return fail("CREDENTIALS_FILE_INVALID",
+                        path + ":" + std::to_string(n) + ": unknown key '" + key + "' (expected api_key, api_secret)");
+    }
+    if (c.api_key.empty() || c.api_secret.empty())
+        return fail("MISSING_CREDENTIALS",
+                    path + ": " + (c.api_key.empty() ? std::string("api_key") : std::string("api_secret")) + " is missing or empty");
+    c.source = "file " + path;
+    return c;
+}
+
+credentials load_credentials(const config::exchange_config& cfg, const env_reader& env) {
+    if (!cfg.credentials_file.empty()) {
+        const std::string& path = cfg.credentials_file;
+        struct stat st {};
+        if (::stat(path.c_str(), &st) != 0)
+            return fail("MISSING_CREDENTIALS", "exchange.credentials_file: cannot read " + path);
+        if ((st.st_mode & (S_IRWXG | S_IRWXO)) != 0)
+            return fail("CREDENTIALS_FILE_INSECURE",
+                        "exchange.credentials_file: " + path + " may be read by other users; run chmod 600 " + path);
+        std::ifstream f(path);
+        if (!f) return fail("MISSING_CREDENTIALS", "exchange.credentials_file: cannot read " + path);
+        std::stringstream ss;
+        ss << f.rdbuf();
+        return parse_credentials_text(ss.str(), path);
+    }
+    auto key = env(cfg.api_key_env);
+    auto secret = env(cfg.api_secret_env);
+    if (!key || key->empty() || !secret || secret->empty()) {
+        std::string missing;
+        if (!key || key->empty()) missing = cfg.api_key_env;
+        if (!secret || secret->empty()) missing += (missing.empty() ? "" : " and ") + cfg.api_secret_env;
+        return fail("MISSING_CREDENTIALS", "no exchange API credentials: set the environment variable(s) " + missing +
+                                               " or exchange.credentials_file");
+    }
+    credentials c;
+    c.api_key = trim(*key);
+    c.api_secret = trim(*secret);
+    c.source = "environment (" + cfg.api_key_env + ", " + cfg.api_secret_env + ")";
+    return c;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Orders
+// ---------------------------------------------------------------------------------------------
+
+bool is_algo_client_id(const std::string& client_id) {
+    auto parsed = engine::split_client_order_id(client_id);
+    if (!parsed) return false;
+    return parsed->second == engine::order_kind::take_profit || parsed->second == engine::order_kind::stop_loss ||
+           parsed->second == engine::order_kind::floor_stop;
+}
+
+std::string fill_trade_id(const std::string& symbol, std::int64_t trade_id) {
+    return symbol + ":" + std::to_string(trade_id);
+}
+
+namespace {
+
+std::int64_t parse_id(const std::string& s) {
+    std::int64_t v = 0;
+    auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+    if (ec != std::errc{} || p != s.data() + s.size()) return 0;
+    return v;
+}
+
+/// Commission in USDT; fees in another asset (BNB discount) are not convertible here.
+decimal usdt_fee(const std::string& asset, decimal amount) {
+    return asset.empty() || asset == "USDT" ? amount : decimal{};
+}
+
+bool ended(const std::string& status) {
+    return status == "CANCELED" || status == "EXPIRED" || status == "EXPIRED_IN_MATCH" || status == "REJECTED";
+}
+
+}  // namespace
+
+void order_tracker::output::append(output o) {
+    for (auto& e : o.events) events.push_back(std::move(e));
+    for (auto& c : o.need_trades)
+        if (std::find(need_trades.begin(), need_trades.end(), c) == need_trades.end()) need_trades.push_back(std::move(c));
+}
+
+bool order_tracker::is_own(const std::string& client_id) const {
+    return client_id.rfind(own_prefix_, 0) == 0 && engine::split_client_order_id(client_id).has_value();
+}
+
+tracked_order& order_tracker::begin(const std::string& client_id, const std::string& symbol, bool algo, decimal qty) {
+    tracked_order& t = orders_[client_id];
+    std::set<std::int64_t> retired = std::move(t.retired_ids);
+    if (t.exchange_id != 0) retired.insert(t.exchange_id);
+    if (t.child_id != 0) by_child_.erase(t.child_id);
+    t = tracked_order{};
+    t.client_id = client_id;
+    t.symbol = symbol;
+    t.algo = algo;
+    t.qty = qty;
+    t.retired_ids = std::move(retired);
+    t.in_flight = true;
+    touched_[client_id] = now_;
+    return t;
+}
+
+tracked_order& order_tracker::adopt(const std::string& client_id, const std::string& symbol, bool algo) {
+    auto it = orders_.find(client_id);
+    if (it != orders_.end()) return it->second;
+    tracked_order& t = orders_[client_id];
+    t.client_id = client_id;
+    t.symbol = symbol;
+    t.algo = algo;
+    touched_[client_id] = now_;
+    return t;
+}
+
+tracked_order* order_tracker::find(const std::string& client_id) {
+    auto it = orders_.find(client_id);
+    return it == orders_.end() ? nullptr : &it->second;
+}
+
+const tracked_order* order_tracker::find(const std::string& client_id) const {
+    auto it = orders_.find(client_id);
+    return it == orders_.end() ? nullptr : &it->second;
+}
+
+tracked_order* order_tracker::find_by_child(std::int64_t order_id) {
+    auto it = by_child_.find(order_id);
+    return it == by_child_.end() ? nullptr : find(it->second);
+}
+
+order_tracker::output order_tracker::accept(tracked_order& t) {
+    output out;
+    t.in_flight = false;
+    if (t.accepted_sent || t.final_sent) return out;
+    t.accepted_sent = true;
+    out.events.emplace_back(engine::order_accepted{t.client_id, t.exchange_id != 0 ? std::to_string(t.exchange_id) : ""});
+    return out;
+}
+
+order_tracker::output order_tracker::fill(tracked_order& t, const std::string& trade_id, decimal qty, decimal price,
+                                          decimal fee, std::int64_t exchange_id, bool exchange_says_done) {
+    output out;
+    if (!qty.is_positive() || t.trade_ids.count(trade_id) != 0) return out;
+    touched_[t.client_id] = now_;
+    t.trade_ids.insert(trade_id);
+    t.filled += qty;
+    if (t.exchange_filled < t.filled) t.exchange_filled = t.filled;
+    if (exchange_says_done) t.final_status = "FILLED";
+    const bool complete_status =
+        t.final_status == "FILLED" || (t.final_status == "FINISHED" && t.qty.is_positive() && t.exchange_filled >= t.qty);
+    const bool done = exchange_says_done || (complete_status && t.filled >= t.exchange_filled);
+    engine::order_fill f;
+    f.client_id = t.client_id;
+    f.exchange_id = std::to_string(exchange_id != 0 ? exchange_id : t.exchange_id);
+    f.trade_id = trade_id;
+    f.qty = qty;
+    f.price = price;
+    f.fee = fee;
+    f.order_done = done && !t.final_sent;
+    if (done) t.final_sent = true;
+    t.in_flight = false;
+    out.events.emplace_back(std::move(f));
+    out.append(maybe_finish(t));
+    return out;
+}
+
+order_tracker::output order_tracker::maybe_finish(tracked_order& t) {
+    output out;
+    if (t.final_sent || t.final_status.empty()) return out;
+    if (t.filled < t.exchange_filled) {
+        // The exchange executed more than we have delivered: the end waits for those fills.
+        out.need_trades.push_back(t.client_id);
+        return out;
+    }
+    touched_[t.client_id] = now_;
+    t.final_sent = true;
+    t.in_flight = false;
+    const bool complete = t.final_status == "FILLED" || (t.final_status == "FINISHED" && t.qty.is_positive() &&
+                                                         t.filled >= t.qty);
+    if (complete && t.filled.is_positive()) return out;  // the fills said it all
+    if (t.final_status == "REJECTED" && !t.algo && t.filled.is_zero()) {
+        out.events.emplace_back(engine::order_rejected{t.client_id, 0, "order rejected by the exchange"});
+        return out;
+    }
+    // Canceled, expired, an algo order whose trigger was rejected, or finished short: the
+    // engine re-places protection or re-reads the position as its rules say.
+    out.events.emplace_back(engine::order_canceled{t.client_id});
+    return out;
+}
+
+order_tracker::output order_tracker::on_order_info(const binance::order_info& o) {
+    output out;
+    tracked_order* t = find(o.client_order_id);
+    if (t == nullptr) {
+        if (!is_own(o.client_order_id)) return out;
+        t = &adopt(o.client_order_id, o.symbol, false);
+    }
+    if (t->retired_ids.count(o.order_id) != 0) return out;  // an earlier incarnation
+    if (t->exchange_id != 0 && t->exchange_id != o.order_id) return out;
+    t->exchange_id = o.order_id;
+    t->in_flight = false;
+    if (t->exchange_filled < o.executed_qty) t->exchange_filled = o.executed_qty;
+    if (o.status != "REJECTED") out.append(accept(*t));
+    if (o.status == "FILLED" || ended(o.status)) {
+        if (t->final_status.empty() || t->final_status == "FILLED") t->final_status = o.status;
+        out.append(maybe_finish(*t));
+    }
+    return out;
+}
+
+order_tracker::output order_tracker::on_algo_info(const binance::algo_order_info& a) {
+    output out;
+    tracked_order* t = find(a.client_algo_id);
+    if (t == nullptr) {
+        if (!is_own(a.client_algo_id)) return out;
+        t = &adopt(a.client_algo_id, a.symbol, true);
+    }
+    if (t->retired_ids.count(a.algo_id) != 0) return out;
+    if (t->exchange_id != 0 && t->exchange_id != a.algo_id) return out;
+    t->exchange_id = a.algo_id;
+    t->in_flight = false;
+    if (!t->qty.is_positive()) t->qty = a.quantity;
+    const std::int64_t child = parse_id(a.actual_order_id);
+    if (child != 0 && t->child_id != child) {
+        t->child_id = child;
+        by_child_[child] = t->client_id;
+    }
+    using binance::algo_status;
+    switch (a.status) {
+        case algo_status::new_:
+        case algo_status::triggering:
+        case algo_status::triggered: out.append(accept(*t)); break;
+        case algo_status::finished:
+            out.append(accept(*t));
+            if (t->exchange_filled < a.actual_qty) t->exchange_filled = a.actual_qty;
+            t->final_status = "FINISHED";
+            out.append(maybe_finish(*t));
+            break;
+        case algo_status::canceled:
+        case algo_status::expired:
+        case algo_status::rejected:
+            t->final_status = std::string(binance::to_string(a.status));
+            out.append(maybe_finish(*t));
+            break;
+        case algo_status::unknown: break;
+    }
+    // Child updates that arrived before we knew the child's id.
+    if (child != 0) {
+        auto range = orphans_.equal_range(child);
+        std::vector<binance::order_trade_update> held;
+        for (auto it = range.first; it != range.second; ++it) held.push_back(it->second.update);
+        orphans_.erase(range.first, range.second);
+        for (const auto& u : held) out.append(apply_child_update(*t, u));
+    }
+    return out;
+}
+
+order_tracker::output order_tracker::on_gone(const std::string& client_id) {
+    output out;
+    tracked_order* t = find(client_id);
+    if (t == nullptr) t = &adopt(client_id, "", is_algo_client_id(client_id));
+    t->in_flight = false;
+    if (t->final_status.empty() || t->final_status == "FINISHED") t->final_status = "CANCELED";
+    out.append(maybe_finish(*t));
+    return out;
+}
+
+order_tracker::output order_tracker::on_rejected(const std::string& client_id, int code, const std::string& message) {
+    output out;
+    tracked_order* t = find(client_id);
+    if (t != nullptr) {
+        if (t->final_sent) return out;
+        t->final_sent = true;
+        t->in_flight = false;
+        t->final_status = "REJECTED";
+    }
+    out.events.emplace_back(engine::order_rejected{client_id, code, message});
+    return out;
+}
+
+order_tracker::output order_tracker::on_trades(const std::string& client_id,
+                                               const std::vector<binance::user_trade>& trades) {
+    output out;
+    tracked_order* t = find(client_id);
+    if (t == nullptr) return out;
+    std::vector<binance::user_trade> sorted = trades;
+    std::sort(sorted.begin(), sorted.end(), [](const auto& a, const auto& b) { return a.id < b.id; });
+    for (const auto& tr : sorted) {
+        const std::int64_t expected = t->algo ? t->child_id : t->exchange_id;
+        if (expected != 0 && tr.order_id != expected) continue;
+        const std::string sym = tr.symbol.empty() ? t->symbol : tr.symbol;
+        out.append(fill(*t, fill_trade_id(sym, tr.id), tr.qty, tr.price, usdt_fee(tr.commission_asset, tr.commission),
+                        t->algo ? t->exchange_id : tr.order_id, false));
+    }
+    out.append(maybe_finish(*t));
+    return out;
+}
+
+order_tracker::output order_tracker::apply_child_update(tracked_order& t, const binance::order_trade_update& u) {
+    output out;
+    if (t.child_id == 0) {
+        t.child_id = u.order_id;
+        by_child_[u.order_id] = t.client_id;
+    }
+    if (t.exchange_filled < u.cum_filled_qty) t.exchange_filled = u.cum_filled_qty;
+    if (u.is_fill())
+        out.append(fill(t, fill_trade_id(u.symbol, u.trade_id), u.last_filled_qty, u.last_filled_price,
+                        usdt_fee(u.commission_asset, u.commission), t.exchange_id, u.order_status == "FILLED"));
+    if (u.order_status == "FILLED") {
+        t.final_status = "FILLED";
+        out.append(maybe_finish(t));
+    } else if (ended(u.order_status)) {
+        // The triggered order ended in the matching engine: the algo order is finished.
+        t.final_status = "FINISHED";
+        out.append(maybe_finish(t));
+    }
+    return out;
+}
+
+order_tracker::output order_tracker::on_order_update(const binance::order_trade_update& u, std::int64_t now) {
+    now_ = now;
+    output out;
+    tracked_order* t = find(u.client_order_id);
+    if (t == nullptr && is_own(u.client_order_id)) t = &adopt(u.client_order_id, u.symbol, is_algo_client_id(u.client_order_id));
+    if (t != nullptr && t->algo) return apply_child_update(*t, u);  // the child carries the algo id
+    if (t == nullptr) {
+        if (tracked_order* parent = find_by_child(u.order_id)) return apply_child_update(*parent, u);
+        // Not ours by client id and no known parent yet: perhaps a child whose ALGO_UPDATE is
+        // still on its way. Hold it; anything else (manual orders, liquidations) expires.
+        orphans_.emplace(u.order_id, orphan{u, now});
+        return out;
+    }
+    touched_[t->client_id] = now;
+    const bool current = !t->retired_ids.count(u.order_id) && (t->exchange_id == 0 || t->exchange_id == u.order_id);
+    if (current && t->exchange_id == 0) {
+        t->exchange_id = u.order_id;
+        t->in_flight = false;
+    }
+    if (current && t->exchange_filled < u.cum_filled_qty) t->exchange_filled = u.cum_filled_qty;
+    if (u.is_fill())
+        out.append(fill(*t, fill_trade_id(u.symbol, u.trade_id), u.last_filled_qty, u.last_filled_price,
+                        usdt_fee(u.commission_asset, u.commission), u.order_id, current && u.order_status == "FILLED"));
+    if (!current) return out;  // fills of an earlier incarnation count; its end does not
+    if (u.order_status == "NEW" || u.order_status == "PARTIALLY_FILLED") {
+        out.append(accept(*t));
+    } else if (u.order_status == "FILLED" || ended(u.order_status)) {
+        if (u.order_status != "REJECTED") out.append(accept(*t));
+        if (t->final_status.empty() || t->final_status == "FILLED") t->final_status = u.order_status;
+        out.append(maybe_finish(*t));
+    }
+    return out;
+}
+
+order_tracker::output order_tracker::on_algo_update(const binance::algo_update& u) {
+    binance::algo_order_info a;
+    a.algo_id = u.algo_id;
+    a.client_algo_id = u.client_algo_id;
+    a.algo_type = u.algo_type;
+    a.order_type = u.order_type;
+    a.symbol = u.symbol;
+    a.side = u.side;
+    a.status_text = u.status_text;
+    a.status = u.status;
+    a.quantity = u.qty;
+    a.trigger_price = u.trigger_price;
+    a.actual_order_id = u.actual_order_id;
+    a.actual_qty = u.executed_qty;
+    a.actual_price = u.avg_price;
+    return on_algo_info(a);
+}
+
+std::size_t order_tracker::expire_orphans(std::int64_t now, std::int64_t max_age_ms) {
+    std::size_t n = 0;
+    for (auto it = orphans_.begin(); it != orphans_.end();) {
+        if (now - it->second.at > max_age_ms) {
+            it = orphans_.erase(it);
+            ++n;
+        } else {
+            ++it;
+        }
+    }
+    return n;
+}
+
+void order_tracker::prune(std::int64_t before) {
+    for (auto it = orders_.begin(); it != orders_.end();) {
+        auto touched = touched_.find(it->first);
+        const bool old = touched == touched_.end() || touched->second < before;
+        if (it->second.final_sent && !it->second.in_flight && old) {
+            if (it->second.child_id != 0) by_child_.erase(it->second.child_id);
+            touched_.erase(it->first);
+            it = orders_.erase(it);
+        } else {
+            ++it;
+        }
+    }
+}
+
+placement_failure classify_order_answer(int http_status, int code, const std::string& body) {
+    // Binance: 503 "Service Unavailable" and -1008 "throttled" are certain failures; 503
+    // "Unknown error", timeouts and -1006/-1007 leave the execution status unknown.
+    if (code == -1008 || code == -1001) return placement_failure::retry;
+    if (code == -1006 || code == -1007 || code == -1000) return placement_failure::unknown;
+    if (http_status >= 500) {
+        if (body.find("Service Unavailable") != std::string::npos) return placement_failure::retry;
+        return placement_failure::unknown;
+    }
+    if (http_status == 408) return placement_failure::unknown;
+    if (http_status >= 400) return placement_failure::rejected;
+    return placement_failure::unknown;
+}
+
+bool is_not_found(int code) { return code == -2013 || code == -2011; }
+
+}  // namespace traded::daemon::binance_logic

@@ -1,0 +1,166 @@
+#pragma once
+/// The I/O-free decisions of the Binance port (daemon/binance_port.*): credentials loading, and
+/// the order tracker that turns what the exchange says about our orders (REST answers, user-data
+/// stream events, trade lists) into engine events, exactly once each.
+///
+/// Kept apart from the Asio code so the rules that protect real money can be tested by hand,
+/// event by event, without sockets.
+
+#include "config/config.hpp"
+#include "engine/events.hpp"
+#include "exchange/binance/responses.hpp"
+#include "exchange/binance/stream_events.hpp"
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+namespace traded::daemon::binance_logic {
+
+// ---------------------------------------------------------------------------------------------
+// Credentials
+// ---------------------------------------------------------------------------------------------
+
+/// API key and secret, or why there are none. Never logged.
+struct credentials {
+    std::string api_key;
+    std::string api_secret;
+    std::string code;     // empty: ok; MISSING_CREDENTIALS / CREDENTIALS_FILE_INSECURE / CREDENTIALS_FILE_INVALID
+    std::string message;  // names the variable or file, never a secret
+    std::string source;   // "environment (BINANCE_API_KEY, BINANCE_API_SECRET)" / "file <path>"
+    bool ok() const { return code.empty(); }
+};
+
+/// Reads an environment variable; nullopt when unset.
+using env_reader = std::function<std::optional<std::string>(const std::string&)>;
+
+/// The credentials for `cfg`: the credentials file when exchange.credentials_file is set (a YAML
+/// file with `api_key:` and `api_secret:`, refused when group or others may read it), else the
+/// environment variables named by exchange.api_key_env / api_secret_env.
+credentials load_credentials(const config::exchange_config& cfg, const env_reader& env);
+
+/// Parses the credentials file text (a two-key YAML mapping; quotes and comments allowed).
+credentials parse_credentials_text(const std::string& text, const std::string& path);
+
+// ---------------------------------------------------------------------------------------------
+// Orders
+// ---------------------------------------------------------------------------------------------
+
+/// True for the client ids of conditional (algo) orders: `-TP`, `-SL`, `-FL`.
+bool is_algo_client_id(const std::string& client_id);
+
+/// Engine trade id of an exchange fill: "<SYMBOL>:<trade id>". Binance trade ids are unique per
+/// symbol only, and the engine deduplicates fills by this string across all symbols.
+std::string fill_trade_id(const std::string& symbol, std::int64_t trade_id);
+
+/// What the port knows about one of its orders (the current incarnation of a client id: the
+/// engine re-uses `<id>-SL` for a re-placed stop once the old one is dead).
+struct tracked_order {
+    std::string client_id;
+    std::string symbol;
+    bool algo = false;
+    decimal qty;                          // as sent
+    std::int64_t exchange_id = 0;         // orderId / algoId; 0 until known
+    std::int64_t child_id = 0;            // algo: matching-engine order id once triggered
+    std::set<std::int64_t> retired_ids;   // exchange ids of earlier incarnations
+    std::set<std::string> trade_ids;      // fills delivered to the engine
+    decimal filled;                       // sum of delivered fills
+    decimal exchange_filled;              // executed quantity the exchange reported
+    std::string final_status;             // FILLED / CANCELED / EXPIRED / REJECTED / FINISHED once known
+    bool accepted_sent = false;
+    bool final_sent = false;              // order_canceled / order_rejected / done fill delivered
+    bool in_flight = false;               // placement answer not (yet) known
+    bool cancel_wanted = false;           // the engine asked to cancel while in flight
+    bool resent = false;                  // sent a second time after "unknown" + not found
+};
+
+/// Turns exchange knowledge of our orders into engine events. Pure; the port feeds it and
+/// delivers what it returns, in order. Guarantees: a fill is delivered once per trade id; the
+/// end of an order (canceled / expired / rejected) is delivered once per incarnation and only
+/// after every fill the exchange reported for it; events of an older incarnation of a client id
+/// never end the current one.
+class order_tracker {
+public:
+    /// Events to deliver, plus orders whose trades must be fetched (GET userTrades) because the
+    /// exchange reported more executed quantity than the fills delivered so far.
+    struct output {
+        std::vector<engine::event> events;
+        std::vector<std::string> need_trades;  // client ids
+        void append(output o);
+    };
+
+    /// A new placement of `client_id` (retires the previous incarnation's exchange id).
+    tracked_order& begin(const std::string& client_id, const std::string& symbol, bool algo, decimal qty);
+    /// A record for an order placed before this process knew it (reconciliation, stream).
+    tracked_order& adopt(const std::string& client_id, const std::string& symbol, bool algo);
+    tracked_order* find(const std::string& client_id);
+    const tracked_order* find(const std::string& client_id) const;
+    /// The algo order whose triggered child has this matching-engine order id.
+    tracked_order* find_by_child(std::int64_t order_id);
+    const std::map<std::string, tracked_order>& orders() const { return orders_; }
+
+    /// A regular order object (POST /fapi/v1/order answer, GET order, DELETE order, openOrders).
+    output on_order_info(const binance::order_info& o);
+    /// An algo order object (POST/GET/DELETE algoOrder answers, openAlgoOrders).
+    output on_algo_info(const binance::algo_order_info& a);
+    /// The exchange answered the cancel of `client_id` with success but no order object (algo
+    /// cancel ack), or the order is gone (-2011 / -2013 after a lookup): it ended without more fills
+    /// than reported.
+    output on_gone(const std::string& client_id);
+    /// The placement was refused: order_rejected.
+    output on_rejected(const std::string& client_id, int code, const std::string& message);
+    /// Trades of the order (GET userTrades for its orderId, or the child's for an algo order).
+    output on_trades(const std::string& client_id, const std::vector<binance::user_trade>& trades);
+
+    /// ORDER_TRADE_UPDATE. Updates of orders that are neither ours nor a known algo child are
+    /// held (by order id) until an ALGO_UPDATE names them as a child, and dropped after a while.
+    output on_order_update(const binance::order_trade_update& u, std::int64_t now);
+    /// ALGO_UPDATE.
+    output on_algo_update(const binance::algo_update& u);
+
+    /// Forgets held child updates older than `max_age_ms`; returns how many were dropped.
+    std::size_t expire_orphans(std::int64_t now, std::int64_t max_age_ms);
+    /// Forgets finished orders (final delivered) last touched before `before`.
+    void prune(std::int64_t before);
+
+    /// Prefix of the client ids this process owns ("live_"): other ids are left alone.
+    void set_own_prefix(std::string prefix) { own_prefix_ = std::move(prefix); }
+    bool is_own(const std::string& client_id) const;
+
+private:
+    output fill(tracked_order& t, const std::string& trade_id, decimal qty, decimal price, decimal fee,
+                std::int64_t exchange_id, bool exchange_says_done);
+    output maybe_finish(tracked_order& t);
+    output accept(tracked_order& t);
+    output apply_child_update(tracked_order& t, const binance::order_trade_update& u);
+
+    struct orphan {
+        binance::order_trade_update update;
+        std::int64_t at = 0;
+    };
+    std::map<std::string, tracked_order> orders_;
+    std::map<std::string, std::int64_t> touched_;  // client id -> last change (for prune)
+    std::map<std::int64_t, std::string> by_child_;
+    std::multimap<std::int64_t, orphan> orphans_;  // by order id
+    std::string own_prefix_ = "live_";
+    std::int64_t now_ = 0;
+};
+
+/// How a failed order placement must be treated.
+enum class placement_failure {
+    rejected,   // the exchange refused it: order_rejected
+    retry,      // certainly not executed, worth sending again (503 "Service Unavailable", -1008, -1001)
+    unknown,    // may have executed: look it up by client id before anything else
+};
+
+/// Classifies a non-2xx answer to an order placement by HTTP status and Binance code/message.
+placement_failure classify_order_answer(int http_status, int code, const std::string& body);
+
+/// True for "order does not exist" answers (-2013, -2011, and the algo service's variants).
+bool is_not_found(int code);
+
+}  // namespace traded::daemon::binance_logic

@@ -1,0 +1,422 @@
+#include "exchange/net/rest_client.hpp"
+
+#include "daemon/log/log.hpp"
+#include "exchange/net/tls.hpp"
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/beast/ssl/ssl_stream.hpp>
+
+#include <fmt/format.h>
+
+namespace traded::exchange_io {
+
+namespace beast = boost::beast;
+namespace http = beast::http;
+namespace ssl = asio::ssl;
+using tcp = asio::ip::tcp;
+
+millis system_clock_ms() {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+        .count();
+}
+
+namespace {
+/// Answers above this are refused (exchangeInfo for every symbol is a few MB).
+constexpr std::uint64_t max_body_bytes = 64ULL * 1024 * 1024;
+/// Signed timestamps are kept a little behind the server's clock: Binance rejects a timestamp
+/// 1000 ms ahead of it, while being behind only eats into recvWindow.
+constexpr millis timestamp_bias_ms = 200;
+/// Attempts per request for 429 back-offs and the -1021 resync (bounds every retry loop).
+constexpr int max_attempts = 4;
+
+bool quiet_error(const error_code& ec) {
+    return ec == asio::error::operation_aborted || ec == asio::error::eof || ec == http::error::end_of_stream ||
+           ec == asio::error::connection_reset;
+}
+}  // namespace
+
+std::string rest_response::describe() const {
+    switch (outcome) {
+        case rest_outcome::failed: return "not sent: " + error;
+        case rest_outcome::unknown: return "outcome unknown: " + error;
+        case rest_outcome::answered: break;
+    }
+    if (api_error) return fmt::format("HTTP {} {} {}", status, api_error->code, api_error->msg);
+    if (status >= 200 && status < 300) return fmt::format("HTTP {}", status);
+    std::string snippet = body.substr(0, 200);
+    for (auto& c : snippet)
+        if (c == '\n' || c == '\r') c = ' ';
+    return fmt::format("HTTP {} {}", status, snippet);
+}
+
+struct rest_client::pending {
+    binance::rest_request req;
+    call_options opts;
+    callback cb;
+    millis queued_at = 0;
+};
+
+/// The one connection: plain TCP or TLS over TCP.
+struct rest_client::connection {
+    std::unique_ptr<beast::tcp_stream> plain;
+    std::unique_ptr<beast::ssl_stream<beast::tcp_stream>> tls;
+    beast::flat_buffer buffer;
+    millis last_used = 0;
+
+    beast::tcp_stream& lowest() { return tls ? beast::get_lowest_layer(*tls) : *plain; }
+};
+
+binance::result<std::shared_ptr<rest_client>> rest_client::create(asio::io_context& io, rest_options opts,
+                                                                  clock_fn clock) {
+    using out_t = binance::result<std::shared_ptr<rest_client>>;
+    auto base = parse_url(opts.base_url);
+    if (!base) return out_t::failure("exchange.rest_url: " + base.error);
+    if (base->scheme != "https" && base->scheme != "http")
+        return out_t::failure("exchange.rest_url: expected an https:// or http:// URL, got " + base->scheme + "://");
+    std::shared_ptr<ssl::context> tls;
+    if (base->tls) {
+        auto ctx = make_client_tls_context(opts.ca_file);
+        if (!ctx) return out_t::failure(ctx.error);
+        tls = *ctx;
+    }
+    return out_t::success(std::make_shared<rest_client>(io, std::move(opts), std::move(clock), std::move(*base), tls));
+}
+
+rest_client::rest_client(asio::io_context& io, rest_options opts, clock_fn clock, url_parts base,
+                         std::shared_ptr<ssl::context> tls)
+    : io_(io),
+      opts_(std::move(opts)),
+      clock_(std::move(clock)),
+      base_(std::move(base)),
+      tls_(std::move(tls)),
+      wait_timer_(io),
+      sync_timer_(io) {}
+
+rest_client::~rest_client() = default;
+
+void rest_client::async_call(binance::rest_request req, call_options opts, callback cb) {
+    auto p = std::make_unique<pending>();
+    p->req = std::move(req);
+    p->opts = opts;
+    p->cb = std::move(cb);
+    p->queued_at = clock_();
+    if (stopped_) {
+        rest_response r;
+        r.error = "client stopped";
+        asio::post(io_, [cb = std::move(p->cb), r = std::move(r)]() mutable { cb(std::move(r)); });
+        return;
+    }
+    (opts.urgent ? urgent_ : normal_).push_back(std::move(p));
+    if (!running_) {
+        running_ = true;
+        asio::co_spawn(io_, [self = shared_from_this()]() { return self->run_queue(); }, asio::detached);
+    }
+}
+
+asio::awaitable<rest_response> rest_client::call(binance::rest_request req, call_options opts) {
+    // Wait on a timer that the callback cancels: a plain way to await a callback-style result.
+    auto done = std::make_shared<asio::steady_timer>(io_, asio::steady_timer::time_point::max());
+    auto out = std::make_shared<std::optional<rest_response>>();
+    async_call(std::move(req), opts, [done, out](rest_response r) {
+        *out = std::move(r);
+        done->cancel();
+    });
+    while (!out->has_value()) co_await done->async_wait(use_tuple);
+    co_return std::move(**out);
+}
+
+asio::awaitable<void> rest_client::run_queue() {
+    auto self = shared_from_this();
+    while (!stopped_ && (!urgent_.empty() || !normal_.empty())) {
+        auto& q = !urgent_.empty() ? urgent_ : normal_;
+        std::unique_ptr<pending> p = std::move(q.front());
+        q.pop_front();
+        rest_response r = co_await perform(*p);
+        if (p->cb) p->cb(std::move(r));
+    }
+    running_ = false;
+    // Requests queued after stop() are answered here, so every callback runs exactly once.
+    while (!urgent_.empty() || !normal_.empty()) {
+        auto& q = !urgent_.empty() ? urgent_ : normal_;
+        std::unique_ptr<pending> p = std::move(q.front());
+        q.pop_front();
+        rest_response r;
+        r.error = "client stopped";
+        if (p->cb) p->cb(std::move(r));
+    }
+}
+
+std::string rest_client::target_for(const binance::rest_request& req) const {
+    std::string target = base_.target;
+    while (!target.empty() && target.back() == '/') target.pop_back();
+    const auto q = target.find('?');
+    if (q != std::string::npos) target.resize(q);
+    target += req.path;
+    std::string query;
+    if (req.security == binance::security_type::signed_request)
+        query = binance::signed_query(req.params, opts_.api_secret, opts_.recv_window_ms,
+                                      clock_() + offset_ms_ - timestamp_bias_ms);
+    else
+        query = req.unsigned_query();
+    if (!query.empty()) target += "?" + query;
+    return target;
+}
+
+asio::awaitable<rest_response> rest_client::perform(pending& p) {
+    const millis wait_deadline = p.queued_at + p.opts.max_wait.count();
+    const auto timeout = p.opts.timeout.count() > 0 ? p.opts.timeout : opts_.request_timeout;
+    bool resynced = false;
+    for (int attempt = 0; attempt < max_attempts; ++attempt) {
+        // The rate limiter first: a request that cannot go out within max_wait fails unsent.
+        for (;;) {
+            if (stopped_) {
+                rest_response r;
+                r.error = "client stopped";
+                co_return r;
+            }
+            const millis now = clock_();
+            auto d = governor_.can_send(now, p.req.weight, p.req.is_order);
+            if (d.ok()) break;
+            if (d.until > wait_deadline) {
+                rest_response r;
+                r.rate_limited = true;
+                r.error = d.kind == binance::send_decision::verdict::banned
+                              ? fmt::format("IP banned by the exchange (418) for another {} s", (d.until - now + 999) / 1000)
+                              : fmt::format("rate limited: backing off for another {} s", (d.until - now + 999) / 1000);
+                co_return r;
+            }
+            wait_timer_.expires_after(std::chrono::milliseconds(std::max<millis>(1, d.until - now)));
+            co_await wait_timer_.async_wait(use_tuple);
+        }
+        if (p.req.security != binance::security_type::none && !has_credentials()) {
+            rest_response r;
+            r.error = "no API credentials configured";
+            co_return r;
+        }
+        rest_response r = co_await send_once(p.req, timeout);
+        if (r.outcome != rest_outcome::answered) co_return r;
+        if (r.code() == -1021 && !resynced) {
+            // Our clock drifted from the server's: measure again, re-sign, send once more. The
+            // request was rejected, so sending it again cannot duplicate anything.
+            resynced = true;
+            log::warn("rest", "{} {}: timestamp outside recvWindow (-1021); resynchronising the clock",
+                      binance::to_string(p.req.method), p.req.path);
+            const binance::rest_request time_req = binance::server_time();
+            auto t = co_await send_once(time_req, timeout);
+            apply_server_time(t);
+            continue;
+        }
+        if (r.status == 429 || r.status == 418) {
+            // Rejected before processing; the governor now holds the back-off or ban, and the
+            // loop above waits for it when it ends within max_wait, else fails the request.
+            log::warn("rest", "{} {}: HTTP {} (retry after {} s)", binance::to_string(p.req.method), p.req.path, r.status,
+                      r.meta.retry_after_s ? *r.meta.retry_after_s : -1);
+            if (attempt + 1 < max_attempts) continue;
+            r.rate_limited = true;
+        }
+        co_return r;
+    }
+    rest_response r;
+    r.error = "too many attempts";
+    co_return r;
+}
+
+asio::awaitable<error_code> rest_client::ensure_connected(std::chrono::milliseconds timeout, bool& reused) {
+    const millis now = clock_();
+    if (conn_ && now - conn_->last_used <= opts_.max_idle_reuse.count()) {
+        reused = true;
+        co_return error_code{};
+    }
+    close_connection();
+    reused = false;
+    auto c = std::make_unique<connection>();
+    tcp::resolver resolver(io_);
+    auto [rec, results] = co_await resolver.async_resolve(base_.host, base_.port, use_tuple);
+    if (rec) co_return rec;
+    if (tls_) {
+        c->tls = std::make_unique<beast::ssl_stream<beast::tcp_stream>>(io_, *tls_);
+        if (!prepare_tls_stream(*c->tls, base_.host)) co_return error_code(asio::error::invalid_argument);
+    } else {
+        c->plain = std::make_unique<beast::tcp_stream>(io_);
+    }
+    c->lowest().expires_after(timeout);
+    auto [cec, ep] = co_await c->lowest().async_connect(results, use_tuple);
+    if (cec) co_return cec;
+    (void)ep;
+    if (c->tls) {
+        auto [hec] = co_await c->tls->async_handshake(ssl::stream_base::client, use_tuple);
+        if (hec) co_return hec;
+    }
+    c->last_used = clock_();
+    conn_ = std::move(c);
+    co_return error_code{};
+}
+
+void rest_client::close_connection() {
+    if (!conn_) return;
+    error_code ec;
+    conn_->lowest().socket().shutdown(tcp::socket::shutdown_both, ec);
+    conn_->lowest().close();
+    conn_.reset();
+}
+
+asio::awaitable<rest_response> rest_client::send_once(const binance::rest_request& req,
+                                                      std::chrono::milliseconds timeout) {
+    auto self = shared_from_this();
+    rest_response r;
+    const bool idempotent = req.method == binance::http_method::get;
+    for (int round = 0; round < 2; ++round) {
+        bool reused = false;
+        error_code cec = co_await ensure_connected(timeout, reused);
+        if (cec) {
+            close_connection();
+            ++consecutive_failures_;
+            r.outcome = rest_outcome::failed;
+            r.error = "cannot connect to " + base_.host + ":" + base_.port + ": " + cec.message();
+            co_return r;
+        }
+        http::request<http::string_body> hreq{
+            req.method == binance::http_method::get    ? http::verb::get
+            : req.method == binance::http_method::post ? http::verb::post
+            : req.method == binance::http_method::put  ? http::verb::put
+                                                       : http::verb::delete_,
+            target_for(req), 11};
+        hreq.set(http::field::host, host_header(base_));
+        hreq.set(http::field::user_agent, opts_.user_agent);
+        hreq.keep_alive(true);
+        if (req.security != binance::security_type::none) hreq.set("X-MBX-APIKEY", opts_.api_key);
+        if (req.method != binance::http_method::get)
+            hreq.set(http::field::content_type, "application/x-www-form-urlencoded");
+        hreq.prepare_payload();
+
+        governor_.on_sent(clock_(), req.weight, req.is_order);
+        r.sent_at = clock_();
+        conn_->lowest().expires_after(timeout);
+        error_code ec;
+        http::response_parser<http::string_body> parser;
+        parser.body_limit(max_body_bytes);
+        if (conn_->tls) {
+            auto [wec, wn] = co_await http::async_write(*conn_->tls, hreq, use_tuple);
+            ec = wec;
+            if (!ec) {
+                auto [rec, rn] = co_await http::async_read(*conn_->tls, conn_->buffer, parser, use_tuple);
+                ec = rec;
+            }
+        } else {
+            auto [wec, wn] = co_await http::async_write(*conn_->plain, hreq, use_tuple);
+            ec = wec;
+            if (!ec) {
+                auto [rec, rn] = co_await http::async_read(*conn_->plain, conn_->buffer, parser, use_tuple);
+                ec = rec;
+            }
+        }
+        if (ec) {
+            close_connection();
+            // A reused keep-alive connection the server had already closed: a GET is simply
+            // sent again on a fresh connection; anything else may have reached the server.
+            if (reused && idempotent && round == 0 && ec != beast::error::timeout && !stopped_) continue;
+            ++consecutive_failures_;
+            r.outcome = idempotent ? rest_outcome::failed : rest_outcome::unknown;
+            r.error = ec == beast::error::timeout ? "timeout after " + std::to_string(timeout.count()) + " ms"
+                                                  : "connection lost: " + ec.message();
+            if (!quiet_error(ec) && ec != beast::error::timeout)
+                log::debug("rest", "{} {}: {}", binance::to_string(req.method), req.path, ec.message());
+            co_return r;
+        }
+        conn_->last_used = clock_();
+        auto res = parser.release();
+        r.outcome = rest_outcome::answered;
+        r.received_at = clock_();
+        r.status = static_cast<int>(res.result_int());
+        for (const auto& f : res) r.meta.add_header(f.name_string(), f.value());
+        r.meta.http_status = r.status;
+        r.body = std::move(res.body());
+        r.api_error = binance::parse_api_error(r.body);
+        governor_.on_response(r.received_at, r.meta);
+        last_answer_at_ = r.received_at;
+        consecutive_failures_ = 0;
+        if (!res.keep_alive()) close_connection();
+        co_return r;
+    }
+    co_return r;
+}
+
+void rest_client::apply_server_time(const rest_response& r) {
+    if (!r.ok()) {
+        log::warn("rest", "server time: {}", r.describe());
+        return;
+    }
+    auto t = binance::parse_server_time(r.body);
+    if (!t) {
+        log::warn("rest", "server time: {}", t.error);
+        return;
+    }
+    // The server read its clock somewhere between our send and receive: assume the middle.
+    const millis mid = r.sent_at + (r.received_at - r.sent_at) / 2;
+    const millis offset = *t - mid;
+    if (!time_synced_ || std::abs(offset - offset_ms_) > 500)
+        log::info("rest", "server time offset {} ms (round trip {} ms)", offset, r.received_at - r.sent_at);
+    offset_ms_ = offset;
+    time_synced_ = true;
+}
+
+asio::awaitable<bool> rest_client::sync_time() {
+    call_options o;
+    o.urgent = true;
+    o.max_wait = std::chrono::seconds(10);
+    binance::rest_request req = binance::server_time();
+    auto r = co_await call(std::move(req), o);
+    apply_server_time(r);
+    co_return r.ok() && time_synced_;
+}
+
+void rest_client::start() {
+    if (started_) return;
+    started_ = true;
+    asio::co_spawn(io_, [self = shared_from_this()]() { return self->time_loop(); }, asio::detached);
+}
+
+asio::awaitable<void> rest_client::time_loop() {
+    auto self = shared_from_this();
+    while (!stopped_) {
+        const bool ok = co_await sync_time();
+        // Until the first measurement works, try again soon: signed requests depend on it.
+        sync_timer_.expires_after(ok ? opts_.time_sync_interval : std::chrono::milliseconds(5'000));
+        co_await sync_timer_.async_wait(use_tuple);
+    }
+}
+
+void rest_client::stop() {
+    if (stopped_) return;
+    stopped_ = true;
+    wait_timer_.cancel();
+    sync_timer_.cancel();
+    // Only close the socket: an operation may be pending on the stream, which the worker
+    // coroutine destroys itself once that operation has completed with an error.
+    if (conn_) {
+        error_code ec;
+        conn_->lowest().socket().close(ec);
+    }
+    // Fail what is still queued (the worker fails whatever arrives later).
+    auto fail_all = [this](std::deque<std::unique_ptr<pending>>& q) {
+        while (!q.empty()) {
+            auto p = std::move(q.front());
+            q.pop_front();
+            rest_response r;
+            r.error = "client stopped";
+            asio::post(io_, [cb = std::move(p->cb), r = std::move(r)]() mutable {
+                if (cb) cb(std::move(r));
+            });
+        }
+    };
+    fail_all(urgent_);
+    fail_all(normal_);
+}
+
+}  // namespace traded::exchange_io

@@ -1,0 +1,799 @@
+// The real server on 127.0.0.1 (ephemeral port) with a fake backend, driven by synchronous
+// Beast clients on the test thread while the server's io_context runs on its own thread.
+// A watchdog bounds every test: a hang fails the run instead of blocking it.
+
+#include "api/server.hpp"
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/ssl.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
+#include <boost/beast/websocket.hpp>
+#include <boost/beast/websocket/ssl.hpp>
+#include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
+#include <catch2/catch.hpp>
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstdio>
+#include <cstdlib>
+#include <future>
+#include <mutex>
+#include <stdexcept>
+#include <thread>
+
+#include <unistd.h>
+
+using namespace traded;
+using namespace traded::api;
+namespace net = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+namespace websocket = beast::websocket;
+namespace ssl = net::ssl;
+namespace json = boost::json;
+using tcp = net::ip::tcp;
+using engine::channel;
+using engine::mode;
+
+namespace {
+
+constexpr const char* token = "test-token-123";
+
+/// Aborts the test run if a test takes longer than it may (a blocking client never returns).
+class watchdog {
+public:
+    explicit watchdog(std::chrono::seconds limit) {
+        thread_ = std::thread([this, limit] {
+            std::unique_lock lock(mutex_);
+            if (!cv_.wait_for(lock, limit, [this] { return done_; })) {
+                std::fprintf(stderr, "watchdog: test exceeded %llds\n", static_cast<long long>(limit.count()));
+                std::_Exit(3);
+            }
+        });
+    }
+    ~watchdog() {
+        {
+            std::lock_guard lock(mutex_);
+            done_ = true;
+        }
+        cv_.notify_all();
+        thread_.join();
+    }
+
+private:
+    std::mutex mutex_;
+    std::condition_variable cv_;
+    bool done_ = false;
+    std::thread thread_;
+};
+
+/// Echoes what it was asked, so tests see exactly which command the server built.
+struct fake_backend : backend {
+    std::vector<command> seen;  // io thread only
+    reply execute(const command& c) override {
+        seen.push_back(c);
+        if (c.name == op::close_position && std::get<close_params>(c.args).position_id == "missing")
+            return reply::error(404, "POSITION_NOT_FOUND", "no such position");
+        if (c.name == op::performance) throw std::runtime_error("backend bug");
+        json::object o;
+        o["op"] = to_string(c.name);
+        if (c.mode) o["mode"] = engine::to_string(*c.mode);
+        o["remote"] = c.from.remote;
+        o["transport"] = c.from.transport;
+        return reply::ok(o);
+    }
+    json::value snapshot(channel ch, mode m) override {
+        json::object o;
+        o["snapshot_of"] = std::string(engine::to_string(ch)) + "/" + std::string(engine::to_string(m));
+        return o;
+    }
+    std::string metrics_text() override { return "# TYPE fake_up gauge\nfake_up 1\n"; }
+};
+
+std::optional<asset> test_assets(std::string_view path) {
+    if (path == "/" || path == "/paper-trading" || path == "/real-trading")
+        return asset{"text/html; charset=utf-8", "<!doctype html><title>traded</title>"};
+    if (path == "/assets/app.js") return asset{"text/javascript", "console.log('traded')"};
+    return std::nullopt;
+}
+
+server_options test_options() {
+    server_options o;
+    o.bind_address = "127.0.0.1";
+    o.port = 0;
+    o.token = token;
+    return o;
+}
+
+/// The server under test with its io_context on a thread.
+struct running_server {
+    fake_backend be;
+    net::io_context ioc;
+    std::optional<server> srv;
+    std::thread thread;
+
+    explicit running_server(server_options o = test_options()) {
+        srv.emplace(ioc, std::move(o), be, test_assets);
+        auto err = srv->start();
+        if (err) FAIL("start: " << *err);
+        thread = std::thread([this] { ioc.run(); });
+    }
+    ~running_server() {
+        run_on([this] { srv->stop(); });
+        ioc.stop();
+        thread.join();
+        srv.reset();
+    }
+    /// Runs f on the io thread and waits for it (the server is single-threaded by design).
+    template <class F>
+    void run_on(F f) {
+        std::promise<void> done;
+        net::post(ioc, [&] {
+            f();
+            done.set_value();
+        });
+        done.get_future().wait();
+    }
+    std::uint16_t port() const { return srv->port(); }
+    void publish(mode m, channel ch, std::string event, std::int64_t from, std::int64_t to, std::size_t pad = 0) {
+        run_on([&] {
+            for (auto seq = from; seq <= to; ++seq) {
+                json::object d;
+                d["n"] = seq;
+                if (pad) d["pad"] = std::string(pad, 'x');
+                srv->hub().publish(m, ch, event, seq, 1732400000000 + seq, std::move(d));
+            }
+        });
+    }
+};
+
+tcp::endpoint local(std::uint16_t port) { return {net::ip::make_address("127.0.0.1"), port}; }
+
+using response = http::response<http::string_body>;
+
+/// A keep-alive HTTP/1.1 client.
+struct http_client {
+    net::io_context ioc;
+    beast::tcp_stream stream{ioc};
+    beast::flat_buffer buffer;
+    std::uint16_t port;
+
+    explicit http_client(std::uint16_t p) : port(p) { stream.connect(local(p)); }
+
+    response send(http::request<http::string_body> req) {
+        req.set(http::field::host, "127.0.0.1:" + std::to_string(port));
+        req.prepare_payload();
+        http::write(stream, req);
+        response res;
+        http::read(stream, buffer, res);
+        return res;
+    }
+    response request(http::verb v, std::string target, const char* tok = token, std::string body = {}) {
+        http::request<http::string_body> req{v, target, 11};
+        if (tok) req.set(http::field::authorization, std::string("Bearer ") + tok);
+        if (!body.empty()) req.set(http::field::content_type, "application/json");
+        req.body() = std::move(body);
+        return send(std::move(req));
+    }
+};
+
+json::value body_json(const response& r) { return json::parse(r.body()); }
+
+using header_list = std::vector<std::pair<std::string, std::string>>;
+
+/// A WebSocket client over any stream (plain or TLS).
+template <class Next>
+struct basic_ws_client {
+    websocket::stream<Next> ws;
+    beast::flat_buffer buffer;
+
+    template <class... Args>
+    explicit basic_ws_client(Args&&... args) : ws(std::forward<Args>(args)...) {}
+
+    /// Handshake; returns the HTTP status of the answer (101 on success).
+    unsigned handshake(std::uint16_t port, const std::string& target, header_list headers = {}) {
+        ws.set_option(websocket::stream_base::decorator([headers](websocket::request_type& req) {
+            for (const auto& [k, v] : headers) req.set(k, v);
+        }));
+        websocket::response_type res;
+        beast::error_code ec;
+        ws.handshake(res, "127.0.0.1:" + std::to_string(port), target, ec);
+        return res.result_int();
+    }
+    void send(const std::string& text) {
+        ws.text(true);
+        ws.write(net::buffer(text));
+    }
+    json::value read() {
+        buffer.clear();
+        ws.read(buffer);
+        return json::parse(beast::buffers_to_string(buffer.data()));
+    }
+    /// Reads until the server closes; returns the close code (0 when the connection just dropped).
+    int read_until_close(std::vector<std::int64_t>* seqs = nullptr) {
+        for (;;) {
+            buffer.clear();
+            beast::error_code ec;
+            ws.read(buffer, ec);
+            if (ec == websocket::error::closed) return static_cast<int>(ws.reason().code);
+            if (ec) {
+                // A server failing the connection (e.g. 1009) sends its close frame and does not
+                // wait for our reply: the reply then fails, but the frame was read.
+                if (ws.reason().code != websocket::close_code::none) return static_cast<int>(ws.reason().code);
+                UNSCOPED_INFO("connection ended without a close frame: " << ec.message());
+                return 0;
+            }
+            if (seqs) {
+                auto v = json::parse(beast::buffers_to_string(buffer.data()));
+                if (v.at("type") == "event") seqs->push_back(v.at("seq").as_int64());
+            }
+        }
+    }
+};
+
+/// Synchronous clients never run their io_context; one shared context is enough for them.
+net::io_context& client_ioc() {
+    static net::io_context io;
+    return io;
+}
+
+struct ws_client : basic_ws_client<beast::tcp_stream> {
+    ws_client() : basic_ws_client<beast::tcp_stream>(client_ioc()) {}
+    void connect(std::uint16_t port, std::size_t receive_buffer = 0) {
+        auto& sock = beast::get_lowest_layer(ws).socket();
+        sock.open(tcp::v4());
+        if (receive_buffer) sock.set_option(net::socket_base::receive_buffer_size(static_cast<int>(receive_buffer)));
+        sock.connect(local(port));
+    }
+    /// Connects with the token in the Authorization header.
+    void open(std::uint16_t port) {
+        connect(port);
+        REQUIRE(handshake(port, "/api/v1/ws", {{"Authorization", std::string("Bearer ") + token}}) == 101);
+    }
+};
+
+std::string subscribe_msg(int id, const std::string& channels, const std::string& modes, std::string extra = {}) {
+    return R"({"op":"subscribe","id":)" + std::to_string(id) + R"(,"channels":)" + channels + R"(,"modes":)" + modes +
+           extra + "}";
+}
+
+void expect_success(const json::value& answer, std::int64_t id) {
+    INFO(json::serialize(answer));
+    CHECK(answer.at("id").as_int64() == id);
+    CHECK(answer.at("success") == true);
+}
+
+}  // namespace
+
+// ---------------------------------------------------------------------------------------------
+// HTTP
+// ---------------------------------------------------------------------------------------------
+
+TEST_CASE("server: healthz without a token, API routes need the bearer token", "[server]") {
+    watchdog w(std::chrono::seconds(20));
+    running_server s;
+    http_client c(s.port());
+
+    auto h = c.request(http::verb::get, "/healthz", nullptr);
+    CHECK(h.result_int() == 200);
+    CHECK(h.body() == R"({"success":true,"data":{"status":"ok"}})");
+
+    auto none = c.request(http::verb::get, "/api/v1/paper-trading/status", nullptr);
+    CHECK(none.result_int() == 401);
+    CHECK(body_json(none).at("error").at("code") == "UNAUTHORIZED");
+    CHECK(none[http::field::www_authenticate] == "Bearer");
+    CHECK(c.request(http::verb::get, "/api/v1/paper-trading/status", "wrong-token").result_int() == 401);
+    CHECK(c.request(http::verb::get, "/api/v1/paper-trading/status", "test-token-1234").result_int() == 401);
+    CHECK(c.request(http::verb::get, "/metrics", nullptr).result_int() == 401);
+
+    // keep-alive: everything above and below went over this one connection
+    auto ok = c.request(http::verb::get, "/api/v1/paper-trading/status");
+    REQUIRE(ok.result_int() == 200);
+    CHECK(ok[http::field::content_type] == "application/json");
+    auto data = body_json(ok).at("data");
+    CHECK(data.at("op") == "status");
+    CHECK(data.at("mode") == "paper-trading");
+    CHECK(data.at("transport") == "http");
+    CHECK(std::string(data.at("remote").as_string()).rfind("127.0.0.1:", 0) == 0);
+    CHECK(c.request(http::verb::get, "/api/v1/real-trading/positions").result_int() == 200);
+}
+
+TEST_CASE("server: routing errors, backend errors and the envelope", "[server]") {
+    watchdog w(std::chrono::seconds(20));
+    running_server s;
+    http_client c(s.port());
+
+    auto not_allowed = c.request(http::verb::post, "/api/v1/paper-trading/status");
+    CHECK(not_allowed.result_int() == 405);
+    CHECK(not_allowed[http::field::allow] == "GET");
+    CHECK(body_json(not_allowed).at("error").at("code") == "METHOD_NOT_ALLOWED");
+
+    CHECK(body_json(c.request(http::verb::get, "/api/v1/demo/status")).at("error").at("code") == "UNKNOWN_MODE");
+    CHECK(c.request(http::verb::get, "/api/v1/nothing").result_int() == 404);
+
+    auto bad = c.request(http::verb::put, "/api/v1/paper-trading/safety-limits", token, R"({"stake_usd":"lots"})");
+    CHECK(bad.result_int() == 400);
+    CHECK(body_json(bad).at("error").at("message").as_string().starts_with("stake_usd"));
+    auto bad_json = c.request(http::verb::post, "/api/v1/paper-trading/start", token, "{nope");
+    CHECK(body_json(bad_json).at("error").at("code") == "INVALID_JSON");
+
+    auto missing = c.request(http::verb::post, "/api/v1/paper-trading/close-position/missing");
+    CHECK(missing.result_int() == 404);
+    CHECK(missing.body() == R"({"success":false,"error":{"code":"POSITION_NOT_FOUND","message":"no such position"}})");
+
+    auto limits = c.request(http::verb::put, "/api/v1/real-trading/safety-limits", token, R"({"stake_usd":125.5})");
+    CHECK(limits.result_int() == 200);
+    std::vector<command> seen;
+    s.run_on([&] { seen = s.be.seen; });
+    REQUIRE(seen.size() == 2);  // the close and the limits: bad input never reached the backend
+    CHECK(seen[0].name == op::close_position);
+    CHECK(std::get<limits_params>(seen[1].args).update.stake_usd->raw() == 12'550'000'000);
+
+    auto ws_plain = c.request(http::verb::get, "/api/v1/ws");
+    CHECK(ws_plain.result_int() == 426);
+
+    // A throwing backend is a 500 for that request, not a dead server.
+    auto boom = c.request(http::verb::get, "/api/v1/paper-trading/performance");
+    CHECK(boom.result_int() == 500);
+    CHECK(body_json(boom).at("error").at("code") == "INTERNAL_ERROR");
+    CHECK(c.request(http::verb::get, "/api/v1/paper-trading/status").result_int() == 200);
+}
+
+TEST_CASE("server: oversize body and header get 413, malformed requests 400", "[server]") {
+    watchdog w(std::chrono::seconds(20));
+    running_server s;
+    {
+        http_client c(s.port());
+        auto r = c.request(http::verb::put, "/api/v1/paper-trading/safety-limits", token,
+                           R"({"stake_usd":1,"pad":")" + std::string(100 * 1024, 'x') + "\"}");
+        CHECK(r.result_int() == 413);
+        CHECK(body_json(r).at("error").at("code") == "PAYLOAD_TOO_LARGE");
+    }
+    {
+        http_client c(s.port());
+        http::request<http::string_body> req{http::verb::get, "/api/v1/paper-trading/status", 11};
+        req.set(http::field::authorization, std::string("Bearer ") + token);
+        req.set("X-Filler", std::string(10 * 1024, 'y'));
+        auto r = c.send(std::move(req));
+        CHECK(r.result_int() == 413);
+    }
+    {
+        http_client c(s.port());
+        std::string garbage = "GET /healthz HTTP/1.1\r\nHost: x\r\nBad Header Line\r\n\r\n";
+        net::write(c.stream, net::buffer(garbage));
+        response r;
+        http::read(c.stream, c.buffer, r);
+        CHECK(r.result_int() == 400);
+    }
+    // Still serving.
+    http_client after(s.port());
+    CHECK(after.request(http::verb::get, "/healthz", nullptr).result_int() == 200);
+}
+
+TEST_CASE("server: dashboard assets without a token, metrics with one", "[server]") {
+    watchdog w(std::chrono::seconds(20));
+    running_server s;
+    http_client c(s.port());
+    auto index = c.request(http::verb::get, "/", nullptr);
+    CHECK(index.result_int() == 200);
+    CHECK(index[http::field::content_type] == "text/html; charset=utf-8");
+    CHECK(index.body().find("<title>traded</title>") != std::string::npos);
+    CHECK(c.request(http::verb::get, "/paper-trading?access_token=abc", nullptr).result_int() == 200);
+    CHECK(c.request(http::verb::get, "/assets/app.js", nullptr).body() == "console.log('traded')");
+    CHECK(c.request(http::verb::get, "/assets/missing.js", nullptr).result_int() == 404);
+
+    auto m = c.request(http::verb::get, "/metrics");
+    REQUIRE(m.result_int() == 200);
+    CHECK(m[http::field::content_type].starts_with("text/plain"));
+    CHECK(m.body().find("fake_up 1\n") != std::string::npos);
+    CHECK(m.body().find("http_requests_total{code=\"200\"} 3") != std::string::npos);
+    CHECK(m.body().find("http_requests_total{code=\"404\"} 1") != std::string::npos);
+    CHECK(m.body().find("ws_clients 0") != std::string::npos);
+    CHECK(m.body().find("ws_clients_dropped_total 0") != std::string::npos);
+    CHECK(m.body().find("ws_queue_messages_max 0") != std::string::npos);
+}
+
+TEST_CASE("server: connections over the maximum are refused with 429", "[server]") {
+    watchdog w(std::chrono::seconds(20));
+    auto o = test_options();
+    o.max_connections = 2;
+    running_server s(o);
+    http_client a(s.port()), b(s.port());
+    CHECK(a.request(http::verb::get, "/healthz", nullptr).result_int() == 200);
+    CHECK(b.request(http::verb::get, "/healthz", nullptr).result_int() == 200);
+    {
+        http_client third(s.port());
+        auto r = third.request(http::verb::get, "/healthz", nullptr);
+        CHECK(r.result_int() == 429);
+    }
+    a.stream.close();
+    // The freed slot is usable again once the server has seen the close.
+    for (int i = 0; i < 100; ++i) {
+        std::size_t open = 0;
+        s.run_on([&] { open = s.srv->stats().connections; });
+        if (open < 2) break;
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    http_client d(s.port());
+    CHECK(d.request(http::verb::get, "/healthz", nullptr).result_int() == 200);
+}
+
+TEST_CASE("server: a busy port is a clear start error", "[server]") {
+    watchdog w(std::chrono::seconds(20));
+    running_server s;
+    fake_backend be;
+    net::io_context ioc;
+    auto o = test_options();
+    o.port = s.port();
+    server second(ioc, o, be, test_assets);
+    auto err = second.start();
+    REQUIRE(err);
+    CHECK(err->find("bind 127.0.0.1:" + std::to_string(s.port())) != std::string::npos);
+}
+
+// ---------------------------------------------------------------------------------------------
+// WebSocket
+// ---------------------------------------------------------------------------------------------
+
+TEST_CASE("ws: the three ways to authenticate", "[server][ws]") {
+    watchdog w(std::chrono::seconds(20));
+    running_server s;
+    const auto port = s.port();
+    const std::string status = R"({"op":"status","id":1,"mode":"real-trading"})";
+
+    {  // Authorization header
+        ws_client c;
+        c.open(port);
+        c.send(status);
+        auto a = c.read();
+        expect_success(a, 1);
+        CHECK(a.at("data").at("transport") == "ws");
+    }
+    {  // access_token query parameter
+        ws_client c;
+        c.connect(port);
+        REQUIRE(c.handshake(port, std::string("/api/v1/ws?access_token=") + token) == 101);
+        c.send(status);
+        expect_success(c.read(), 1);
+    }
+    {  // first message
+        ws_client c;
+        c.connect(port);
+        REQUIRE(c.handshake(port, "/api/v1/ws") == 101);
+        c.send(status);  // refused until authenticated, connection stays
+        auto refused = c.read();
+        CHECK(refused.at("id").as_int64() == 1);
+        CHECK(refused.at("error").at("code") == "UNAUTHORIZED");
+        c.send(std::string(R"({"op":"auth","token":")") + token + "\"}");
+        auto ok = c.read();
+        CHECK(ok.at("id").is_null());
+        CHECK(ok.at("success") == true);
+        c.send(status);
+        expect_success(c.read(), 1);
+    }
+    {  // wrong token in the auth message: error answer, then close 1008
+        ws_client c;
+        c.connect(port);
+        REQUIRE(c.handshake(port, "/api/v1/ws") == 101);
+        c.send(R"({"op":"auth","id":5,"token":"guess"})");
+        auto a = c.read();
+        CHECK(a.at("id").as_int64() == 5);
+        CHECK(a.at("error").at("code") == "UNAUTHORIZED");
+        CHECK(c.read_until_close() == 1008);
+    }
+    {  // wrong token on the upgrade
+        ws_client c;
+        c.connect(port);
+        CHECK(c.handshake(port, "/api/v1/ws?access_token=guess") == 401);
+    }
+    {
+        ws_client c;
+        c.connect(port);
+        CHECK(c.handshake(port, "/api/v1/ws", {{"Authorization", "Bearer guess"}}) == 401);
+    }
+}
+
+TEST_CASE("ws: unauthenticated sessions are closed after the auth timeout", "[server][ws]") {
+    watchdog w(std::chrono::seconds(20));
+    auto o = test_options();
+    o.limits.ws_auth_timeout = std::chrono::milliseconds(200);
+    running_server s(o);
+    ws_client c;
+    c.connect(s.port());
+    REQUIRE(c.handshake(s.port(), "/api/v1/ws") == 101);
+    auto a = c.read();
+    CHECK(a.at("error").at("code") == "UNAUTHORIZED");
+    CHECK(c.read_until_close() == 1008);
+}
+
+TEST_CASE("ws: Origin must be the same origin or configured", "[server][ws]") {
+    watchdog w(std::chrono::seconds(20));
+    auto o = test_options();
+    o.cors_origins = {"https://ops.example.com"};
+    running_server s(o);
+    const auto port = s.port();
+    auto with_origin = [&](const std::string& origin) {
+        ws_client c;
+        c.connect(port);
+        return c.handshake(port, "/api/v1/ws", {{"Authorization", std::string("Bearer ") + token}, {"Origin", origin}});
+    };
+    CHECK(with_origin("http://evil.example") == 403);
+    CHECK(with_origin("http://127.0.0.1:1") == 403);
+    CHECK(with_origin("https://127.0.0.1:" + std::to_string(port)) == 403);  // wrong scheme
+    CHECK(with_origin("http://127.0.0.1:" + std::to_string(port)) == 101);
+    CHECK(with_origin("https://ops.example.com") == 101);
+}
+
+TEST_CASE("ws: subscribe answers, then snapshots, then events in order", "[server][ws]") {
+    watchdog w(std::chrono::seconds(20));
+    running_server s;
+    s.run_on([&] { s.srv->hub().set_last_seq(mode::paper, 100); });
+    ws_client c;
+    c.open(s.port());
+    c.send(subscribe_msg(1, R"(["positions","trades"])", R"(["paper-trading","real-trading"])"));
+    auto ans = c.read();
+    expect_success(ans, 1);
+    CHECK(json::serialize(ans.at("data")) ==
+          R"({"channels":["positions","trades"],"modes":["paper-trading","real-trading"]})");
+    std::vector<std::string> snaps;
+    for (int i = 0; i < 4; ++i) {
+        auto snap = c.read();
+        CHECK(snap.at("type") == "snapshot");
+        snaps.push_back(std::string(snap.at("data").at("snapshot_of").as_string()));
+        if (snap.at("mode") == "paper-trading") CHECK(snap.at("seq").as_int64() == 100);
+    }
+    CHECK(snaps == std::vector<std::string>{"positions/paper-trading", "trades/paper-trading", "positions/real-trading",
+                                            "trades/real-trading"});
+
+    s.publish(mode::paper, channel::safety, "safety_changed", 101, 101);  // not subscribed
+    s.publish(mode::paper, channel::positions, "position_opened", 102, 104);
+    s.publish(mode::real, channel::trades, "trade_recorded", 1, 1);
+    for (std::int64_t seq : {102, 103, 104}) {
+        auto ev = c.read();
+        CHECK(ev.at("type") == "event");
+        CHECK(ev.at("event") == "position_opened");
+        CHECK(ev.at("channel") == "positions");
+        CHECK(ev.at("mode") == "paper-trading");
+        CHECK(ev.at("seq").as_int64() == seq);
+        CHECK(ev.at("ts").as_int64() == 1732400000000 + seq);
+        CHECK(ev.at("data").at("n").as_int64() == seq);
+    }
+    auto real = c.read();
+    CHECK(real.at("mode") == "real-trading");
+    CHECK(real.at("seq").as_int64() == 1);
+
+    // Commands share the socket with events and are answered in order.
+    c.send(R"({"op":"close_position","id":"c1","mode":"paper-trading","params":{"position_id":"missing"}})");
+    auto err = c.read();
+    CHECK(err.at("id") == "c1");
+    CHECK(err.at("success") == false);
+    CHECK(err.at("error").at("code") == "POSITION_NOT_FOUND");
+
+    c.send(R"({"op":"unsubscribe","id":2,"channels":["positions"]})");
+    expect_success(c.read(), 2);
+    s.publish(mode::paper, channel::positions, "position_opened", 105, 105);
+    s.publish(mode::paper, channel::trades, "trade_recorded", 106, 106);
+    CHECK(c.read().at("seq").as_int64() == 106);
+}
+
+TEST_CASE("ws: a 10,000-event burst arrives gap-free", "[server][ws]") {
+    watchdog w(std::chrono::seconds(20));
+    running_server s;
+    ws_client c;
+    c.open(s.port());
+    c.send(subscribe_msg(1, R"(["positions"])", R"(["paper-trading"])"));
+    expect_success(c.read(), 1);
+    CHECK(c.read().at("type") == "snapshot");
+    s.publish(mode::paper, channel::positions, "position_opened", 1, 10000);
+    for (std::int64_t seq = 1; seq <= 10000; ++seq) {
+        auto ev = c.read();
+        if (ev.at("seq").as_int64() != seq) FAIL("expected seq " << seq << ", got " << json::serialize(ev));
+    }
+    std::uint64_t dropped = 1;
+    s.run_on([&] { dropped = s.srv->stats().ws_clients_dropped_total; });
+    CHECK(dropped == 0);
+}
+
+TEST_CASE("ws: since_seq replays the missed events instead of a snapshot", "[server][ws]") {
+    watchdog w(std::chrono::seconds(20));
+    running_server s;
+    s.publish(mode::paper, channel::positions, "position_updated", 1, 10);
+    s.publish(mode::paper, channel::trades, "trade_recorded", 11, 12);
+    s.publish(mode::paper, channel::positions, "position_closed", 13, 20);
+    ws_client c;
+    c.open(s.port());
+    c.send(subscribe_msg(1, R"(["positions"])", R"(["paper-trading"])", R"(,"since_seq":8)"));
+    expect_success(c.read(), 1);
+    for (std::int64_t seq : {9, 10, 13, 14, 15, 16, 17, 18, 19, 20}) {
+        auto ev = c.read();
+        CHECK(ev.at("type") == "event");
+        CHECK(ev.at("seq").as_int64() == seq);
+    }
+    s.publish(mode::paper, channel::positions, "position_opened", 21, 21);
+    CHECK(c.read().at("seq").as_int64() == 21);
+
+    ws_client fresh;  // nothing to resume from: snapshot
+    fresh.open(s.port());
+    fresh.send(subscribe_msg(1, R"(["positions"])", R"(["paper-trading"])", R"(,"since_seq":999)"));
+    expect_success(fresh.read(), 1);
+    auto snap = fresh.read();
+    CHECK(snap.at("type") == "snapshot");
+    CHECK(snap.at("seq").as_int64() == 21);
+}
+
+TEST_CASE("ws: a client that stops reading is closed with 1013; a fast one gets everything", "[server][ws]") {
+    watchdog w(std::chrono::seconds(30));
+    auto o = test_options();
+    o.limits.ws_queue = queue_limits{128, 1024 * 1024, std::chrono::milliseconds(200), 4};
+    o.limits.ws_close_timeout = std::chrono::seconds(20);
+    running_server s(o);
+
+    ws_client slow;
+    slow.connect(s.port(), 4096);  // small receive window: the server's queue fills sooner
+    REQUIRE(slow.handshake(s.port(), "/api/v1/ws", {{"Authorization", std::string("Bearer ") + token}}) == 101);
+    slow.send(subscribe_msg(1, R"(["positions"])", R"(["paper-trading"])"));
+    expect_success(slow.read(), 1);
+    CHECK(slow.read().at("type") == "snapshot");
+
+    ws_client fast;
+    fast.open(s.port());
+    fast.send(subscribe_msg(1, R"(["positions"])", R"(["paper-trading"])"));
+    expect_success(fast.read(), 1);
+    CHECK(fast.read().at("type") == "snapshot");
+
+    // 8,000 events of ~1 KB in batches the fast client keeps up with; the slow one reads nothing.
+    std::int64_t seq = 0;
+    bool gap_free = true;
+    for (int batch = 0; batch < 80; ++batch) {
+        s.publish(mode::paper, channel::positions, "position_opened", seq + 1, seq + 100, 1000);
+        for (int i = 0; i < 100; ++i) {
+            auto ev = fast.read();
+            gap_free = gap_free && ev.at("seq").as_int64() == ++seq;
+        }
+    }
+    CHECK(gap_free);
+    CHECK(seq == 8000);
+
+    std::uint64_t dropped = 0;
+    s.run_on([&] { dropped = s.srv->stats().ws_clients_dropped_total; });
+    CHECK(dropped == 1);
+
+    // The slow client gets what was already on its way, in order, then close code 1013.
+    std::vector<std::int64_t> got;
+    CHECK(slow.read_until_close(&got) == static_cast<int>(websocket::close_code::try_again_later));
+    CHECK(got.size() < 8000);
+    CHECK(std::is_sorted(got.begin(), got.end()));
+    CHECK(std::adjacent_find(got.begin(), got.end()) == got.end());
+
+    // The fast client is still connected and served.
+    fast.send(R"({"op":"status","id":9,"mode":"paper-trading"})");
+    expect_success(fast.read(), 9);
+}
+
+TEST_CASE("ws: malformed frames get error answers and the connection stays", "[server][ws]") {
+    watchdog w(std::chrono::seconds(20));
+    running_server s;
+    ws_client c;
+    c.open(s.port());
+    c.send("{");
+    auto e1 = c.read();
+    CHECK(e1.at("id").is_null());
+    CHECK(e1.at("success") == false);
+    CHECK(e1.at("error").at("code") == "INVALID_JSON");
+    c.send(R"({"op":"warp","id":5})");
+    auto e2 = c.read();
+    CHECK(e2.at("id").as_int64() == 5);
+    CHECK(e2.at("error").at("code") == "UNKNOWN_OP");
+    c.send(R"({"op":"status","mode":"paper-trading"})");
+    CHECK(c.read().at("error").at("code") == "MISSING_ID");
+    c.send(std::string(5000, '['));
+    CHECK(c.read().at("error").at("code") == "INVALID_JSON");
+    c.ws.binary(true);
+    c.ws.write(net::buffer(std::string("\x01\x02\x03")));
+    CHECK(c.read().at("success") == false);
+    c.send(R"({"op":"trades","id":6,"mode":"paper-trading","params":{"limit":0}})");
+    auto e3 = c.read();
+    CHECK(e3.at("id").as_int64() == 6);
+    CHECK(e3.at("error").at("message").as_string().starts_with("limit"));
+
+    c.send(R"({"op":"status","id":7,"mode":"paper-trading"})");
+    expect_success(c.read(), 7);
+
+    // Over the 64 KiB message limit the server closes (1009), and keeps serving others.
+    c.send(std::string(70 * 1024, ' '));
+    CHECK(c.read_until_close() == static_cast<int>(websocket::close_code::too_big));
+    ws_client other;
+    other.open(s.port());
+    other.send(R"({"op":"status","id":8,"mode":"paper-trading"})");
+    expect_success(other.read(), 8);
+}
+
+TEST_CASE("ws: the server pings idle clients", "[server][ws]") {
+    watchdog w(std::chrono::seconds(20));
+    auto o = test_options();
+    o.limits.ws_ping_interval = std::chrono::milliseconds(100);
+    running_server s(o);
+    ws_client c;
+    c.open(s.port());
+    int pings = 0;
+    c.ws.control_callback([&](websocket::frame_type kind, beast::string_view) {
+        if (kind == websocket::frame_type::ping) ++pings;
+    });
+    std::this_thread::sleep_for(std::chrono::milliseconds(450));
+    c.send(R"({"op":"status","id":1,"mode":"paper-trading"})");
+    expect_success(c.read(), 1);
+    CHECK(pings >= 2);
+}
+
+// ---------------------------------------------------------------------------------------------
+// TLS
+// ---------------------------------------------------------------------------------------------
+
+TEST_CASE("server: https and wss with a self-signed certificate", "[server][tls]") {
+    watchdog w(std::chrono::seconds(30));
+    char dir_template[] = "/tmp/traded-api-tls-XXXXXX";
+    const char* dir = mkdtemp(dir_template);
+    REQUIRE(dir);
+    std::string cert = std::string(dir) + "/cert.pem";
+    std::string key = std::string(dir) + "/key.pem";
+    std::string cmd = "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -keyout " + key +
+                      " -out " + cert + " -days 1 -subj /CN=localhost >/dev/null 2>&1";
+    REQUIRE(std::system(cmd.c_str()) == 0);
+
+    auto o = test_options();
+    o.tls_cert_file = cert;
+    o.tls_key_file = key;
+    running_server s(o);
+    CHECK(s.srv->tls());
+
+    ssl::context ctx{ssl::context::tls_client};
+    ctx.load_verify_file(cert);
+    ctx.set_verify_mode(ssl::verify_peer);
+
+    {
+        net::io_context ioc;
+        beast::ssl_stream<beast::tcp_stream> stream(ioc, ctx);
+        beast::get_lowest_layer(stream).connect(local(s.port()));
+        stream.handshake(ssl::stream_base::client);
+        http::request<http::string_body> req{http::verb::get, "/api/v1/paper-trading/status", 11};
+        req.set(http::field::host, "localhost");
+        req.set(http::field::authorization, std::string("Bearer ") + token);
+        http::write(stream, req);
+        beast::flat_buffer buf;
+        response res;
+        http::read(stream, buf, res);
+        CHECK(res.result_int() == 200);
+        CHECK(body_json(res).at("data").at("op") == "status");
+    }
+    {
+        net::io_context ioc;
+        basic_ws_client<beast::ssl_stream<beast::tcp_stream>> c(ioc, ctx);
+        beast::get_lowest_layer(c.ws).connect(local(s.port()));
+        c.ws.next_layer().handshake(ssl::stream_base::client);
+        REQUIRE(c.handshake(s.port(), std::string("/api/v1/ws?access_token=") + token) == 101);
+        c.send(subscribe_msg(1, R"(["status"])", R"(["real-trading"])"));
+        expect_success(c.read(), 1);
+        CHECK(c.read().at("type") == "snapshot");
+        s.publish(mode::real, channel::status, "engine_started", 1, 1);
+        CHECK(c.read().at("event") == "engine_started");
+    }
+    {  // plain HTTP to the TLS port is not served
+        http_client c(s.port());
+        http::request<http::string_body> req{http::verb::get, "/healthz", 11};
+        req.set(http::field::host, "localhost");
+        http::write(c.stream, req);
+        response res;
+        beast::error_code ec;
+        http::read(c.stream, c.buffer, res, ec);
+        CHECK(ec);
+    }
+    std::remove(cert.c_str());
+    std::remove(key.c_str());
+    rmdir(dir);
+}

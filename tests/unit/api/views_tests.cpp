@@ -1,0 +1,202 @@
+// Views: the JSON field names and value shapes the dashboard and scripts rely on (SPEC §2).
+
+#include "api/views.hpp"
+
+#include <boost/json/serialize.hpp>
+#include <catch2/catch.hpp>
+
+#include <set>
+#include <string>
+
+using namespace traded;
+using namespace traded::api;
+namespace json = boost::json;
+
+namespace {
+decimal d(const char* s) { return *decimal::parse(s); }
+
+std::set<std::string> keys(const json::value& v) {
+    std::set<std::string> out;
+    for (const auto& kv : v.as_object()) out.insert(std::string(kv.key()));
+    return out;
+}
+
+bool has_all(const json::value& v, std::initializer_list<const char*> names) {
+    auto k = keys(v);
+    bool ok = true;
+    for (const char* n : names) {
+        if (!k.count(n)) {
+            UNSCOPED_INFO("missing field " << n);
+            ok = false;
+        }
+    }
+    return ok;
+}
+
+engine::position open_position() {
+    engine::position p;
+    p.position_id = "paper_1732400000000_BTCUSDT";
+    p.symbol = "BTCUSDT";
+    p.pos_side = engine::side::short_side;
+    p.status = engine::position_status::open;
+    p.entry_price = d("50000.1");
+    p.qty = d("0.004");
+    p.stake_usd = d("200");
+    p.leverage = 4;
+    p.tp_order_id = "paper_1732400000000_BTCUSDT-TP";
+    p.tp_price = d("47500");
+    p.mark_price = d("49000");
+    p.pnl = d("5");
+    p.highest_profit_ever = d("6.5");
+    p.opened_at = 1732400000000;
+    return p;
+}
+}  // namespace
+
+TEST_CASE("position view: SPEC fields, numbers, nulls for unset values", "[views]") {
+    auto v = to_json(open_position());
+    CHECK(has_all(v, {"position_id", "symbol", "side", "entry_price", "qty", "stake_usd", "leverage", "tp_order_id",
+                      "sl_order_id", "tp_price", "sl_price", "highest_profit_ever", "profit_floor_activated", "status",
+                      "pnl", "pnl_pct", "mark_price", "opened_at", "exit_reason", "closed_at"}));
+    const auto& o = v.as_object();
+    CHECK(o.at("side") == "SHORT");
+    CHECK(o.at("status") == "OPEN");
+    CHECK(o.at("entry_price").as_double() == Approx(50000.1));
+    CHECK(o.at("qty").as_double() == Approx(0.004));
+    CHECK(o.at("leverage").as_int64() == 4);
+    CHECK(o.at("tp_order_id") == "paper_1732400000000_BTCUSDT-TP");
+    CHECK(o.at("sl_order_id").is_null());  // not placed yet
+    CHECK(o.at("sl_price").is_null());
+    CHECK(o.at("tp_price").as_double() == Approx(47500));
+    CHECK(o.at("exit_reason").is_null());
+    CHECK(o.at("closed_at").is_null());
+    CHECK(o.at("opened_at").as_int64() == 1732400000000);
+    CHECK(o.at("profit_floor_activated") == false);
+    // pnl_pct = pnl / (stake / leverage) * 100 = 5 / 50 * 100
+    CHECK(o.at("pnl_pct").as_double() == Approx(10.0));
+
+    auto closed = open_position();
+    closed.status = engine::position_status::closed;
+    closed.reason = engine::exit_reason::take_profit;
+    closed.closed_at = 1732400100000;
+    auto c = to_json(closed).as_object();
+    CHECK(c.at("exit_reason") == "TAKE_PROFIT");
+    CHECK(c.at("closed_at").as_int64() == 1732400100000);
+}
+
+TEST_CASE("trade view", "[views]") {
+    engine::trade t;
+    t.trade_id = "paper_1_BTCUSDT-T";
+    t.position_id = "paper_1_BTCUSDT";
+    t.symbol = "BTCUSDT";
+    t.entry_price = d("100");
+    t.exit_price = d("101.5");
+    t.qty = d("2");
+    t.pnl = d("2.9");
+    t.fees = d("0.1");
+    t.pnl_pct = 4.35;
+    t.reason = engine::exit_reason::profit_floor;
+    t.opened_at = 1;
+    t.closed_at = 2;
+    auto v = to_json(t);
+    CHECK(keys(v) == std::set<std::string>{"trade_id", "position_id", "symbol", "side", "entry_price", "exit_price", "qty",
+                                           "pnl", "pnl_pct", "fees", "exit_reason", "opened_at", "closed_at"});
+    CHECK(v.at("side") == "LONG");
+    CHECK(v.at("exit_reason") == "PROFIT_FLOOR");
+    CHECK(v.at("exit_price").as_double() == Approx(101.5));
+    CHECK(v.at("pnl_pct").as_double() == Approx(4.35));
+    CHECK(to_json(std::vector<engine::trade>{t, t}).as_array().size() == 2);
+}
+
+TEST_CASE("safety, performance, opportunity views", "[views]") {
+    engine::safety_status s;
+    s.max_positions = 20;
+    s.open_positions = 3;
+    s.positions_remaining = 17;
+    s.max_daily_loss = d("500");
+    s.daily_realized_pnl = d("-12.5");
+    s.daily_loss_remaining = d("487.5");
+    s.blocked_reasons = {"NOT_RUNNING"};
+    s.stake_usd = d("200");
+    s.trading_day = "2024-11-24";
+    auto sv = to_json(s);
+    CHECK(keys(sv) == std::set<std::string>{"max_positions", "open_positions", "positions_remaining", "max_daily_loss",
+                                            "daily_realized_pnl", "daily_loss_remaining", "daily_loss_limit_hit",
+                                            "emergency_stopped", "can_open_new", "blocked_reasons", "stake_usd",
+                                            "trading_day"});
+    CHECK(sv.at("daily_realized_pnl").as_double() == Approx(-12.5));
+    CHECK(sv.at("blocked_reasons").as_array().at(0) == "NOT_RUNNING");
+
+    engine::performance_stats p;
+    p.total_trades = 4;
+    p.win_rate = 75;
+    p.total_pnl = d("30");
+    auto pv = to_json(p);
+    CHECK(keys(pv) == std::set<std::string>{"total_trades", "winning_trades", "losing_trades", "win_rate", "total_pnl",
+                                            "avg_pnl", "best_trade", "worst_trade", "profit_factor", "daily_pnl",
+                                            "max_drawdown"});
+    CHECK(pv.at("total_pnl").as_double() == Approx(30));
+
+    engine::opportunity o{"ETHUSDT", engine::side::short_side, 0.8, "momentum", 1732400000000};
+    auto ov = to_json(o);
+    CHECK(keys(ov) == std::set<std::string>{"symbol", "side", "score", "reason", "ts"});
+    CHECK(ov.at("side") == "SHORT");
+}
+
+TEST_CASE("status and balance views", "[views]") {
+    status_info s;
+    s.mode = engine::mode::real;
+    s.enabled = true;
+    s.running = true;
+    s.started_at = 1732400000000;
+    s.uptime_s = 42;
+    s.open_positions = 2;
+    s.exchange.connected = true;
+    s.exchange.market_stream = "connected";
+    s.exchange.user_stream = "connecting";
+    s.exchange.last_event_age_ms = 150;
+    s.untracked.push_back({"XRPUSDT", d("-10"), d("0.5")});
+    auto v = to_json(s);
+    CHECK(has_all(v, {"mode", "enabled", "running", "emergency_stopped", "started_at", "uptime_s", "open_positions",
+                      "config", "exchange"}));
+    CHECK(v.at("mode") == "real-trading");
+    CHECK(has_all(v.at("config"), {"stake_usd", "max_positions", "leverage", "pure_3_rule_mode", "primary_target_dollars",
+                                   "absolute_floor_dollars", "stop_loss_percent", "max_daily_loss"}));
+    CHECK(v.at("config").at("stop_loss_percent").as_double() == Approx(0.5));
+    CHECK(keys(v.at("exchange")) ==
+          std::set<std::string>{"connected", "market_stream", "user_stream", "last_event_age_ms"});
+    CHECK(v.at("exchange").at("last_event_age_ms").as_int64() == 150);
+    CHECK(v.at("untracked").as_array().at(0).at("amount").as_double() == Approx(-10));
+
+    status_info stopped;
+    auto sv = to_json(stopped);
+    CHECK(sv.at("started_at").is_null());
+    CHECK(sv.at("exchange").at("last_event_age_ms").is_null());
+
+    balance_info b;
+    b.wallet_balance = d("10000");
+    b.available_balance = d("9800.5");
+    b.updated_at = 5;
+    auto bv = to_json(b);
+    CHECK(keys(bv) == std::set<std::string>{"asset", "wallet_balance", "available_balance", "unrealized_pnl",
+                                            "margin_balance", "updated_at"});
+    CHECK(bv.at("asset") == "USDT");
+    CHECK(bv.at("available_balance").as_double() == Approx(9800.5));
+}
+
+TEST_CASE("notification data carries the payload and the detail", "[views]") {
+    engine::notification n;
+    n.ch = engine::channel::positions;
+    n.event_name = "position_opened";
+    n.payload = open_position();
+    auto v = notification_data(n);
+    CHECK(v.at("position_id") == "paper_1732400000000_BTCUSDT");
+    CHECK_FALSE(v.as_object().contains("detail"));
+
+    engine::notification s;
+    s.ch = engine::channel::safety;
+    s.event_name = "daily_loss_limit_hit";
+    s.detail = "daily loss 500 reached";
+    CHECK(json::serialize(notification_data(s)) == R"({"detail":"daily loss 500 reached"})");
+    CHECK(pnl_percent(d("1"), d("0"), 3) == 0);
+}

@@ -1,0 +1,324 @@
+// The Binance port's I/O-free rules (daemon/binance_port_logic.*): what reaches the engine for
+// each thing the exchange says about our orders, fed by hand, event by event; and where the API
+// credentials come from.
+
+#include "daemon/binance_port_logic.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <fstream>
+#include <map>
+
+namespace bn = traded::binance;
+namespace eng = traded::engine;
+using traded::decimal;
+using traded::daemon::binance_logic::classify_order_answer;
+using traded::daemon::binance_logic::credentials;
+using traded::daemon::binance_logic::fill_trade_id;
+using traded::daemon::binance_logic::load_credentials;
+using traded::daemon::binance_logic::order_tracker;
+using traded::daemon::binance_logic::parse_credentials_text;
+using traded::daemon::binance_logic::placement_failure;
+
+namespace {
+
+decimal d(const char* s) { return *decimal::parse(s); }
+
+const std::string entry_id = "live_1700000000000_BTCUSDT-E";
+const std::string tp_id = "live_1700000000000_BTCUSDT-TP";
+const std::string sl_id = "live_1700000000000_BTCUSDT-SL";
+
+bn::order_info order(const std::string& cid, std::int64_t id, const char* status, const char* executed) {
+    bn::order_info o;
+    o.symbol = "BTCUSDT";
+    o.order_id = id;
+    o.client_order_id = cid;
+    o.status = status;
+    o.state = bn::to_order_status(status);
+    o.executed_qty = d(executed);
+    o.orig_qty = d("0.002");
+    return o;
+}
+
+bn::order_trade_update trade_update(const std::string& cid, std::int64_t order_id, std::int64_t trade_id,
+                                    const char* qty, const char* price, const char* status, const char* cum) {
+    bn::order_trade_update u;
+    u.symbol = "BTCUSDT";
+    u.client_order_id = cid;
+    u.order_id = order_id;
+    u.trade_id = trade_id;
+    u.execution_type = "TRADE";
+    u.order_status = status;
+    u.last_filled_qty = d(qty);
+    u.last_filled_price = d(price);
+    u.cum_filled_qty = d(cum);
+    u.commission = d("0.04");
+    u.commission_asset = "USDT";
+    return u;
+}
+
+bn::algo_update algo(const std::string& caid, std::int64_t aid, bn::algo_status st, const char* actual = "",
+                     const char* executed = "0") {
+    bn::algo_update a;
+    a.client_algo_id = caid;
+    a.algo_id = aid;
+    a.symbol = "BTCUSDT";
+    a.status = st;
+    a.status_text = std::string(bn::to_string(st));
+    a.qty = d("0.002");
+    a.actual_order_id = actual;
+    a.executed_qty = d(executed);
+    return a;
+}
+
+bn::user_trade user_trade(std::int64_t id, std::int64_t order_id, const char* qty, const char* price) {
+    bn::user_trade t;
+    t.id = id;
+    t.order_id = order_id;
+    t.symbol = "BTCUSDT";
+    t.qty = d(qty);
+    t.price = d(price);
+    t.commission = d("0.02");
+    t.commission_asset = "USDT";
+    return t;
+}
+
+template <class T>
+std::vector<T> all_of(const order_tracker::output& out) {
+    std::vector<T> v;
+    for (const auto& e : out.events)
+        if (const auto* x = std::get_if<T>(&e)) v.push_back(*x);
+    return v;
+}
+
+}  // namespace
+
+TEST_CASE("a market order's fill reaches the engine once, whether the stream or REST reports it") {
+    order_tracker t;
+    t.begin(entry_id, "BTCUSDT", false, d("0.002"));
+
+    // RESULT answer: FILLED, but no trade ids in it: the fills must be fetched (or streamed).
+    auto placed = t.on_order_info(order(entry_id, 10, "FILLED", "0.002"));
+    REQUIRE(all_of<eng::order_accepted>(placed).size() == 1);
+    CHECK(all_of<eng::order_fill>(placed).empty());
+    CHECK(placed.need_trades == std::vector<std::string>{entry_id});
+
+    auto streamed = t.on_order_update(trade_update(entry_id, 10, 5, "0.002", "50000.1", "FILLED", "0.002"), 1);
+    auto fills = all_of<eng::order_fill>(streamed);
+    REQUIRE(fills.size() == 1);
+    CHECK(fills[0].client_id == entry_id);
+    CHECK(fills[0].trade_id == "BTCUSDT:5");
+    CHECK(fills[0].qty == d("0.002"));
+    CHECK(fills[0].price == d("50000.1"));
+    CHECK(fills[0].fee == d("0.04"));
+    CHECK(fills[0].order_done);
+
+    // The same trade from GET userTrades, and the stream redelivering it: nothing new.
+    CHECK(t.on_trades(entry_id, {user_trade(5, 10, "0.002", "50000.1")}).events.empty());
+    CHECK(t.on_order_update(trade_update(entry_id, 10, 5, "0.002", "50000.1", "FILLED", "0.002"), 2).events.empty());
+}
+
+TEST_CASE("fills fetched over REST end the order when the exchange said it was filled") {
+    order_tracker t;
+    t.begin(entry_id, "BTCUSDT", false, d("0.002"));
+    t.on_order_info(order(entry_id, 10, "FILLED", "0.002"));
+    auto out = t.on_trades(entry_id, {user_trade(7, 10, "0.0015", "100"), user_trade(6, 10, "0.0005", "99")});
+    auto fills = all_of<eng::order_fill>(out);
+    REQUIRE(fills.size() == 2);
+    CHECK(fills[0].trade_id == "BTCUSDT:6");  // in trade order
+    CHECK_FALSE(fills[0].order_done);
+    CHECK(fills[1].order_done);
+    CHECK(all_of<eng::order_canceled>(out).empty());
+}
+
+TEST_CASE("an order that expired after a partial fill ends only after that fill was delivered") {
+    order_tracker t;
+    t.begin(entry_id, "BTCUSDT", false, d("0.002"));
+    auto answer = t.on_order_info(order(entry_id, 10, "EXPIRED", "0.001"));
+    CHECK(all_of<eng::order_canceled>(answer).empty());  // the fill is not known yet
+    CHECK(answer.need_trades == std::vector<std::string>{entry_id});
+
+    auto out = t.on_trades(entry_id, {user_trade(9, 10, "0.001", "100")});
+    REQUIRE(out.events.size() == 2);
+    CHECK(std::holds_alternative<eng::order_fill>(out.events[0]));
+    CHECK(std::holds_alternative<eng::order_canceled>(out.events[1]));
+}
+
+TEST_CASE("a triggered take-profit's fills are reported under the algo order's client id") {
+    order_tracker t;
+    t.begin(tp_id, "BTCUSDT", true, d("0.002"));
+    auto acc = t.on_algo_info([] {
+        bn::algo_order_info a;
+        a.algo_id = 500;
+        a.client_algo_id = tp_id;
+        a.symbol = "BTCUSDT";
+        a.status = bn::algo_status::new_;
+        a.quantity = d("0.002");
+        return a;
+    }());
+    REQUIRE(all_of<eng::order_accepted>(acc).size() == 1);
+    CHECK(all_of<eng::order_accepted>(acc)[0].exchange_id == "500");
+
+    SECTION("child fill after the ALGO_UPDATE that names the child") {
+        CHECK(t.on_algo_update(algo(tp_id, 500, bn::algo_status::triggered, "9001")).events.empty());
+        auto out = t.on_order_update(trade_update("exchange-generated-1", 9001, 77, "0.002", "51000", "FILLED", "0.002"), 1);
+        auto fills = all_of<eng::order_fill>(out);
+        REQUIRE(fills.size() == 1);
+        CHECK(fills[0].client_id == tp_id);
+        CHECK(fills[0].exchange_id == "500");
+        CHECK(fills[0].order_done);
+    }
+    SECTION("child fill before the ALGO_UPDATE (reordered): held, then delivered") {
+        auto early = t.on_order_update(trade_update("exchange-generated-1", 9001, 77, "0.002", "51000", "FILLED", "0.002"), 1);
+        CHECK(early.events.empty());
+        auto out = t.on_algo_update(algo(tp_id, 500, bn::algo_status::finished, "9001", "0.002"));
+        auto fills = all_of<eng::order_fill>(out);
+        REQUIRE(fills.size() == 1);
+        CHECK(fills[0].client_id == tp_id);
+        CHECK(all_of<eng::order_canceled>(out).empty());  // it filled: no cancel after it
+    }
+    SECTION("FINISHED reported before the child fill: the end waits for the trades") {
+        auto out = t.on_algo_update(algo(tp_id, 500, bn::algo_status::finished, "9001", "0.002"));
+        CHECK(out.events.empty());
+        CHECK(out.need_trades == std::vector<std::string>{tp_id});
+        auto fetched = t.on_trades(tp_id, {user_trade(77, 9001, "0.002", "51000")});
+        auto fills = all_of<eng::order_fill>(fetched);
+        REQUIRE(fills.size() == 1);
+        CHECK(fills[0].client_id == tp_id);
+        CHECK(fills[0].order_done);
+        CHECK(all_of<eng::order_canceled>(fetched).empty());
+    }
+}
+
+TEST_CASE("events of an earlier incarnation of a client id never end the re-placed order") {
+    order_tracker t;
+    t.begin(sl_id, "BTCUSDT", true, d("0.002"));
+    t.on_algo_update(algo(sl_id, 100, bn::algo_status::new_));
+    // Canceled elsewhere, reported, and the engine places it again with the same client id.
+    auto canceled = t.on_algo_update(algo(sl_id, 100, bn::algo_status::canceled));
+    REQUIRE(all_of<eng::order_canceled>(canceled).size() == 1);
+    t.begin(sl_id, "BTCUSDT", true, d("0.002"));
+
+    // A duplicate of the old CANCELED arrives late: it must not cancel the new stop.
+    CHECK(t.on_algo_update(algo(sl_id, 100, bn::algo_status::canceled)).events.empty());
+    auto acc = t.on_algo_update(algo(sl_id, 200, bn::algo_status::new_));
+    REQUIRE(all_of<eng::order_accepted>(acc).size() == 1);
+    CHECK(all_of<eng::order_accepted>(acc)[0].exchange_id == "200");
+    CHECK(t.on_algo_update(algo(sl_id, 100, bn::algo_status::expired)).events.empty());
+    REQUIRE(t.find(sl_id) != nullptr);
+    CHECK_FALSE(t.find(sl_id)->final_sent);
+}
+
+TEST_CASE("the end of an order is delivered once, however often it is reported") {
+    order_tracker t;
+    t.begin(sl_id, "BTCUSDT", true, d("0.002"));
+    t.on_algo_update(algo(sl_id, 100, bn::algo_status::new_));
+    CHECK(all_of<eng::order_canceled>(t.on_gone(sl_id)).size() == 1);
+    CHECK(t.on_gone(sl_id).events.empty());
+    CHECK(t.on_algo_update(algo(sl_id, 100, bn::algo_status::canceled)).events.empty());
+    CHECK(t.on_rejected(sl_id, -2011, "Unknown order sent.").events.empty());
+}
+
+TEST_CASE("a refused placement is one order_rejected with the exchange's code") {
+    order_tracker t;
+    t.begin(tp_id, "BTCUSDT", true, d("0.002"));
+    auto out = t.on_rejected(tp_id, -2021, "Order would immediately trigger.");
+    auto rej = all_of<eng::order_rejected>(out);
+    REQUIRE(rej.size() == 1);
+    CHECK(rej[0].code == -2021);
+    CHECK(t.on_rejected(tp_id, -2021, "again").events.empty());
+}
+
+TEST_CASE("orders that are not ours are never reported to the engine") {
+    order_tracker t;
+    // A manual order on the same account and a liquidation: held as possible children, then
+    // forgotten; never an engine event.
+    CHECK(t.on_order_update(trade_update("web_manual_1", 42, 1, "1", "10", "FILLED", "1"), 1000).events.empty());
+    CHECK(t.on_order_update(trade_update("autoclose-123", 43, 2, "1", "10", "FILLED", "1"), 1000).events.empty());
+    CHECK(t.expire_orphans(1000 + 120'001, 120'000) == 2);
+    CHECK(t.on_order_info(order("paper_1_BTCUSDT-E", 1, "FILLED", "1")).events.empty());
+}
+
+TEST_CASE("an order of ours unknown to this process (placed before a restart) is adopted") {
+    order_tracker t;
+    auto out = t.on_order_update(trade_update(entry_id, 10, 5, "0.002", "50000", "FILLED", "0.002"), 1);
+    auto fills = all_of<eng::order_fill>(out);
+    REQUIRE(fills.size() == 1);
+    CHECK(fills[0].client_id == entry_id);
+}
+
+TEST_CASE("trade ids are unique across symbols") {
+    CHECK(fill_trade_id("BTCUSDT", 12) != fill_trade_id("ETHUSDT", 12));
+    CHECK(fill_trade_id("BTCUSDT", 12) == "BTCUSDT:12");
+}
+
+TEST_CASE("order answers are classified by what they mean for the order's fate") {
+    CHECK(classify_order_answer(400, -2022, R"({"code":-2022,"msg":"ReduceOnly Order is rejected."})") ==
+          placement_failure::rejected);
+    CHECK(classify_order_answer(400, -2021, "") == placement_failure::rejected);
+    CHECK(classify_order_answer(503, 0, "Unknown error, please check your request or try again later.") ==
+          placement_failure::unknown);
+    CHECK(classify_order_answer(503, -1000, R"({"code":-1000,"msg":"An unknown error occured"})") ==
+          placement_failure::unknown);
+    CHECK(classify_order_answer(503, 0, "Service Unavailable.") == placement_failure::retry);
+    CHECK(classify_order_answer(503, -1008, "") == placement_failure::retry);
+    CHECK(classify_order_answer(408, 0, "") == placement_failure::unknown);
+    CHECK(classify_order_answer(502, 0, "<html>bad gateway</html>") == placement_failure::unknown);
+}
+
+TEST_CASE("credentials come from the environment variables the config names") {
+    traded::config::exchange_config cfg;
+    cfg.api_key_env = "K";
+    cfg.api_secret_env = "S";
+    std::map<std::string, std::string> env{{"K", "key123"}, {"S", "secret456"}};
+    auto reader = [&](const std::string& n) -> std::optional<std::string> {
+        auto it = env.find(n);
+        if (it == env.end()) return std::nullopt;
+        return it->second;
+    };
+    auto c = load_credentials(cfg, reader);
+    REQUIRE(c.ok());
+    CHECK(c.api_key == "key123");
+    CHECK(c.api_secret == "secret456");
+
+    env.erase("S");
+    auto missing = load_credentials(cfg, reader);
+    CHECK(missing.code == "MISSING_CREDENTIALS");
+    CHECK(missing.message.find("S") != std::string::npos);
+    CHECK(missing.message.find("key123") == std::string::npos);  // never a secret in a message
+}
+
+TEST_CASE("a credentials file must be private and well formed") {
+    auto c = parse_credentials_text("# test account\napi_key: \"abc\"  # comment\napi_secret: 'd e f'\n", "f.yaml");
+    REQUIRE(c.ok());
+    CHECK(c.api_key == "abc");
+    CHECK(c.api_secret == "d e f");
+    CHECK(parse_credentials_text("api_key: abc\n", "f.yaml").code == "MISSING_CREDENTIALS");
+    CHECK(parse_credentials_text("api_key: abc\napi_secret: x\npassword: y\n", "f.yaml").code ==
+          "CREDENTIALS_FILE_INVALID");
+
+    char path[] = "/tmp/traded_creds_XXXXXX";
+    const int fd = mkstemp(path);
+    REQUIRE(fd >= 0);
+    {
+        std::ofstream f(path);
+        f << "api_key: k\napi_secret: s\n";
+    }
+    traded::config::exchange_config cfg;
+    cfg.credentials_file = path;
+    auto no_env = [](const std::string&) -> std::optional<std::string> { return std::nullopt; };
+    ::chmod(path, 0644);
+    auto open = load_credentials(cfg, no_env);
+    CHECK(open.code == "CREDENTIALS_FILE_INSECURE");
+    CHECK(open.api_secret.empty());
+    ::chmod(path, 0600);
+    auto ok = load_credentials(cfg, no_env);
+    CHECK(ok.ok());
+    CHECK(ok.api_key == "k");
+    ::close(fd);
+    std::remove(path);
+}
