@@ -131,9 +131,22 @@ std::string app::start() {
     for (auto m : all_modes)
         if (auto err = runner(m).restore(); !err.empty())
             return fmt::format("cannot restore {} state: {}", engine::to_string(m), err);
-    // [binance_port wiring] Connect only after the engine is restored: the first user-stream
-    // connect runs the start-up reconciliation against the restored positions.
-    if (live_port) live_port->start();
+    // Connect only after the engine is restored: the first user-stream connect runs the start-up
+    // reconciliation against the restored positions. New entries wait for it; protection of open
+    // positions does not.
+    live_port_ = live_port;
+    started_at_ = wall_clock_ms();
+    if (live_port) {
+        real_->set_block("RECONCILING", true);
+        live_port->set_on_symbols([this](const std::vector<engine::symbol_info>& s) { real_->set_symbols(s); });
+        live_port->set_on_reconciled([this](const reconciliation_summary& r) {
+            real_->set_block("RECONCILING", false);
+            log::info("real", "reconciliation ({}): {} fixed, {} untracked, {} problems", r.trigger, r.fixed.size(),
+                      r.untracked.size(), r.problems.size());
+            for (const auto& f : r.fixed) log::info("real", "reconciliation: {}", f);
+        });
+        live_port->start();
+    }
 
 
     api::server_options so;
@@ -194,6 +207,7 @@ void app::stop() {
     stopped_ = true;
     feed_timer_.cancel();
     for (auto& [m, t] : wakeups_) t->cancel();
+    if (live_port_) live_port_->stop();
     if (server_) server_->stop();
 }
 
@@ -357,6 +371,27 @@ json::value app::status_json(mode m) {
     for (const auto& u : runner(m).port().untracked()) s.untracked.push_back({u.symbol, u.amount, u.entry_price});
     auto v = api::to_json(s);
     auto& o = v.as_object();
+    // What the start-up (and every later) reconciliation with the exchange found.
+    json::object rec;
+    json::array fixed;
+    json::array untracked;
+    if (m == mode::real && live_port_) {
+        auto r = live_port_->reconciliation();
+        rec["ran_at"] = r.ran_at > 0 ? json::value(r.ran_at) : json::value(nullptr);
+        rec["trigger"] = r.trigger;
+        for (const auto& f : r.fixed) fixed.push_back(json::string(f));
+        for (const auto& u : r.untracked)
+            untracked.push_back(json::string(u.symbol + " " + u.amount.to_string() + " @ " + u.entry_price.to_string()));
+        json::array problems;
+        for (const auto& p : r.problems) problems.push_back(json::string(p));
+        rec["problems"] = std::move(problems);
+    } else {
+        rec["ran_at"] = started_at_;
+        rec["trigger"] = m == mode::paper ? "start (paper state restored from the store)" : "none (real trading disabled)";
+    }
+    rec["fixed"] = std::move(fixed);
+    rec["untracked"] = std::move(untracked);
+    o["reconciliation"] = std::move(rec);
     o["storage_ok"] = runner(m).storage_ok();
     if (!runner(m).storage_ok()) o["storage_error"] = runner(m).storage_error();
     return v;

@@ -28,6 +28,7 @@ namespace traded::daemon {
 class store;
 class data_dir_lock;
 class paper_port;
+class binance_port;
 
 class app final : public api::backend {
 public:
@@ -70,6 +71,8 @@ private:
     std::vector<engine::symbol_info> symbols_;
     std::unique_ptr<paper_port> paper_port_;
     std::unique_ptr<exchange_port> real_port_;
+    binance_port* live_port_ = nullptr;  // real_port_ when real trading is enabled
+    engine::millis started_at_ = 0;
     std::unique_ptr<engine_runner> paper_;
     std::unique_ptr<engine_runner> real_;
     engine::opportunity_manager opportunities_;

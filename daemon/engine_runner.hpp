@@ -41,6 +41,11 @@ public:
     /// next sequence number of this mode.
     void announce(const engine::notification& note);
 
+    /// Block or unblock new entries for a daemon-owned reason (e.g. "RECONCILING").
+    void set_block(const std::string& reason, bool blocked) { engine_.set_external_block(reason, blocked); }
+    /// The exchange's symbol filters replace the defaults.
+    void set_symbols(std::vector<engine::symbol_info> s) { engine_.set_symbols(std::move(s)); }
+
     /// Mark storage as failing or recovered (blocks new entries while failing).
     void set_storage_ok(bool ok);
 

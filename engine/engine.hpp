@@ -86,6 +86,10 @@ public:
     /// "STORAGE_UNAVAILABLE"). They show in safety_status().blocked_reasons.
     void set_external_block(std::string reason, bool blocked);
 
+    /// Replace the symbol filters with the exchange's own (real trading loads them from
+    /// exchangeInfo at connect). Sizing and TP/SL rounding use them from the next entry on.
+    void set_symbols(std::vector<symbol_info> symbols) { symbols_ = std::move(symbols); }
+
     // Read-only views -----------------------------------------------------------------------
     const engine_config& config() const { return cfg_; }
     /// Config with run-time overrides applied.

@@ -216,7 +216,8 @@ TEST_CASE("user stream: listenKey, connect, reconcile BEFORE trusted", "[binance
 
     a = fsm.step(in::listen_key_created{"abc123"}, t0 + 100);
     REQUIRE(find<act::connect>(a));
-    CHECK(find<act::connect>(a)->url == "ws://127.0.0.1:9000/private/ws/abc123");
+    CHECK(find<act::connect>(a)->url == "ws://127.0.0.1:9000/private/ws?listenKey=abc123&events=ORDER_TRADE_UPDATE/ALGO_UPDATE/ACCOUNT_UPDATE/"
+                                                   "listenKeyExpired");
     CHECK(fsm.listen_key() == "abc123");
 
     a = fsm.step(in::connected{1}, t0 + 200);
@@ -298,7 +299,8 @@ TEST_CASE("user stream: -1125 on keep-alive re-creates the key and reconciles ag
 
     a = fsm.step(in::listen_key_created{"k2"}, t0 + 30 * 60'000 + 100);
     REQUIRE(find<act::connect>(a));
-    CHECK(find<act::connect>(a)->url == "ws://127.0.0.1:9000/private/ws/k2");
+    CHECK(find<act::connect>(a)->url == "ws://127.0.0.1:9000/private/ws?listenKey=k2&events=ORDER_TRADE_UPDATE/ALGO_UPDATE/ACCOUNT_UPDATE/"
+                                                   "listenKeyExpired");
     a = fsm.step(in::connected{2}, t0 + 30 * 60'000 + 200);
     CHECK(find<act::reconcile>(a));
     CHECK_FALSE(fsm.trusted());
