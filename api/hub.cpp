@@ -1,3 +1,4 @@
+#include "api/json_text.hpp"
 #include "api/hub.hpp"
 
 #include "daemon/log/log.hpp"
@@ -120,7 +121,7 @@ void hub::publish(engine::mode m, engine::channel ch, std::string_view event_nam
     o["ts"] = ts;
     o["event"] = event_name;
     o["data"] = std::move(data);
-    ev.text = std::make_shared<const std::string>(json::serialize(o));
+    ev.text = std::make_shared<const std::string>(to_text(o));
 
     auto mi = static_cast<std::size_t>(m);
     last_seq_[mi] = std::max(last_seq_[mi], seq);
@@ -236,7 +237,7 @@ void hub::subscribe(subscriber_id id, const std::vector<engine::channel>& channe
                 log::error("api", "snapshot {}/{} failed: {}", engine::to_string(ch), engine::to_string(m), e.what());
             }
             o["data"] = std::move(data);
-            who->deliver(std::make_shared<const std::string>(json::serialize(o)), {});
+            who->deliver(std::make_shared<const std::string>(to_text(o)), {});
         }
     }
 }

@@ -1,3 +1,4 @@
+#include "api/json_text.hpp"
 #include "api/router.hpp"
 
 #include <boost/json/serialize.hpp>
@@ -832,14 +833,14 @@ void put_outcome(json::object& o, const reply& r) {
 std::string render_http_body(const reply& r) {
     json::object o;
     put_outcome(o, r);
-    return json::serialize(o);
+    return to_text(o);
 }
 
 std::string render_ws_answer(const json::value& id, const reply& r) {
     json::object o;
     o["id"] = id;
     put_outcome(o, r);
-    return json::serialize(o);
+    return to_text(o);
 }
 
 }  // namespace traded::api
