@@ -1,0 +1,396 @@
+// Real trading end to end: the real `traded` binary with its real-trading engine talking Binance
+// USD-M REST + streams to the real `traded-sim` on loopback. Prices are static (they move only via
+// /admin/price), so every scenario is deterministic. Exchange-side effects are checked in the
+// simulator's orderLog (every order request it received, in order).
+
+#include "sim_fixture.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <fmt/format.h>
+
+#include <atomic>
+#include <string>
+#include <thread>
+#include <vector>
+
+using namespace traded::test;
+
+namespace {
+
+const std::string rt = "/api/v1/real-trading/";
+
+double num(const json::value& v) {
+    if (v.is_string()) return std::stod(std::string(v.as_string()));
+    return v.to_number<double>();
+}
+
+/// The daemon and the simulator, with real trading started.
+struct real_env {
+    explicit real_env(const std::string& real_yaml = "", bool tls = false) : sim(tls), d(make_real_daemon(sim, real_yaml)) {
+        auto a = start_real(*d);
+        INFO("start -> " << a.status << " " << a.body << "\nlog:\n" << d->proc().log());
+        REQUIRE(a.status == 200);
+        auto data = a.json().at("data");
+        REQUIRE(data.as_object().contains("warnings"));
+        REQUIRE(data.at("warnings").is_array());
+        // Static prices are pushed only when set: once the daemon's market stream is up, push them
+        // again (until a quote arrives) so it has a quote for every symbol.
+        bool quoted = eventually(
+            [&] {
+                sim.set_price("BTCUSDT", "50000.0", "50000.1", "50000.0");
+                sim.set_price("ETHUSDT", "3000.00", "3000.01", "3000.00");
+                sim.set_price("SOLUSDT", "150.00", "150.01", "150.00");
+                std::this_thread::sleep_for(std::chrono::milliseconds(200));
+                auto st = d->data("/api/v1/real-trading/status");
+                return st.at("exchange").at("market_stream").is_bool() ? st.at("exchange").at("market_stream").as_bool()
+                                                                       : st.at("exchange").at("market_stream") == "connected";
+            },
+            std::chrono::milliseconds(15000));
+        INFO("status: " << json::serialize(d->data("/api/v1/real-trading/status")));
+        REQUIRE(quoted);
+        std::this_thread::sleep_for(std::chrono::milliseconds(300));
+        sim.set_price("BTCUSDT", "50000.0", "50000.1", "50000.0");
+        sim.set_price("ETHUSDT", "3000.00", "3000.01", "3000.00");
+        sim.set_price("SOLUSDT", "150.00", "150.01", "150.00");
+        std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    }
+    sim_fixture sim;
+    std::unique_ptr<daemon_fixture> d;
+};
+
+json::array positions(daemon_fixture& d) { return d.data(rt + "positions").as_array(); }
+json::array trades(daemon_fixture& d) { return d.data(rt + "trades").as_array(); }
+
+std::optional<json::object> position_by_id(daemon_fixture& d, const std::string& id) {
+    for (auto& p : positions(d))
+        if (p.at("position_id").as_string() == id) return p.as_object();
+    return std::nullopt;
+}
+
+/// Submits a manual real-trading opportunity; returns the accepted position's id.
+std::string open_real(daemon_fixture& d, const std::string& symbol, const std::string& side) {
+    auto a = d.post("/api/v1/opportunities",
+                    R"({"symbol":")" + symbol + R"(","side":")" + side + R"(","mode":"real-trading","reason":"test"})");
+    INFO(a.body);
+    REQUIRE(a.status == 200);
+    auto results = a.json().at("data").at("results").as_array();
+    REQUIRE(results.size() == 1);
+    INFO(json::serialize(results[0]));
+    REQUIRE(results[0].at("accepted").as_bool());
+    return std::string(results[0].at("position").at("position_id").as_string());
+}
+
+/// Waits until the position is OPEN with TP and SL placed; returns it.
+json::object wait_open(daemon_fixture& d, const std::string& id) {
+    std::optional<json::object> p;
+    bool ok = eventually(
+        [&] {
+            p = position_by_id(d, id);
+            return p && p->at("status").as_string() == "OPEN" && num(p->at("tp_price")) > 0 &&
+                   num(p->at("sl_price")) > 0 && !p->at("tp_order_id").is_null() && !p->at("sl_order_id").is_null() &&
+                   !(p->at("tp_order_id").is_string() && p->at("tp_order_id").as_string().empty());
+        },
+        std::chrono::milliseconds(15000));
+    INFO("position " << id << ": " << (p ? json::serialize(*p) : std::string("missing")) << "\nlog:\n" << d.proc().log());
+    REQUIRE(ok);
+    return *p;
+}
+
+/// orderLog rows whose clientId equals `cid` and that created an order (POST).
+std::vector<json::object> log_rows(sim_fixture& sim, const std::string& cid, const std::string& method = "POST") {
+    std::vector<json::object> out;
+    const auto st = sim.state();
+    for (auto& e : st.at("orderLog").as_array())
+        if (e.at("clientId").as_string() == cid && e.at("method").as_string() == method) out.push_back(e.as_object());
+    return out;
+}
+
+std::size_t accepted_count(const std::vector<json::object>& rows) {
+    std::size_t n = 0;
+    for (auto& r : rows)
+        if (r.at("httpStatus").to_number<int>() == 200) ++n;
+    return n;
+}
+
+json::array sim_positions(sim_fixture& sim) { return sim.state().at("accounts").at(0).at("positions").as_array(); }
+
+std::optional<json::object> trade_for(daemon_fixture& d, const std::string& id) {
+    for (auto& t : trades(d))
+        if (t.at("position_id").as_string() == id) return t.as_object();
+    return std::nullopt;
+}
+
+std::size_t trade_count_for(daemon_fixture& d, const std::string& id) {
+    std::size_t n = 0;
+    for (auto& t : trades(d))
+        if (t.at("position_id").as_string() == id) ++n;
+    return n;
+}
+
+/// Waits for the position's trade and returns its exit reason.
+std::string wait_trade_reason(daemon_fixture& d, const std::string& id,
+                              std::chrono::milliseconds timeout = std::chrono::milliseconds(15000)) {
+    std::optional<json::object> t;
+    bool ok = eventually([&] { return (t = trade_for(d, id)).has_value(); }, timeout);
+    INFO("no trade for " << id << "; positions: " << json::serialize(positions(d)) << "\nlog:\n" << d.proc().log());
+    REQUIRE(ok);
+    return std::string(t->at("exit_reason").as_string());
+}
+
+std::string algo_status(sim_fixture& sim, const std::string& cid) {
+    const auto st = sim.state();
+    for (auto& a : st.at("accounts").at(0).at("algoOrders").as_array())
+        if (a.at("clientAlgoId").as_string() == cid) return std::string(a.at("algoStatus").as_string());
+    return "";
+}
+
+}  // namespace
+
+TEST_CASE("real: start, entry, then TP and SL at the position's prices", "[integration][real]") {
+    real_env e;
+    auto& d = *e.d;
+    const auto id = open_real(d, "BTCUSDT", "LONG");
+    auto p = wait_open(d, id);
+
+    auto entry = log_rows(e.sim, id + "-E");
+    REQUIRE(entry.size() == 1);
+    CHECK(entry[0].at("type").as_string() == "MARKET");
+    CHECK(entry[0].at("side").as_string() == "BUY");
+    CHECK(entry[0].at("httpStatus").to_number<int>() == 200);
+
+    auto tp = log_rows(e.sim, id + "-TP");
+    auto sl = log_rows(e.sim, id + "-SL");
+    REQUIRE(tp.size() == 1);
+    REQUIRE(sl.size() == 1);
+    CHECK(tp[0].at("side").as_string() == "SELL");
+    CHECK(sl[0].at("side").as_string() == "SELL");
+    CHECK(num(tp[0].at("triggerPrice")) == Approx(num(p.at("tp_price"))).epsilon(1e-9));
+    CHECK(num(sl[0].at("triggerPrice")) == Approx(num(p.at("sl_price"))).epsilon(1e-9));
+    // Rule 1 / rule 3 prices relative to the fill.
+    const double entry_px = num(p.at("entry_price"));
+    const double qty = num(p.at("qty"));
+    CHECK(qty == Approx(0.003));
+    CHECK(num(p.at("tp_price")) >= entry_px + 10.0 / qty - 1e-6);
+    CHECK(num(p.at("tp_price")) < entry_px + 10.0 / qty + 0.1 + 1e-6);
+    CHECK(num(p.at("sl_price")) == Approx(entry_px * 0.995).margin(0.1));
+    // The entry order is sent before the TP/SL.
+    CHECK(entry[0].at("seq").to_number<long>() < tp[0].at("seq").to_number<long>());
+    CHECK(entry[0].at("seq").to_number<long>() < sl[0].at("seq").to_number<long>());
+    // The exchange holds exactly that position.
+    auto sp = sim_positions(e.sim);
+    REQUIRE(sp.size() == 1);
+    CHECK(num(sp[0].at("positionAmt")) == Approx(qty));
+}
+
+TEST_CASE("real: TP fill cancels the SL and records TAKE_PROFIT", "[integration][real]") {
+    real_env e;
+    auto& d = *e.d;
+    const auto id = open_real(d, "BTCUSDT", "LONG");
+    auto p = wait_open(d, id);
+    const double tp = num(p.at("tp_price"));
+    const std::string px = fmt::format("{:.1f}", tp + 100.0);
+    e.sim.set_price("BTCUSDT", px);
+    CHECK(wait_trade_reason(d, id) == "TAKE_PROFIT");
+    CHECK(eventually([&] { return algo_status(e.sim, id + "-SL") != "NEW"; }));
+    CHECK(algo_status(e.sim, id + "-SL") == "CANCELED");
+    CHECK(sim_positions(e.sim).empty());
+    auto t = *trade_for(d, id);
+    CHECK(num(t.at("pnl")) > 0);
+    CHECK(trade_count_for(d, id) == 1);
+    CHECK(eventually([&] {
+        auto q = position_by_id(d, id);
+        return !q || q->at("status").as_string() == "CLOSED";
+    }));
+}
+
+TEST_CASE("real: 20 concurrent closes send exactly one reduce-only close order", "[integration][real]") {
+    real_env e;
+    auto& d = *e.d;
+    const auto id = open_real(d, "BTCUSDT", "LONG");
+    wait_open(d, id);
+    std::vector<int> statuses(20, 0);
+    std::vector<std::thread> threads;
+    for (int i = 0; i < 20; ++i)
+        threads.emplace_back([&, i] {
+            statuses[static_cast<std::size_t>(i)] =
+                http("POST", d.port(), rt + "close-position/" + id, "", d.token()).status;
+        });
+    for (auto& t : threads) t.join();
+    for (int s : statuses) CHECK(s == 200);
+    CHECK(wait_trade_reason(d, id) == "MANUAL");
+    auto x = log_rows(e.sim, id + "-X");
+    REQUIRE(x.size() == 1);
+    CHECK(x[0].at("type").as_string() == "MARKET");
+    CHECK(x[0].at("reduceOnly").as_bool());
+    CHECK(x[0].at("side").as_string() == "SELL");
+    CHECK(sim_positions(e.sim).empty());
+    // TP and SL are gone too.
+    CHECK(eventually([&] { return algo_status(e.sim, id + "-TP") != "NEW" && algo_status(e.sim, id + "-SL") != "NEW"; }));
+    // Closing again: already closed, no new exchange call.
+    auto again = d.post(rt + "close-position/" + id);
+    CHECK(again.status == 200);
+    CHECK(again.json().at("data").at("already_closed").as_bool());
+    CHECK(log_rows(e.sim, id + "-X").size() == 1);
+    CHECK(trade_count_for(d, id) == 1);
+}
+
+TEST_CASE("real: a close on the exchange is recorded EXTERNAL", "[integration][real]") {
+    real_env e;
+    auto& d = *e.d;
+    const auto id = open_real(d, "BTCUSDT", "LONG");
+    wait_open(d, id);
+    e.sim.admin("/admin/close-position", R"({"symbol":"BTCUSDT"})");
+    CHECK(wait_trade_reason(d, id) == "EXTERNAL");
+    CHECK(log_rows(e.sim, id + "-X").empty());
+    CHECK(eventually([&] { return algo_status(e.sim, id + "-TP") != "NEW" && algo_status(e.sim, id + "-SL") != "NEW"; }));
+    CHECK(trade_count_for(d, id) == 1);
+}
+
+TEST_CASE("real: emergency stop closes both positions and latches", "[integration][real]") {
+    real_env e;
+    auto& d = *e.d;
+    const auto a = open_real(d, "BTCUSDT", "LONG");
+    const auto b = open_real(d, "ETHUSDT", "SHORT");
+    wait_open(d, a);
+    wait_open(d, b);
+    auto r = d.post(rt + "emergency-stop");
+    INFO(r.body);
+    CHECK(r.status == 200);
+    CHECK(wait_trade_reason(d, a) == "EMERGENCY");
+    CHECK(wait_trade_reason(d, b) == "EMERGENCY");
+    CHECK(eventually([&] { return sim_positions(e.sim).empty(); }));
+    CHECK(e.sim.state().at("accounts").at(0).at("openAlgoOrderCount").to_number<int>() == 0);
+    auto st = d.data(rt + "status");
+    CHECK(st.at("emergency_stopped").as_bool());
+    // Latched: new entries refused, start refused without clear_emergency.
+    auto o = d.post("/api/v1/opportunities", R"({"symbol":"SOLUSDT","side":"LONG","mode":"real-trading"})");
+    INFO(o.body);
+    if (o.status == 200) {
+        auto res = o.json().at("data").at("results").as_array();
+        for (auto& x : res) CHECK_FALSE(x.at("accepted").as_bool());
+    } else {
+        CHECK(o.status == 409);
+    }
+    auto s = d.post(rt + "start", "{}");
+    CHECK(s.status == 409);
+    CHECK(s.json().at("error").at("code").as_string() == "EMERGENCY_LATCHED");
+    // Survives restart.
+    d.restart();
+    CHECK(d.data(rt + "status").at("emergency_stopped").as_bool());
+    CHECK(d.post(rt + "start", "{}").status == 409);
+}
+
+TEST_CASE("real: TP fill while the user stream is down is learned after reconnect", "[integration][real]") {
+    real_env e;
+    auto& d = *e.d;
+    const auto id = open_real(d, "BTCUSDT", "LONG");
+    auto p = wait_open(d, id);
+    SECTION("drop_streams") { e.sim.admin("/admin/fault", R"({"kind":"drop_streams"})"); }
+    SECTION("expire_listen_key") { e.sim.admin("/admin/fault", R"({"kind":"expire_listen_key"})"); }
+    e.sim.set_price("BTCUSDT", fmt::format("{:.1f}", num(p.at("tp_price")) + 100.0));
+    CHECK(wait_trade_reason(d, id, std::chrono::milliseconds(30000)) == "TAKE_PROFIT");
+    std::this_thread::sleep_for(std::chrono::milliseconds(1000));
+    CHECK(trade_count_for(d, id) == 1);
+    CHECK(sim_positions(e.sim).empty());
+    CHECK(eventually([&] { return algo_status(e.sim, id + "-SL") != "NEW"; }, std::chrono::milliseconds(15000)));
+}
+
+TEST_CASE("real: an unknown 503 on the entry is looked up, not resent", "[integration][real]") {
+    real_env e;
+    auto& d = *e.d;
+    e.sim.admin("/admin/fault", R"({"kind":"unknown_503","count":1,"path":"/fapi/v1/order"})");
+    const auto id = open_real(d, "BTCUSDT", "LONG");
+    wait_open(d, id);
+    auto entry = log_rows(e.sim, id + "-E");
+    INFO("entry rows: " << entry.size());
+    CHECK(entry.size() == 1);
+    CHECK(sim_positions(e.sim).size() == 1);
+    CHECK(num(sim_positions(e.sim).at(0).at("positionAmt")) == Approx(0.003));
+}
+
+TEST_CASE("real: a 429 storm backs off and duplicates nothing", "[integration][real]") {
+    real_env e;
+    auto& d = *e.d;
+    e.sim.admin("/admin/fault", R"({"kind":"http_429","count":5,"retry_after_s":1})");
+    const auto id = open_real(d, "BTCUSDT", "LONG");
+    std::optional<json::object> p;
+    bool settled = eventually(
+        [&] {
+            p = position_by_id(d, id);
+            return p && (p->at("status").as_string() == "OPEN" || p->at("status").as_string() == "FAILED");
+        },
+        std::chrono::milliseconds(30000));
+    INFO(d.proc().log());
+    REQUIRE(settled);
+    CHECK(accepted_count(log_rows(e.sim, id + "-E")) <= 1);
+    CHECK(accepted_count(log_rows(e.sim, id + "-TP")) <= 1);
+    CHECK(accepted_count(log_rows(e.sim, id + "-SL")) <= 1);
+    if (p->at("status").as_string() == "OPEN") {
+        CHECK(accepted_count(log_rows(e.sim, id + "-E")) == 1);
+        CHECK(sim_positions(e.sim).size() == 1);
+    } else {
+        CHECK(sim_positions(e.sim).empty());
+    }
+}
+
+TEST_CASE("real: floor activation places the new stop before cancelling the old", "[integration][real]") {
+    real_env e;
+    auto& d = *e.d;
+    const auto id = open_real(d, "BTCUSDT", "LONG");
+    auto p = wait_open(d, id);
+    const double entry = num(p.at("entry_price"));
+    const double qty = num(p.at("qty"));
+    // Unrealized PnL of $8.5: above the $7 floor, below the $10 target.
+    e.sim.set_price("BTCUSDT", fmt::format("{:.1f}", entry + 8.5 / qty));
+    bool moved = eventually(
+        [&] {
+            auto q = position_by_id(d, id);
+            return q && q->at("profit_floor_activated").as_bool() && !log_rows(e.sim, id + "-FL").empty();
+        },
+        std::chrono::milliseconds(15000));
+    INFO(d.proc().log());
+    REQUIRE(moved);
+    auto fl = log_rows(e.sim, id + "-FL");
+    REQUIRE(fl.size() == 1);
+    CHECK(num(fl[0].at("triggerPrice")) == Approx(entry + 7.0 / qty).margin(0.2));
+    std::vector<json::object> cancels;
+    CHECK(eventually([&] { return !(cancels = log_rows(e.sim, id + "-SL", "DELETE")).empty(); }));
+    if (!cancels.empty())
+        CHECK(fl[0].at("seq").to_number<long>() < cancels[0].at("seq").to_number<long>());
+    CHECK(algo_status(e.sim, id + "-FL") == "NEW");
+}
+
+TEST_CASE("real: the daily loss limit refuses new entries", "[integration][real]") {
+    real_env e;
+    auto& d = *e.d;
+    auto lim = d.put(rt + "safety-limits", R"({"max_daily_loss":0.5})");
+    INFO(lim.body);
+    REQUIRE(lim.status == 200);
+    const auto id = open_real(d, "BTCUSDT", "LONG");
+    auto p = wait_open(d, id);
+    e.sim.set_price("BTCUSDT", fmt::format("{:.1f}", num(p.at("sl_price")) - 100.0));
+    CHECK(wait_trade_reason(d, id) == "STOP_LOSS");
+    CHECK(eventually([&] { return d.data(rt + "safety-status").at("daily_loss_limit_hit").as_bool(); }));
+    auto o = d.post("/api/v1/opportunities", R"({"symbol":"ETHUSDT","side":"LONG","mode":"real-trading"})");
+    INFO(o.body);
+    CHECK(o.status == 409);
+    CHECK(o.body.find("DAILY_LOSS_LIMIT_HIT") != std::string::npos);
+    const auto st = e.sim.state();
+    for (auto& r : st.at("orderLog").as_array())
+        CHECK(r.at("symbol").as_string() != "ETHUSDT");
+}
+
+TEST_CASE("real: trading against the simulator over TLS", "[integration][real]") {
+    real_env e("", true);
+    auto& d = *e.d;
+    const auto id = open_real(d, "BTCUSDT", "LONG");
+    wait_open(d, id);
+    CHECK(log_rows(e.sim, id + "-E").size() == 1);
+    auto st = d.data(rt + "status");
+    CHECK(st.at("exchange").at("connected").as_bool());
+    auto c = d.post(rt + "close-position/" + id);
+    CHECK(c.status == 200);
+    CHECK(wait_trade_reason(d, id) == "MANUAL");
+    CHECK(sim_positions(e.sim).empty());
+}
