@@ -1,4 +1,4 @@
-// Benchmark: engine market_tick throughput with 0, 20 and 100 open positions.
+// Benchmark: engine::engine market_tick throughput with 0, 20 and 100 open positions.
 //
 // Each configuration runs the same prebuilt cycle of ticks round-robin over 100 symbols, so with
 // P open positions P% of the ticks reach a position (revalue + "position_updated" notification)
@@ -56,7 +56,7 @@ std::vector<symbol_info> make_symbols() {
 
 quote make_quote(int cents_offset, millis ts) {
     // bid 100.00 + offset, ask one tick higher; mark = mid.
-    const std::int64_t bid_raw = (10'000 + cents_offset) * 1'000'000;  // cents -> 1e-8 units
+    const std::int64_t bid_raw = std::int64_t{10'000 + cents_offset} * 1'000'000;  // cents -> 1e-8 units
     quote q;
     q.bid = decimal::from_raw(bid_raw);
     q.ask = decimal::from_raw(bid_raw + 1'000'000);
@@ -210,6 +210,10 @@ int main() {
             open += p.status == position_status::open && !p.profit_floor_activated ? 1 : 0;
         if (open != positions) {
             std::fprintf(stderr, "positions changed during the run: %d of %d still plain OPEN\n", open, positions);
+            for (const auto& [id, p] : eng.positions())
+                std::fprintf(stderr, "  %s %s %s entry %s mark %s pnl %s floor %d\n", id.c_str(), std::string(to_string(p.pos_side)).c_str(),
+                             std::string(to_string(p.status)).c_str(), p.entry_price.to_string().c_str(),
+                             p.mark_price.to_string().c_str(), p.pnl.to_string().c_str(), p.profit_floor_activated ? 1 : 0);
             return 2;
         }
         const std::string label = fmt::format("engine, {} open positions", positions);

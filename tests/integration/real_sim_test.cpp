@@ -159,9 +159,14 @@ TEST_CASE("real: start, entry, then TP and SL at the position's prices", "[integ
     CHECK(entry[0].at("side").as_string() == "BUY");
     CHECK(entry[0].at("httpStatus").to_number<int>() == 200);
 
-    auto tp = log_rows(e.sim, id + "-TP");
-    auto sl = log_rows(e.sim, id + "-SL");
+    std::vector<json::object> tp, sl;
+    eventually([&] {
+        tp = log_rows(e.sim, id + "-TP");
+        sl = log_rows(e.sim, id + "-SL");
+        return !tp.empty() && !sl.empty();
+    });
     REQUIRE(tp.size() == 1);
+    INFO(json::serialize(e.sim.state().at("orderLog")));
     REQUIRE(sl.size() == 1);
     CHECK(tp[0].at("side").as_string() == "SELL");
     CHECK(sl[0].at("side").as_string() == "SELL");
