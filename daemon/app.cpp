@@ -46,7 +46,7 @@ bool same_balance(const balance_snapshot& a, const balance_snapshot& b) {
 }  // namespace
 
 app::app(boost::asio::io_context& io, config::config cfg)
-    : io_(io), cfg_(std::move(cfg)), opportunities_(opp_config(cfg_.opportunities)), feed_timer_(io) {}
+    : io_(io), cfg_(std::move(cfg)), opportunities_(opp_config(cfg_.opportunities)), feed_timer_(io), storage_timer_(io) {}
 
 app::~app() = default;
 
@@ -196,6 +196,7 @@ std::string app::start() {
         if (!out.result.ok()) log::warn("paper", "autostart refused: {}", out.result.message);
     }
     for (auto m : all_modes) arm_wakeup(m);
+    arm_storage_retry();
     log::info("daemon", "paper trading {}, real trading {}",
               paper_->engine().state().running ? "running" : "stopped",
               cfg_.real_trading.enabled ? (real_->engine().state().running ? "running" : "stopped") : "disabled");
@@ -206,6 +207,7 @@ void app::stop() {
     if (stopped_) return;
     stopped_ = true;
     feed_timer_.cancel();
+    storage_timer_.cancel();
     for (auto& [m, t] : wakeups_) t->cancel();
     if (live_port_) live_port_->stop();
     if (server_) server_->stop();
@@ -235,6 +237,15 @@ void app::on_feed_tick() {
     }
     maybe_push_balance(mode::paper, false);
     arm_feed();
+}
+
+void app::arm_storage_retry() {
+    storage_timer_.expires_after(std::chrono::seconds(2));
+    storage_timer_.async_wait([this](boost::system::error_code ec) {
+        if (ec) return;
+        for (auto m : all_modes) runner(m).retry_storage();
+        arm_storage_retry();
+    });
 }
 
 void app::arm_wakeup(mode m) {

@@ -59,6 +59,7 @@ private:
     void on_opportunity(const engine::opportunity& opp, std::optional<engine::mode> only);
     void audit(const api::command& cmd, const api::reply& r);
     void arm_feed();
+    void arm_storage_retry();
     void on_feed_tick();
     void arm_wakeup(engine::mode m);
     void maybe_push_balance(engine::mode m, bool force);
@@ -78,6 +79,7 @@ private:
     engine::opportunity_manager opportunities_;
     std::unique_ptr<paper::synthetic_feed> feed_;
     boost::asio::steady_timer feed_timer_;
+    boost::asio::steady_timer storage_timer_;
     std::map<engine::mode, std::unique_ptr<boost::asio::steady_timer>> wakeups_;
     std::map<engine::mode, balance_snapshot> last_pushed_balance_;
     std::map<engine::mode, engine::millis> last_balance_push_at_;

@@ -132,6 +132,11 @@ void engine_runner::persist(const engine::output& out, std::int64_t seq_hi, engi
     set_storage_ok(false);
 }
 
+void engine_runner::retry_storage() {
+    if (storage_ok_) return;
+    persist(engine::output{}, reserved_, clock_());
+}
+
 void engine_runner::set_storage_ok(bool ok) {
     storage_ok_ = ok;
     if (ok) storage_error_.clear();

@@ -46,6 +46,10 @@ public:
     /// The exchange's symbol filters replace the defaults.
     void set_symbols(std::vector<engine::symbol_info> s) { engine_.set_symbols(std::move(s)); }
 
+    /// While storage is failing, try to write the whole state again (called on a timer, so a
+    /// disk that has space again unblocks new entries without waiting for the next trade).
+    void retry_storage();
+
     /// Mark storage as failing or recovered (blocks new entries while failing).
     void set_storage_ok(bool ok);
 

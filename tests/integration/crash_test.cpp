@@ -349,14 +349,16 @@ void check_order_log(sim_exchange& sim) {
 /// Trades of `position_id` in the real-trading trade list.
 std::vector<json::object> real_trades_of(daemon_fixture& d, const std::string& position_id) {
     std::vector<json::object> out;
-    for (const auto& t : d.data(real + "trades?limit=1000").as_array())
+    const json::value all = d.data(real + "trades?limit=1000");
+    for (const auto& t : all.as_array())
         if (str(t.at("position_id")) == position_id) out.push_back(t.as_object());
     return out;
 }
 
 void check_real_trades_unique(daemon_fixture& d) {
     std::map<std::string, int> by_trade, by_pos;
-    for (const auto& t : d.data(real + "trades?limit=1000").as_array()) {
+    const json::value all = d.data(real + "trades?limit=1000");
+    for (const auto& t : all.as_array()) {
         ++by_trade[str(t.at("trade_id"))];
         ++by_pos[str(t.at("position_id"))];
     }
@@ -384,7 +386,8 @@ std::string wait_trade(daemon_fixture& d, const std::string& position_id) {
 }
 
 json::object real_position(daemon_fixture& d, const std::string& id) {
-    for (const auto& p : d.data(real + "positions").as_array())
+    const json::value all = d.data(real + "positions");
+    for (const auto& p : all.as_array())
         if (str(p.at("position_id")) == id) return p.as_object();
     return {};
 }
@@ -594,7 +597,8 @@ TEST_CASE("real trading against traded-sim survives kill -9", "[integration][cra
         sim.admin("POST", "/admin/fault", R"({"kind":"timeout","path":"/fapi/v1/algoOrder","count":1,"ms":3000})");
         const std::string eth = real_open(d, "ETHUSDT", "SHORT");
         const bool sent = eventually([&] {
-            for (const auto& e : sim.state().at("orderLog").as_array())
+            const json::object st = sim.state();
+            for (const auto& e : st.at("orderLog").as_array())
                 if (str(e.at("clientId")).rfind(eth, 0) == 0 && str(e.at("fault")).find("timeout") != std::string::npos)
                     return true;
             return false;
