@@ -350,7 +350,9 @@ json::value app::snapshot(engine::channel ch, mode m) {
         case engine::channel::status: return status_json(m);
         case engine::channel::opportunities: {
             json::array a;
-            for (const auto& o : opportunities_.recent()) a.push_back(api::to_json(o));
+            // Newest first, as GET /api/v1/opportunities answers.
+            const auto& rec = opportunities_.recent();
+            for (auto it = rec.rbegin(); it != rec.rend(); ++it) a.push_back(api::to_json(*it));
             return a;
         }
     }

@@ -190,8 +190,19 @@ TEST_CASE("safety limits, stop, emergency latch and restart keep state", "[integ
     auto pos = open_position(d, "ETHUSDT", "SHORT");
     const std::string id(pos.at("position_id").as_string());
 
-    // Restart: the open position, its TP/SL and the overrides survive.
+    const auto before = d.data(p + "positions").as_array();
+    REQUIRE(before.size() == 1);
+    const double wallet_before = num(d.data(p + "account-balance").at("wallet_balance"));
+
+    // Restart: the open position, its TP/SL, the wallet and the overrides survive.
     d.restart();
+    CHECK(num(d.data(p + "account-balance").at("wallet_balance")) == wallet_before);
+    {
+        const auto after = d.data(p + "positions").as_array();
+        REQUIRE(after.size() == 1);
+        for (auto k : {"entry_price", "qty", "tp_price", "sl_price", "tp_order_id", "sl_order_id", "opened_at"})
+            CHECK(json::serialize(before[0].at(k)) == json::serialize(after[0].at(k)));
+    }
     auto positions = d.data(p + "positions").as_array();
     REQUIRE(positions.size() == 1);
     CHECK(positions[0].at("position_id").as_string() == id);

@@ -1,0 +1,401 @@
+// Benchmark: WebSocket fan-out of api::server to N = 1, 100, 1000 subscribed clients.
+//
+// The real api::server runs in-process on 127.0.0.1 (ephemeral port) with its io_context on its
+// own thread. N Beast async clients run on a second io_context driven by the main thread; each
+// authenticates with "Authorization: Bearer <token>" and subscribes to positions/paper-trading.
+// One round = one handler on the server thread publishes K events through hub().publish(); we
+// measure
+//   (a) the time from posting that handler until every client has read all K events, and
+//   (b) event-loop lag during the fan-out: a steady_timer on the server's io_context re-armed
+//       for 1 ms after each run records how late it fires (max and p99 over the fan-out windows).
+// Baseline (same run): the lag probe with no clients, while the same K-event publish runs every
+// 20 ms for one second. A control row repeats N = 1000 with the hub's fan-out slice unbounded,
+// which shows what the 64-session slicing buys.
+//
+// Run: build-bench/bench/bench_ws_fanout   (bounded: about 10-40 s; aborts after 50 s)
+
+#include "api/server.hpp"
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/websocket.hpp>
+#include <boost/json.hpp>
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <future>
+#include <limits>
+#include <memory>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <sys/resource.h>
+
+namespace net = boost::asio;
+namespace beast = boost::beast;
+namespace websocket = beast::websocket;
+namespace json = boost::json;
+using tcp = net::ip::tcp;
+using bench_clock = std::chrono::steady_clock;
+using traded::engine::channel;
+using traded::engine::mode;
+
+namespace {
+
+constexpr const char* token = "bench-token-0123456789";
+constexpr int events_per_round = 100;  // K
+const auto run_deadline = bench_clock::now() + std::chrono::seconds(50);
+
+[[noreturn]] void fail(const std::string& why) {
+    std::fprintf(stderr, "bench_ws_fanout: %s\n", why.c_str());
+    std::exit(2);
+}
+
+/// Answers everything with an empty success; snapshots are a small fixed object.
+struct bench_backend : traded::api::backend {
+    traded::api::reply execute(const traded::api::command&) override { return traded::api::reply::ok(json::object{}); }
+    json::value snapshot(channel, mode) override { return json::object{{"positions", json::array{}}}; }
+    std::string metrics_text() override { return {}; }
+};
+
+/// Measures how late a 1 ms timer fires on the io_context it lives on (that thread only).
+struct lag_probe {
+    net::steady_timer timer;
+    bool recording = false;
+    bool stopped = false;
+    std::vector<double> samples_us;
+
+    explicit lag_probe(net::io_context& ioc) : timer(ioc) {}
+    void arm() {
+        timer.expires_after(std::chrono::milliseconds(1));
+        timer.async_wait([this](const beast::error_code& ec) {
+            if (ec || stopped) return;
+            const auto late = bench_clock::now() - timer.expiry();
+            if (recording) samples_us.push_back(std::chrono::duration<double, std::micro>(late).count());
+            arm();
+        });
+    }
+};
+
+/// The server under test with its io_context on a thread.
+struct server_side {
+    bench_backend be;
+    net::io_context ioc;
+    std::optional<traded::api::server> srv;
+    lag_probe probe{ioc};
+    std::thread thread;
+
+    explicit server_side(std::size_t slice) {
+        traded::api::server_options o;
+        o.bind_address = "127.0.0.1";
+        o.port = 0;
+        o.token = token;
+        o.max_connections = 4096;
+        o.hub.slice = slice;
+        srv.emplace(ioc, std::move(o), be, [](std::string_view) { return std::optional<traded::api::asset>{}; });
+        if (auto err = srv->start()) fail("server start: " + *err);
+        probe.arm();
+        thread = std::thread([this] { ioc.run(); });
+    }
+    ~server_side() {
+        run_on([this] {
+            probe.stopped = true;
+            probe.timer.cancel();
+            srv->stop();
+        });
+        ioc.stop();
+        thread.join();
+        srv.reset();
+    }
+    /// Runs f on the server thread and waits for it.
+    template <class F>
+    void run_on(F f) {
+        std::promise<void> done;
+        net::post(ioc, [&] {
+            f();
+            done.set_value();
+        });
+        done.get_future().wait();
+    }
+};
+
+/// A realistic position_opened payload (about 450 bytes serialized).
+json::object position_payload(std::int64_t seq) {
+    return json::object{
+        {"position_id", fmt::format("paper_{}_BTCUSDT", 1732363200000 + seq)},
+        {"symbol", "BTCUSDT"},
+        {"side", "LONG"},
+        {"status", "OPEN"},
+        {"entry_price", "97123.40"},
+        {"qty", "0.002"},
+        {"stake_usd", "200"},
+        {"leverage", 3},
+        {"tp_price", "102123.40"},
+        {"sl_price", "96637.80"},
+        {"highest_profit_ever", "0"},
+        {"profit_floor_activated", false},
+        {"mark_price", "97124.10"},
+        {"pnl", "0.0014"},
+        {"fees", "0.07769872"},
+        {"tp_order_id", fmt::format("paper_{}_BTCUSDT-TP", 1732363200000 + seq)},
+        {"sl_order_id", fmt::format("paper_{}_BTCUSDT-SL", 1732363200000 + seq)},
+        {"opened_at", 1732363200000 + seq},
+        {"updated_at", 1732363200000 + seq},
+    };
+}
+
+/// Counters shared by all clients (client thread only).
+struct client_totals {
+    std::size_t ready = 0;    // subscribed and snapshot received
+    std::size_t failed = 0;
+    std::uint64_t events = 0;
+    std::string first_error;
+};
+
+/// One async WebSocket client: connect, handshake, subscribe, then read and count forever.
+class ws_client : public std::enable_shared_from_this<ws_client> {
+public:
+    ws_client(net::io_context& ioc, client_totals& t) : ws_(ioc), totals_(t) {}
+
+    void start(tcp::endpoint ep) {
+        port_ = ep.port();
+        beast::get_lowest_layer(ws_).async_connect(ep, [self = shared_from_this()](const beast::error_code& ec) {
+            if (ec) return self->failed("connect", ec);
+            self->on_connect();
+        });
+    }
+    void close() {
+        beast::error_code ec;
+        beast::get_lowest_layer(ws_).socket().close(ec);
+    }
+    std::uint64_t events() const { return events_; }
+
+private:
+    void on_connect() {
+        beast::get_lowest_layer(ws_).socket().set_option(tcp::no_delay(true));
+        ws_.set_option(websocket::stream_base::decorator([](websocket::request_type& req) {
+            req.set(beast::http::field::authorization, std::string("Bearer ") + token);
+        }));
+        ws_.async_handshake(fmt::format("127.0.0.1:{}", port_), "/api/v1/ws",
+                            [self = shared_from_this()](const beast::error_code& ec) {
+                                if (ec) return self->failed("handshake", ec);
+                                self->ws_.text(true);
+                                self->ws_.async_write(net::buffer(subscribe_msg),
+                                                      [self](const beast::error_code& wec, std::size_t) {
+                                                          if (wec) return self->failed("subscribe", wec);
+                                                          self->read();
+                                                      });
+                            });
+    }
+    void read() {
+        ws_.async_read(buffer_, [self = shared_from_this()](const beast::error_code& ec, std::size_t n) {
+            if (ec) {
+                if (ec != net::error::operation_aborted && ec != net::error::bad_descriptor) self->failed("read", ec);
+                return;
+            }
+            self->on_message(n);
+            self->read();
+        });
+    }
+    void on_message(std::size_t n) {
+        // Counting, not parsing: the event type is the first member ({"type":"event",...}).
+        const auto data = buffer_.cdata();
+        std::string_view head(static_cast<const char*>(data.data()), std::min<std::size_t>(data.size(), 24));
+        if (head.find(R"("type":"event")") != std::string_view::npos) {
+            ++events_;
+            ++totals_.events;
+        } else if (++control_ == 2) {
+            ++totals_.ready;  // subscribe answer + one snapshot
+        }
+        buffer_.consume(n);
+    }
+    void failed(const char* what, const beast::error_code& ec) {
+        ++totals_.failed;
+        if (totals_.first_error.empty()) totals_.first_error = fmt::format("{}: {}", what, ec.message());
+    }
+
+    static constexpr std::string_view subscribe_msg =
+        R"({"op":"subscribe","id":1,"channels":["positions"],"modes":["paper-trading"]})";
+    websocket::stream<beast::tcp_stream> ws_;
+    beast::flat_buffer buffer_;
+    client_totals& totals_;
+    std::uint16_t port_ = 0;
+    int control_ = 0;
+    std::uint64_t events_ = 0;
+};
+
+/// Runs the client io_context until pred() or the deadline.
+template <class P>
+void pump(net::io_context& ioc, P pred, std::chrono::seconds limit, const char* what) {
+    const auto until = std::min(bench_clock::now() + limit, run_deadline);
+    while (!pred()) {
+        if (bench_clock::now() > until) fail(std::string("timed out waiting for ") + what);
+        ioc.run_one_for(std::chrono::milliseconds(10));
+        if (ioc.stopped()) ioc.restart();
+    }
+}
+
+double percentile(std::vector<double> v, double p) {
+    if (v.empty()) return 0;
+    std::sort(v.begin(), v.end());
+    const auto i = static_cast<std::size_t>(p * static_cast<double>(v.size() - 1) + 0.5);
+    return v[std::min(i, v.size() - 1)];
+}
+
+struct scenario_result {
+    std::string label;
+    std::size_t clients = 0;
+    int rounds = 0;
+    double deliver_median_ms = 0;
+    double deliver_max_ms = 0;
+    double msgs_per_s = 0;
+    std::size_t lag_samples = 0;
+    double lag_p99_us = 0;
+    double lag_max_us = 0;
+    std::uint64_t dropped = 0;
+};
+
+/// Publishes K events in one handler on the server thread (what the daemon does after a step).
+void publish_round(server_side& s, std::int64_t& seq) {
+    const std::int64_t first = seq;
+    seq += events_per_round;
+    net::post(s.ioc, [&s, first] {
+        s.probe.recording = true;
+        for (std::int64_t q = first; q < first + events_per_round; ++q)
+            s.srv->hub().publish(mode::paper, channel::positions, "position_opened", q, 1732363200000 + q,
+                                 position_payload(q));
+    });
+}
+
+scenario_result run_baseline() {
+    server_side s(64);
+    std::int64_t seq = 1;
+    const auto start = bench_clock::now();
+    int rounds = 0;
+    while (bench_clock::now() - start < std::chrono::seconds(1)) {
+        publish_round(s, seq);
+        ++rounds;
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    scenario_result r;
+    r.label = "baseline: no clients";
+    r.rounds = rounds;
+    s.run_on([&] {
+        s.probe.recording = false;
+        r.lag_samples = s.probe.samples_us.size();
+        r.lag_p99_us = percentile(s.probe.samples_us, 0.99);
+        r.lag_max_us = s.probe.samples_us.empty() ? 0 : *std::max_element(s.probe.samples_us.begin(), s.probe.samples_us.end());
+    });
+    return r;
+}
+
+scenario_result run_scenario(std::size_t n, std::size_t slice, std::string label) {
+    server_side s(slice);
+    const tcp::endpoint ep{net::ip::make_address("127.0.0.1"), s.srv->port()};
+    net::io_context cioc;
+    client_totals totals;
+    std::vector<std::shared_ptr<ws_client>> clients;
+    clients.reserve(n);
+
+    // Connect with at most 64 handshakes in flight (kind to the accept backlog).
+    constexpr std::size_t window = 64;
+    while (clients.size() < n) {
+        while (clients.size() < n && clients.size() - totals.ready - totals.failed < window) {
+            clients.push_back(std::make_shared<ws_client>(cioc, totals));
+            clients.back()->start(ep);
+        }
+        pump(cioc, [&] { return totals.failed > 0 || clients.size() - totals.ready - totals.failed < window || totals.ready == n; },
+             std::chrono::seconds(30), "connections");
+        if (totals.failed > 0) fail("client " + totals.first_error);
+    }
+    pump(cioc, [&] { return totals.ready + totals.failed == n; }, std::chrono::seconds(30), "subscriptions");
+    if (totals.failed > 0) fail("client " + totals.first_error);
+
+    std::vector<double> deliver_ms;
+    std::int64_t seq = 1;
+    std::uint64_t expected = 0;
+    const auto start = bench_clock::now();
+    int rounds = 0;
+    while (rounds < 3 || (rounds < 30 && bench_clock::now() - start < std::chrono::seconds(3))) {
+        expected += n * events_per_round;
+        const auto t0 = bench_clock::now();
+        publish_round(s, seq);
+        pump(cioc, [&] { return totals.events >= expected || totals.failed > 0; }, std::chrono::seconds(20), "delivery");
+        const auto t1 = bench_clock::now();
+        if (totals.failed > 0) fail("client " + totals.first_error);
+        s.run_on([&] { s.probe.recording = false; });
+        deliver_ms.push_back(std::chrono::duration<double, std::milli>(t1 - t0).count());
+        ++rounds;
+    }
+
+    scenario_result r;
+    r.label = std::move(label);
+    r.clients = n;
+    r.rounds = rounds;
+    r.deliver_median_ms = percentile(deliver_ms, 0.5);
+    r.deliver_max_ms = *std::max_element(deliver_ms.begin(), deliver_ms.end());
+    r.msgs_per_s = static_cast<double>(n * events_per_round) / (r.deliver_median_ms / 1000.0);
+    s.run_on([&] {
+        r.lag_samples = s.probe.samples_us.size();
+        r.lag_p99_us = percentile(s.probe.samples_us, 0.99);
+        r.lag_max_us = s.probe.samples_us.empty() ? 0 : *std::max_element(s.probe.samples_us.begin(), s.probe.samples_us.end());
+        r.dropped = s.srv->stats().ws_clients_dropped_total;
+    });
+    // Every client must have every event: a drop or coalescing would make the timing meaningless.
+    for (const auto& c : clients)
+        if (c->events() != static_cast<std::uint64_t>(rounds) * events_per_round)
+            fail(fmt::format("a client got {} events, expected {}", c->events(), rounds * events_per_round));
+
+    for (auto& c : clients) c->close();
+    cioc.restart();
+    cioc.poll();
+    clients.clear();
+    return r;
+}
+
+void raise_nofile(std::size_t need) {
+    rlimit rl{};
+    if (getrlimit(RLIMIT_NOFILE, &rl) != 0) return;
+    if (rl.rlim_cur >= need) return;
+    rl.rlim_cur = std::min<rlim_t>(rl.rlim_max, static_cast<rlim_t>(need));
+    if (setrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur < need)
+        fail(fmt::format("RLIMIT_NOFILE is {}; need {}", rl.rlim_cur, need));
+}
+
+}  // namespace
+
+int main() {
+    raise_nofile(2 * 1000 + 256);
+    std::printf("ws fan-out: K = %d position_opened events (~%zu bytes each) published in one handler per round;\n"
+                "clients on a second thread; lag = lateness of a 1 ms timer on the server io_context\n\n",
+                events_per_round, json::serialize(position_payload(1)).size() + 120);
+
+    std::vector<scenario_result> results;
+    results.push_back(run_baseline());
+    for (std::size_t n : {1u, 100u, 1000u})
+        results.push_back(run_scenario(n, 64, fmt::format("N={} (slice 64)", n)));
+    results.push_back(run_scenario(1000, std::numeric_limits<std::size_t>::max(), "N=1000 (slice unbounded)"));
+
+    std::printf("%-26s %6s %14s %12s %14s %8s %12s %12s %7s\n", "case", "rounds", "deliver med ms",
+                "deliver max", "msgs/s (med)", "lag n", "lag p99 us", "lag max us", "drops");
+    for (const auto& r : results) {
+        if (r.clients == 0)
+            std::printf("%-26s %6d %14s %12s %14s %8zu %12.0f %12.0f %7s\n", r.label.c_str(), r.rounds, "-", "-", "-",
+                        r.lag_samples, r.lag_p99_us, r.lag_max_us, "-");
+        else
+            std::printf("%-26s %6d %14.2f %12.2f %14.0f %8zu %12.0f %12.0f %7llu\n", r.label.c_str(), r.rounds,
+                        r.deliver_median_ms, r.deliver_max_ms, r.msgs_per_s, r.lag_samples, r.lag_p99_us,
+                        r.lag_max_us, static_cast<unsigned long long>(r.dropped));
+    }
+    return 0;
+}
