@@ -242,7 +242,7 @@ TEST_CASE("real: 20 concurrent closes send exactly one reduce-only close order",
 
 // Known daemon gap: a close made on the exchange is only noticed by the 30 s positionRisk poll
 // with two confirmations (daemon/binance_port.cpp periodic_ms), not from the user stream.
-TEST_CASE("real: a close on the exchange is recorded EXTERNAL", "[integration][real][!mayfail]") {
+TEST_CASE("real: a close on the exchange is recorded EXTERNAL", "[integration][real]") {
     real_env e;
     auto& d = *e.d;
     const auto id = open_real(d, "BTCUSDT", "LONG");
