@@ -494,6 +494,10 @@ api::reply app::execute(const api::command& cmd) {
                 const auto& p = std::get<api::start_params>(cmd.args);
                 auto& rn = runner(*cmd.mode);
                 std::vector<std::string> warnings;
+                // The latch answers first: it does not depend on the exchange being reachable.
+                if (rn.engine().config().enabled && rn.engine().state().emergency_stopped && !p.clear_emergency)
+                    return api::reply::error(409, "EMERGENCY_LATCHED",
+                                             "emergency stop is latched; send {\"clear_emergency\": true} to start");
                 if (*cmd.mode == mode::real && rn.engine().config().enabled) {
                     auto pf = rn.port().preflight();
                     if (!pf.code.empty()) {
