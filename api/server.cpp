@@ -496,14 +496,7 @@ private:
     /// that never lets that write finish is cut off after a few seconds.
     void begin_close(websocket::close_code code, const char* why) {
         if (closing_) return;
-        closing_ = true;
-        queue_.clear();
-        if (hub_id_) {
-            st_->events.detach(hub_id_);
-            hub_id_ = 0;
-        }
-        ping_timer_.cancel();
-        auth_timer_.cancel();
+        release();
         pending_close_ = websocket::close_reason(code, why);
         close_timer_.expires_after(st_->opts.limits.ws_close_timeout);
         if (!counted_) return;  // handshake still being answered: on_accept closes the socket
@@ -524,6 +517,12 @@ private:
 
     /// The connection is over (read or write failed, or the close finished).
     void finish() {
+        release();
+        close_timer_.cancel();
+    }
+
+    /// Stops taking and sending events: leaves the hub, drops the queue, stops ping and auth timers.
+    void release() {
         closing_ = true;
         queue_.clear();
         if (hub_id_) {
@@ -532,7 +531,6 @@ private:
         }
         ping_timer_.cancel();
         auth_timer_.cancel();
-        close_timer_.cancel();
     }
 
     std::shared_ptr<server_state> st_;
