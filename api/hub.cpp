@@ -1,7 +1,7 @@
 #include "api/json_text.hpp"
 #include "api/hub.hpp"
 
-#include "daemon/log/log.hpp"
+#include "log/log.hpp"
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>

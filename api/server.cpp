@@ -10,7 +10,7 @@
 
 #include "api/auth.hpp"
 #include "api/router.hpp"
-#include "daemon/log/log.hpp"
+#include "log/log.hpp"
 
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ssl.hpp>

@@ -4,7 +4,7 @@
 #include "api/views.hpp"
 #include "daemon/binance_port.hpp"
 #include "daemon/data_dir.hpp"
-#include "daemon/log/log.hpp"
+#include "log/log.hpp"
 #include "daemon/offline_port.hpp"
 #include "daemon/paper_port.hpp"
 #include "daemon/store.hpp"

@@ -1,7 +1,7 @@
 #include "daemon/binance_port.hpp"
 
 #include "daemon/binance_port_logic.hpp"
-#include "daemon/log/log.hpp"
+#include "log/log.hpp"
 #include "exchange/binance/codec.hpp"
 #include "exchange/binance/urls.hpp"
 #include "exchange/net/rest_client.hpp"

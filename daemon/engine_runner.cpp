@@ -1,6 +1,6 @@
 #include "daemon/engine_runner.hpp"
 
-#include "daemon/log/log.hpp"
+#include "log/log.hpp"
 #include "daemon/store.hpp"
 
 #include <algorithm>

@@ -3,7 +3,7 @@
 
 #include "config/config.hpp"
 #include "daemon/app.hpp"
-#include "daemon/log/log.hpp"
+#include "log/log.hpp"
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>

@@ -1,6 +1,6 @@
 #include "exchange/net/rest_client.hpp"
 
-#include "daemon/log/log.hpp"
+#include "log/log.hpp"
 #include "exchange/net/tls.hpp"
 
 #include <boost/asio/co_spawn.hpp>

@@ -6,7 +6,7 @@
 // port is chosen by the system, and this line is how a test learns it). API secrets are never
 // printed; the built-in account's key and secret are documented in config/sim-exchange.yaml.
 
-#include "daemon/log/log.hpp"
+#include "log/log.hpp"
 #include "exchange/sim/server.hpp"
 #include "exchange/sim/sim_config.hpp"
 

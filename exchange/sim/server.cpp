@@ -5,7 +5,7 @@
 
 #include "exchange/sim/server.hpp"
 
-#include "daemon/log/log.hpp"
+#include "log/log.hpp"
 #include "exchange/sim/protocol.hpp"
 #include "exchange/sim/venue.hpp"
 

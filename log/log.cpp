@@ -1,4 +1,4 @@
-#include "daemon/log/log.hpp"
+#include "log/log.hpp"
 
 #include <chrono>
 #include <cstdio>
