@@ -152,6 +152,8 @@ void add_cors(const server_state& st, const request& req, response& res) {
     res.set(http::field::vary, "Origin");
 }
 
+/// The backend writes the whole exposition (server_stats included), so every family appears
+/// once with its HELP and TYPE, as the text format requires.
 std::string metrics_text(server_state& st) {
     std::string out;
     try {
@@ -160,21 +162,6 @@ std::string metrics_text(server_state& st) {
         log::error("api", "backend metrics failed: {}", e.what());
     }
     if (!out.empty() && out.back() != '\n') out += '\n';
-    std::size_t queue_max = 0;
-    for (const auto& [id, w] : st.sessions)
-        if (auto s = w.lock()) queue_max = std::max(queue_max, s->queue_length());
-    out += "# HELP http_requests_total HTTP requests answered, by status code.\n";
-    out += "# TYPE http_requests_total counter\n";
-    for (const auto& [code, n] : st.http_requests) out += fmt::format("http_requests_total{{code=\"{}\"}} {}\n", code, n);
-    out += "# HELP ws_clients Open WebSocket sessions.\n# TYPE ws_clients gauge\n";
-    out += fmt::format("ws_clients {}\n", st.ws_clients);
-    out += "# HELP ws_queue_messages_max Longest WebSocket send queue right now.\n# TYPE ws_queue_messages_max gauge\n";
-    out += fmt::format("ws_queue_messages_max {}\n", queue_max);
-    out += "# HELP ws_clients_dropped_total WebSocket sessions closed (1013) for falling behind.\n";
-    out += "# TYPE ws_clients_dropped_total counter\n";
-    out += fmt::format("ws_clients_dropped_total {}\n", st.ws_dropped);
-    out += "# HELP http_connections Open HTTP and WebSocket connections.\n# TYPE http_connections gauge\n";
-    out += fmt::format("http_connections {}\n", st.connections);
     return out;
 }
 
@@ -841,6 +828,7 @@ server_stats server::stats() const {
     s.connections = state_->connections;
     s.ws_clients = state_->ws_clients;
     s.ws_clients_dropped_total = state_->ws_dropped;
+    s.http_requests = state_->http_requests;
     for (const auto& [id, w] : state_->sessions)
         if (auto p = w.lock()) s.ws_queue_messages_max = std::max(s.ws_queue_messages_max, p->queue_length());
     return s;

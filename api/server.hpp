@@ -13,6 +13,7 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -79,6 +80,7 @@ struct server_stats {
     std::size_t ws_clients = 0;    ///< open WebSocket sessions
     std::size_t ws_queue_messages_max = 0;  ///< longest send queue right now
     std::uint64_t ws_clients_dropped_total = 0;  ///< closed with 1013 for falling behind
+    std::map<unsigned, std::uint64_t> http_requests;  ///< answers by status code (101: upgrades)
 };
 
 struct server_state;

@@ -10,6 +10,7 @@
 #include "daemon/store.hpp"
 #include "dashboard/assets.hpp"
 #include "exchange/paper/matching.hpp"
+#include "metrics/catalog.hpp"
 
 #include <boost/json.hpp>
 
@@ -46,7 +47,10 @@ bool same_balance(const balance_snapshot& a, const balance_snapshot& b) {
 }  // namespace
 
 app::app(boost::asio::io_context& io, config::config cfg)
-    : io_(io), cfg_(std::move(cfg)), opportunities_(opp_config(cfg_.opportunities)), feed_timer_(io), storage_timer_(io) {}
+    : io_(io), cfg_(std::move(cfg)), opportunities_(opp_config(cfg_.opportunities)), feed_timer_(io), storage_timer_(io) {
+    metrics::declare_all(metrics_);
+    process_started_ms_ = wall_clock_ms();
+}
 
 app::~app() = default;
 
@@ -108,6 +112,7 @@ std::string app::start() {
         bo.symbols = cfg_.market.symbols;
         bo.leverage = cfg_.real_trading.leverage;
         bo.stake_usd = cfg_.real_trading.stake_usd;
+        bo.metrics = &metrics_;
         auto bp = std::make_unique<binance_port>(io_, std::move(bo), symbols_, [this]() -> const engine::engine* {
             return real_ ? &real_->engine() : nullptr;
         });
@@ -126,6 +131,7 @@ std::string app::start() {
     real_ = std::make_unique<engine_runner>(mode::real,
                                             engine::engine(cfg_.real_trading.to_engine(mode::real), symbols_),
                                             store_.get(), *real_port_, pub, wall_clock_ms);
+    for (auto m : all_modes) runner(m).set_metrics(&metrics_);
 
     // Restore before anything else: protecting open positions never waits for an operator.
     for (auto m : all_modes)
@@ -228,7 +234,6 @@ void app::arm_feed() {
 void app::on_feed_tick() {
     const auto now = wall_clock_ms();
     for (auto& tick : feed_->step(now)) {
-        ++ticks_total_;
         // Execution before market data: fills of triggered TP/SL reach the engine first.
         paper_port_->set_now(now);
         paper_port_->on_quote(tick.symbol, tick.q, now);
@@ -451,7 +456,7 @@ void app::audit(const api::command& cmd, const api::reply& r) {
 }
 
 api::reply app::execute(const api::command& cmd) {
-    ++commands_total_;
+    metrics_.inc(metrics::names::commands);
     auto r = [&]() -> api::reply {
         if (api::needs_mode(cmd.name) && !cmd.mode)
             return api::reply::error(400, "INVALID_PARAMETER", "mode: required for this operation");
@@ -584,28 +589,73 @@ api::reply app::submit_opportunity(const api::command& cmd) {
     return api::reply::ok(std::move(d));
 }
 
-std::string app::metrics_text() {
-    std::string s;
-    s += "# HELP traded_market_ticks_total Market ticks processed.\n# TYPE traded_market_ticks_total counter\n";
-    s += "traded_market_ticks_total " + std::to_string(ticks_total_) + "\n";
-    s += "# HELP traded_commands_total Control and query commands executed.\n# TYPE traded_commands_total counter\n";
-    s += "traded_commands_total " + std::to_string(commands_total_) + "\n";
-    s += "# HELP traded_open_positions Positions not yet closed.\n# TYPE traded_open_positions gauge\n";
-    s += "# HELP traded_trades_total Closed trades recorded.\n# TYPE traded_trades_total counter\n";
-    s += "# HELP traded_engine_running 1 when the engine accepts new entries.\n# TYPE traded_engine_running gauge\n";
-    s += "# HELP traded_storage_ok 0 while the state store cannot commit.\n# TYPE traded_storage_ok gauge\n";
+void app::refresh_metrics() {
+    namespace n = metrics::names;
+    const auto now = wall_clock_ms();
+    auto b = [](bool v) { return v ? 1.0 : 0.0; };
+    metrics_.set(n::build_info, {{"version", TRADED_VERSION}}, 1);
+    metrics_.set(n::start_time, {}, static_cast<double>(process_started_ms_) / 1000.0);
+    metrics_.get_counter(n::commands);  // written as 0 before the first command
+    // Symbols can change (exchangeInfo): rebuilt at every scrape.
+    metrics_.clear(n::market_staleness);
     for (auto m : all_modes) {
-        const auto& e = runner(m).engine();
+        if (!paper_ || !real_) break;
+        auto& rn = runner(m);
+        const auto& e = rn.engine();
+        const metrics::labels l{{"mode", std::string(engine::to_string(m))}};
+        const auto safety = e.safety(now);
         int open = 0;
+        decimal unrealized;
         for (const auto& [id, p] : e.positions())
-            if (p.status != engine::position_status::closed && p.status != engine::position_status::failed) ++open;
-        const auto label = fmt::format("{{mode=\"{}\"}}", engine::to_string(m));
-        s += "traded_open_positions" + label + " " + std::to_string(open) + "\n";
-        s += "traded_trades_total" + label + " " + std::to_string(e.trades().size()) + "\n";
-        s += "traded_engine_running" + label + " " + (e.state().running ? "1" : "0") + "\n";
-        s += "traded_storage_ok" + label + " " + (runner(m).storage_ok() ? "1" : "0") + "\n";
+            if (p.status == engine::position_status::opening || p.status == engine::position_status::open ||
+                p.status == engine::position_status::closing) {
+                ++open;
+                unrealized += p.pnl;
+            }
+        metrics_.set(n::open_positions, l, open);
+        metrics_.set(n::unrealized_pnl, l, unrealized.to_double());
+        metrics_.set(n::daily_realized_pnl, l, safety.daily_realized_pnl.to_double());
+        metrics_.set(n::daily_loss_limit_hit, l, b(safety.daily_loss_limit_hit));
+        metrics_.set(n::emergency_latched, l, b(e.state().emergency_stopped));
+        metrics_.set(n::engine_running, l, b(e.state().running));
+        metrics_.set(n::storage_ok, l, b(rn.storage_ok()));
+        // A counter set from state: trades are restored at start, so it never goes backwards
+        // within a process (Prometheus handles the reset at restart).
+        metrics_.get_counter(n::trades, l).inc(static_cast<double>(e.trades().size()) -
+                                                metrics_.get_counter(n::trades, l).value());
+        const auto ps = rn.port().status();
+        metrics_.set(n::exchange_connected, l, b(ps.connected));
+        if (m == mode::real) metrics_.set(n::user_stream_connected, l, b(ps.user_stream == "connected"));
+        const auto last = std::max(ps.last_event_at, rn.last_event_at());
+        if (last > 0) metrics_.set(n::last_event_age, l, static_cast<double>(now - last) / 1000.0);
+        // Only an engine that trades watches its market: a disabled real engine has no symbols.
+        if (!e.config().enabled) continue;
+        for (const auto& s : symbols_) {
+            auto it = rn.last_tick_at().find(s.symbol);
+            // Never seen a tick: stale since the process started.
+            const auto since = it != rn.last_tick_at().end() ? it->second : process_started_ms_;
+            metrics_.set(n::market_staleness, {{"mode", std::string(engine::to_string(m))}, {"symbol", s.symbol}},
+                         static_cast<double>(now - since) / 1000.0);
+        }
     }
-    return s;
+    if (server_) {
+        const auto st = server_->stats();
+        metrics_.set(n::http_connections, {}, static_cast<double>(st.connections));
+        metrics_.set(n::ws_clients, {}, static_cast<double>(st.ws_clients));
+        metrics_.set(n::ws_queue_max, {}, static_cast<double>(st.ws_queue_messages_max));
+        metrics_.set(n::ws_fanout_pending, {}, static_cast<double>(server_->hub().pending_fanout()));
+        auto dropped = metrics_.get_counter(n::ws_dropped);
+        dropped.inc(static_cast<double>(st.ws_clients_dropped_total) - dropped.value());
+        for (const auto& [code, count] : st.http_requests) {
+            auto c = metrics_.get_counter(n::http_requests, {{"code", std::to_string(code)}});
+            c.inc(static_cast<double>(count) - c.value());
+        }
+    }
+}
+
+std::string app::metrics_text() {
+    refresh_metrics();
+    return metrics_.text();
 }
 
 }  // namespace traded::daemon

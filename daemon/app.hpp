@@ -10,6 +10,7 @@
 #include "daemon/engine_runner.hpp"
 #include "engine/opportunities.hpp"
 #include "exchange/paper/synthetic_feed.hpp"
+#include "metrics/registry.hpp"
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -64,6 +65,7 @@ private:
     void arm_wakeup(engine::mode m);
     void maybe_push_balance(engine::mode m, bool force);
     std::string resolve_token(bool& created);
+    void refresh_metrics();
 
     boost::asio::io_context& io_;
     config::config cfg_;
@@ -85,8 +87,10 @@ private:
     std::map<engine::mode, engine::millis> last_balance_push_at_;
     std::unique_ptr<api::server> server_;
     std::string token_;
-    std::uint64_t ticks_total_ = 0;
-    std::uint64_t commands_total_ = 0;
+    /// Operator metrics (/metrics): pushed by the runners, the exchange port and notifications,
+    /// the rest filled in at scrape time by metrics_text().
+    metrics::registry metrics_;
+    engine::millis process_started_ms_ = 0;
     bool stopped_ = false;
 };
 

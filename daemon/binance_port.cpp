@@ -2,6 +2,7 @@
 
 #include "daemon/binance_port_logic.hpp"
 #include "log/log.hpp"
+#include "metrics/catalog.hpp"
 #include "exchange/binance/codec.hpp"
 #include "exchange/binance/urls.hpp"
 #include "exchange/net/rest_client.hpp"
@@ -172,6 +173,29 @@ struct binance_port::impl : std::enable_shared_from_this<impl> {
         return d(rng);
     }
 
+    /// A per-stream counter (inert without a registry).
+    metrics::counter count_of(std::string_view family, const std::string& stream) {
+        if (opts.metrics == nullptr) return {};
+        return opts.metrics->get_counter(family, {{"stream", stream}});
+    }
+
+    /// Every REST answer: round trip by endpoint, outcome, weight sent, the exchange's weight figure.
+    void observe_rest(const bn::rest_request& req, const xio::rest_response& r, std::chrono::steady_clock::duration took) {
+        auto* m = opts.metrics;
+        if (m == nullptr) return;
+        namespace n = metrics::names;
+        const std::string endpoint = std::string(bn::to_string(req.method)) + " " + req.path;
+        const char* outcome = r.outcome == xio::rest_outcome::failed    ? "failed"
+                              : r.outcome == xio::rest_outcome::unknown ? "unknown"
+                              : r.ok()                                  ? "ok"
+                                                                        : "error";
+        m->inc(n::exchange_requests, {{"endpoint", endpoint}, {"outcome", outcome}});
+        if (r.outcome == xio::rest_outcome::failed && r.sent_at == 0) return;  // never written
+        m->observe(n::order_round_trip, {{"endpoint", endpoint}}, std::chrono::duration<double>(took).count());
+        m->inc(n::rate_limit_weight, {}, req.weight);
+        if (r.meta.used_weight_1m) m->set(n::rate_limit_used_weight, {}, *r.meta.used_weight_1m);
+    }
+
     void emit(engine::event ev) {
         if (stopped || !sink) return;
         last_event_at = now();
@@ -274,6 +298,10 @@ struct binance_port::impl : std::enable_shared_from_this<impl> {
         ro.api_secret = creds.api_secret;
         ro.recv_window_ms = opts.exchange.recv_window_ms;
         ro.ca_file = opts.exchange.ca_file;
+        ro.observer = [w = weak_from_this()](const bn::rest_request& req, const xio::rest_response& resp,
+                                             std::chrono::steady_clock::duration took) {
+            if (auto self = w.lock()) self->observe_rest(req, resp, took);
+        };
         auto r = xio::rest_client::create(io, ro);
         if (!r) {
             config_error = r.error;
@@ -565,15 +593,18 @@ struct binance_port::impl : std::enable_shared_from_this<impl> {
             market_last_msg[c.root_name] = now();
             const engine::millis connected_at = now();
             log::info(component, "market stream ({}) connected: {} streams", c.root_name, c.streams.size());
+            auto messages = count_of(metrics::names::market_messages, c.root_name);
             for (;;) {
                 auto [rec, msg] = co_await ws->read();
                 if (rec) break;
                 market_last_msg[c.root_name] = now();
+                messages.inc();
                 on_market_frame(msg);
                 if (now() - connected_at > rotate_after_ms) ws->close();
             }
             if (stopped) break;
             market_states[c.root_name] = "reconnecting";
+            count_of(metrics::names::stream_reconnects, c.root_name).inc();
             log::warn(component, "market stream ({}) lost: {}", c.root_name, ws->last_error());
             if (!co_await sleep(backoff(1))) break;
         }
@@ -689,6 +720,7 @@ struct binance_port::impl : std::enable_shared_from_this<impl> {
             if (stopped) break;
             user_trusted = false;
             user_state = "reconnecting";
+            count_of(metrics::names::stream_reconnects, "user").inc();
             log::warn(component, "user-data stream lost: {}", ws->last_error());
             update_connected();
             if (!co_await sleep(backoff(1))) break;

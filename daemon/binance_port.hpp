@@ -20,6 +20,7 @@
 #include "config/config.hpp"
 #include "daemon/exchange_port.hpp"
 #include "engine/engine.hpp"
+#include "metrics/registry.hpp"
 
 #include <boost/asio/io_context.hpp>
 
@@ -51,6 +52,9 @@ struct binance_port_options {
     /// the engine's effective config (run-time overrides) wins when the engine view has one.
     int leverage = 3;
     decimal stake_usd = decimal::from_int(200);
+    /// Where REST round trips, rate-limit weight, stream reconnects and market messages are
+    /// counted (/metrics); nullptr records nothing. Must outlive the port.
+    metrics::registry* metrics = nullptr;
 };
 
 /// The port; see the file comment.

@@ -1,9 +1,11 @@
 #include "daemon/engine_runner.hpp"
 
-#include "log/log.hpp"
 #include "daemon/store.hpp"
+#include "log/log.hpp"
+#include "metrics/catalog.hpp"
 
 #include <algorithm>
+#include <chrono>
 
 namespace traded::daemon {
 
@@ -20,6 +22,12 @@ std::string safety_key(const engine::safety_status& s) {
                     (s.can_open_new ? '1' : '0') + '|' + s.stake_usd.to_string() + '|' + s.trading_day;
     for (const auto& r : s.blocked_reasons) k += '|' + r;
     return k;
+}
+
+using steady = std::chrono::steady_clock;
+
+double seconds_since(steady::time_point t0) {
+    return std::chrono::duration<double>(steady::now() - t0).count();
 }
 }  // namespace
 
@@ -63,9 +71,33 @@ void engine_runner::drain() {
 }
 
 
+void engine_runner::set_metrics(metrics::registry* r) {
+    metrics_ = r;
+    if (r == nullptr) return;
+    const metrics::labels l{{"mode", std::string(engine::to_string(mode_))}};
+    tick_to_decision_ = r->get_histogram(metrics::names::tick_to_decision, l);
+    decision_to_wire_ = r->get_histogram(metrics::names::decision_to_wire, l);
+    store_commit_ = r->get_histogram(metrics::names::store_commit, l);
+    ticks_ = r->get_counter(metrics::names::market_ticks, l);
+}
+
 engine::output engine_runner::process(const engine::event& ev) {
+    const auto started = steady::now();
     const auto now = clock_();
+    last_event_at_ = now;
+    const auto* tick = std::get_if<engine::market_tick>(&ev);
+    if (tick != nullptr) {
+        last_tick_at_[tick->symbol] = now;
+        ticks_.inc();
+    }
     auto out = engine_.handle(ev, now);
+    const auto decided = steady::now();
+    if (tick != nullptr) {
+        tick_to_decision_.observe(std::chrono::duration<double>(decided - started).count());
+    } else {
+        log_event(ev, out);
+        count_event(ev, out);
+    }
 
     // Market ticks cannot change safety figures; everything else may.
     if (!std::holds_alternative<engine::market_tick>(ev)) {
@@ -91,7 +123,12 @@ engine::output engine_runner::process(const engine::event& ev) {
         persist(out, reserved_, now);
     }
     for (const auto& note : out.notifications) publish_(mode_, note, ++seq_, now);
-    for (const auto& a : out.actions) port_.execute(a);
+    for (const auto& a : out.actions) {
+        log_action(a);
+        count_action(a);
+        port_.execute(a);
+        if (!std::holds_alternative<engine::query_position>(a)) decision_to_wire_.observe(seconds_since(decided));
+    }
     return out;
 }
 
@@ -107,6 +144,7 @@ void engine_runner::announce(const engine::notification& note) {
 void engine_runner::persist(const engine::output& out, std::int64_t seq_hi, engine::millis now) {
     if (!store_) return;
     std::string err;
+    const auto commit_started = steady::now();
     if (needs_full_save_) {
         // Storage failed earlier: rewrite everything the engine holds, then the new output.
         engine::output all = out;
@@ -118,6 +156,7 @@ void engine_runner::persist(const engine::output& out, std::int64_t seq_hi, engi
     } else {
         err = store_->commit(mode_, engine_, out, seq_hi, now);
     }
+    store_commit_.observe(seconds_since(commit_started));
     if (err.empty()) {
         if (!storage_ok_) log::info("store", "{}: storage recovered", engine::to_string(mode_));
         needs_full_save_ = false;
@@ -141,6 +180,140 @@ void engine_runner::set_storage_ok(bool ok) {
     storage_ok_ = ok;
     if (ok) storage_error_.clear();
     engine_.set_external_block("STORAGE_UNAVAILABLE", !ok);
+}
+
+// ---------------------------------------------------------------------------------------------
+// The trading log: one line per money action and per exchange answer, and order counts
+// ---------------------------------------------------------------------------------------------
+
+namespace {
+
+/// Kind of an order for logs; the client id's suffix when the engine does not know it.
+std::string kind_of(const engine::order_record* o, const std::string& client_id) {
+    if (o != nullptr) return std::string(engine::to_string(o->kind));
+    if (auto split = engine::split_client_order_id(client_id)) return std::string(engine::to_string(split->second));
+    return "ORDER";
+}
+
+std::string position_of(const engine::order_record* o, const std::string& client_id) {
+    if (o != nullptr) return o->position_id;
+    if (auto split = engine::split_client_order_id(client_id)) return split->first;
+    return "?";
+}
+
+}  // namespace
+
+void engine_runner::log_action(const engine::action& a) const {
+    // Real money at WARN so `journalctl -p warning` (and any alerting on it) shows every trade.
+    const auto lvl = mode_ == engine::mode::real ? log::level::warn : log::level::info;
+    if (!log::enabled(lvl)) return;
+    const auto component = engine::to_string(mode_);
+    if (const auto* p = std::get_if<engine::place_order>(&a)) {
+        const auto& o = p->order;
+        std::string price;
+        if (o.type == engine::order_type::market) {
+            auto q = engine_.quotes().find(o.symbol);
+            price = q != engine_.quotes().end() ? "MARKET (mark " + q->second.mark.to_string() + ")" : "MARKET";
+        } else {
+            price = o.trigger_price.to_string() + " (" + std::string(engine::to_string(o.type)) + ")";
+        }
+        const char* what = o.kind == engine::order_kind::floor_stop ? "sent (stop moved to the profit floor)" : "sent";
+        log::write(lvl, component,
+                   fmt::format("{} {}: position={} client_order_id={} symbol={} side={} qty={} price={}{}",
+                               engine::to_string(o.kind), what, o.position_id, o.client_id, o.symbol,
+                               engine::to_string(o.side), o.qty.to_string(), price, p->reduce_only ? " reduce_only" : ""));
+    } else if (const auto* c = std::get_if<engine::cancel_order>(&a)) {
+        const auto it = engine_.orders().find(c->client_id);
+        const auto* o = it != engine_.orders().end() ? &it->second : nullptr;
+        log::write(lvl, component,
+                   fmt::format("{} cancel sent: position={} client_order_id={} symbol={} side={} qty={} price={}",
+                               kind_of(o, c->client_id), position_of(o, c->client_id), c->client_id, c->symbol,
+                               o != nullptr ? engine::to_string(o->side) : "?", o != nullptr ? o->qty.to_string() : "?",
+                               o != nullptr ? o->trigger_price.to_string() : "?"));
+    }
+}
+
+void engine_runner::log_event(const engine::event& ev, const engine::output& out) const {
+    const auto lvl = mode_ == engine::mode::real ? log::level::warn : log::level::info;
+    if (!log::enabled(lvl)) return;
+    const auto component = engine::to_string(mode_);
+    // Only answers the engine applied (a duplicate fill or a stray answer changes no order).
+    auto find = [this, &out](const std::string& cid) -> const engine::order_record* {
+        if (std::find(out.dirty_orders.begin(), out.dirty_orders.end(), cid) == out.dirty_orders.end()) return nullptr;
+        const auto it = engine_.orders().find(cid);
+        return it != engine_.orders().end() ? &it->second : nullptr;
+    };
+    auto line = [&](const engine::order_record& o, std::string_view what, std::string_view qty,
+                    std::string_view price, std::string_view extra) {
+        log::write(lvl, component,
+                   fmt::format("{} {}: position={} client_order_id={} symbol={} side={} qty={} price={}{}",
+                               engine::to_string(o.kind), what, o.position_id, o.client_id, o.symbol,
+                               engine::to_string(o.side), qty, price, extra));
+    };
+    if (const auto* f = std::get_if<engine::order_fill>(&ev)) {
+        if (const auto* o = find(f->client_id))
+            line(*o, f->order_done ? "filled" : "partially filled", f->qty.to_string(), f->price.to_string(),
+                 fmt::format(" fee={} trade_id={}", f->fee.to_string(), f->trade_id));
+    } else if (const auto* a = std::get_if<engine::order_accepted>(&ev)) {
+        // A market order's fill follows at once; an accepted TP/SL is now resting on the exchange.
+        const auto* o = find(a->client_id);
+        if (o == nullptr || o->type == engine::order_type::market) return;
+        line(*o, "placed", o->qty.to_string(), o->trigger_price.to_string(),
+             fmt::format(" exchange_order_id={}", a->exchange_id));
+    } else if (const auto* r = std::get_if<engine::order_rejected>(&ev)) {
+        if (const auto* o = find(r->client_id))
+            line(*o, "rejected", o->qty.to_string(), o->trigger_price.to_string(),
+                 fmt::format(" code={} reason={}", r->code, r->message));
+    } else if (const auto* c = std::get_if<engine::order_canceled>(&ev)) {
+        if (const auto* o = find(c->client_id))
+            line(*o, "canceled", o->qty.to_string(), o->trigger_price.to_string(), "");
+    } else if (std::holds_alternative<engine::emergency_stop_request>(ev)) {
+        if (!out.result.ok()) return;
+        std::size_t cancels = 0;
+        std::size_t orders = 0;
+        for (const auto& act : out.actions) {
+            cancels += std::holds_alternative<engine::cancel_order>(act) ? 1 : 0;
+            orders += std::holds_alternative<engine::cancel_order>(act) ? 0 : 1;
+        }
+        log::write(lvl, component,
+                   fmt::format("EMERGENCY STOP: latched; {} cancel(s) and {} close step(s) follow", cancels, orders));
+    } else if (const auto* cr = std::get_if<engine::close_request>(&ev)) {
+        const auto* p = engine_.find_position(cr->position_id);
+        if (!out.result.ok() || out.result.already_closed || p == nullptr) return;
+        log::write(lvl, component,
+                   fmt::format("close requested ({}): position={} symbol={} side={} qty={} mark={}",
+                               engine::to_string(cr->reason), p->position_id, p->symbol, engine::to_string(p->pos_side),
+                               p->qty.to_string(), p->mark_price.to_string()));
+    }
+}
+
+void engine_runner::count_action(const engine::action& a) {
+    if (metrics_ == nullptr) return;
+    if (const auto* p = std::get_if<engine::place_order>(&a))
+        metrics_->inc(metrics::names::orders, {{"mode", std::string(engine::to_string(mode_))},
+                                               {"kind", std::string(engine::to_string(p->order.kind))},
+                                               {"result", "sent"}});
+}
+
+void engine_runner::count_event(const engine::event& ev, const engine::output& out) {
+    if (metrics_ == nullptr) return;
+    auto count = [&](const std::string& cid, const char* result) {
+        if (std::find(out.dirty_orders.begin(), out.dirty_orders.end(), cid) == out.dirty_orders.end()) return;
+        const auto it = engine_.orders().find(cid);
+        if (it == engine_.orders().end()) return;  // not ours, or a duplicate of a finished order
+        metrics_->inc(metrics::names::orders, {{"mode", std::string(engine::to_string(mode_))},
+                                               {"kind", std::string(engine::to_string(it->second.kind))},
+                                               {"result", result}});
+    };
+    if (const auto* f = std::get_if<engine::order_fill>(&ev)) {
+        if (f->order_done) count(f->client_id, "filled");
+    } else if (const auto* a = std::get_if<engine::order_accepted>(&ev)) {
+        count(a->client_id, "accepted");
+    } else if (const auto* r = std::get_if<engine::order_rejected>(&ev)) {
+        count(r->client_id, "rejected");
+    } else if (const auto* c = std::get_if<engine::order_canceled>(&ev)) {
+        count(c->client_id, "canceled");
+    }
 }
 
 }  // namespace traded::daemon

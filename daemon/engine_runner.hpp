@@ -9,10 +9,12 @@
 
 #include "daemon/exchange_port.hpp"
 #include "engine/engine.hpp"
+#include "metrics/registry.hpp"
 
 #include <cstdint>
 #include <deque>
 #include <functional>
+#include <map>
 #include <memory>
 #include <string>
 
@@ -53,6 +55,13 @@ public:
     /// Mark storage as failing or recovered (blocks new entries while failing).
     void set_storage_ok(bool ok);
 
+    /// Records latencies and order counts into `r` from now on (it must outlive the runner).
+    void set_metrics(metrics::registry* r);
+    /// Wall-clock time (epoch ms) of the last market tick per symbol, for staleness gauges.
+    const std::map<std::string, engine::millis>& last_tick_at() const { return last_tick_at_; }
+    /// Wall-clock time (epoch ms) of the last event of any kind this runner processed; 0 none.
+    engine::millis last_event_at() const { return last_event_at_; }
+
     engine::mode mode() const { return mode_; }
     const engine::engine& engine() const { return engine_; }
     exchange_port& port() { return port_; }
@@ -65,6 +74,13 @@ private:
     engine::output process(const engine::event& ev);
     void persist(const engine::output& out, std::int64_t seq_hi, engine::millis now);
     void drain();
+    /// One log line per money action going to the exchange and per answer coming back (WARN for
+    /// real trading, INFO for paper), so an operator tailing the journal sees what was traded.
+    void log_action(const engine::action& a) const;
+    void log_event(const engine::event& ev, const engine::output& out) const;
+    /// Orders by result (metrics), from actions sent and answers received.
+    void count_action(const engine::action& a);
+    void count_event(const engine::event& ev, const engine::output& out);
 
     engine::mode mode_;
     engine::engine engine_;
@@ -82,6 +98,15 @@ private:
     bool storage_ok_ = true;
     bool needs_full_save_ = false;
     std::string storage_error_;
+    std::map<std::string, engine::millis> last_tick_at_;
+    engine::millis last_event_at_ = 0;
+
+    // Metrics (inert handles until set_metrics).
+    metrics::registry* metrics_ = nullptr;
+    metrics::histogram tick_to_decision_;
+    metrics::histogram decision_to_wire_;
+    metrics::histogram store_commit_;
+    metrics::counter ticks_;
 };
 
 }  // namespace traded::daemon

@@ -137,7 +137,9 @@ asio::awaitable<void> rest_client::run_queue() {
         auto& q = !urgent_.empty() ? urgent_ : normal_;
         std::unique_ptr<pending> p = std::move(q.front());
         q.pop_front();
+        const auto started = std::chrono::steady_clock::now();
         rest_response r = co_await perform(*p);
+        if (opts_.observer) opts_.observer(p->req, r, std::chrono::steady_clock::now() - started);
         if (p->cb) p->cb(std::move(r));
     }
     running_ = false;

@@ -41,6 +41,8 @@ using clock_fn = std::function<millis()>;
 /// The system wall clock in epoch milliseconds.
 millis system_clock_ms();
 
+struct rest_response;
+
 /// Connection and signing settings. api_key and api_secret are never logged.
 struct rest_options {
     std::string base_url = "https://fapi.binance.com";
@@ -54,6 +56,11 @@ struct rest_options {
     std::chrono::milliseconds max_idle_reuse{15'000};
     std::chrono::milliseconds time_sync_interval{10 * 60'000};
     std::string user_agent = "traded";
+    /// Called after every request with its outcome and the time from leaving the queue to the
+    /// outcome (rate-limit wait included): the daemon's metrics. Never given secrets beyond what
+    /// the request itself holds; must not call back into the client.
+    std::function<void(const binance::rest_request&, const rest_response&, std::chrono::steady_clock::duration)>
+        observer;
 };
 
 /// What happened to a request.
