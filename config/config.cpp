@@ -34,6 +34,14 @@ engine::engine_config trading_config::to_engine(engine::mode m) const {
     return e;
 }
 
+const std::vector<std::string>& notification_event_names() {
+    static const std::vector<std::string> names{"position_opened",      "position_closed",
+                                                "profit_floor",         "emergency_stop",
+                                                "daily_loss_limit_hit", "exchange_disconnected",
+                                                "reconciliation_fixed", "storage_unavailable"};
+    return names;
+}
+
 namespace {
 
 /// How a value the user wrote is quoted back in a message: scalars as a quoted string, other
@@ -293,6 +301,112 @@ public:
         };
     }
 
+    /// A map of header name -> value (webhook headers). Values are secrets: messages quote the
+    /// header name only.
+    handler header_map(std::map<std::string, std::string>& out) {
+        return [this, &out](const YAML::Node& n, const std::string& path) {
+            if (n.IsNull()) {
+                out.clear();
+                return;
+            }
+            if (!n.IsMap()) return fail(path, "a map of header names to values", n);
+            std::map<std::string, std::string> v;
+            bool ok = true;
+            for (const auto& kv : n) {
+                if (!kv.first.IsScalar() || kv.first.Scalar().empty() ||
+                    kv.first.Scalar().find_first_of(" \t\r\n:") != std::string::npos) {
+                    fail_msg(path, "header names must be plain tokens like Authorization");
+                    ok = false;
+                    continue;
+                }
+                const auto& name = kv.first.Scalar();
+                if (!kv.second.IsScalar() || kv.second.Scalar().find_first_of("\r\n") != std::string::npos) {
+                    // The value is not quoted back: it is usually a credential.
+                    fail_msg(path + "." + name, "expected a one-line string value");
+                    ok = false;
+                    continue;
+                }
+                v[name] = kv.second.Scalar();
+            }
+            if (ok) out = std::move(v);
+        };
+    }
+
+    /// notifications.targets: a list of maps, each checked against the fields of its type.
+    handler notification_targets(std::vector<notification_target_config>& out) {
+        return [this, &out](const YAML::Node& n, const std::string& path) {
+            if (n.IsNull()) {
+                out.clear();
+                return;
+            }
+            if (!n.IsSequence()) return fail(path, "a list of targets (each with type: webhook or telegram)", n);
+            std::vector<notification_target_config> v;
+            for (std::size_t i = 0; i < n.size(); ++i) {
+                const std::string item = fmt::format("{}[{}]", path, i);
+                const YAML::Node& t = n[i];
+                if (!t.IsMap()) {
+                    fail(item, "a map with type: webhook or telegram", t);
+                    continue;
+                }
+                const YAML::Node type = t["type"];
+                if (!type.IsDefined() || !type.IsScalar() || (type.Scalar() != "webhook" && type.Scalar() != "telegram")) {
+                    fail(item + ".type", "one of webhook, telegram", type);
+                    continue;
+                }
+                notification_target_config c;
+                c.type = type.Scalar();
+                const std::size_t errors_before = errors.size();
+                field_table fields{{"type", [](const YAML::Node&, const std::string&) {}},
+                                   {"timeout_ms", integer(c.timeout_ms, 100, 60000)}};
+                if (c.type == "webhook") {
+                    fields.emplace_back("url", url(c.url, "an http:// or https:// URL", {"http://", "https://"}));
+                    fields.emplace_back("headers", header_map(c.headers));
+                } else {
+                    fields.emplace_back("bot_token_env", str(c.bot_token_env));
+                    fields.emplace_back("chat_id", str(c.chat_id));
+                    fields.emplace_back("api_url", url(c.api_url, "an http:// or https:// URL", {"http://", "https://"}));
+                }
+                map(t, item, fields);
+                if (errors.size() != errors_before) continue;
+                if (c.type == "webhook" && c.url.empty()) fail_msg(item + ".url", "required for a webhook target");
+                if (c.type == "telegram") {
+                    if (c.bot_token_env.empty())
+                        fail_msg(item + ".bot_token_env",
+                                 "required: the name of the environment variable that holds the bot token");
+                    else if (c.bot_token_env.find_first_of(" =\t") != std::string::npos)
+                        fail_msg(item + ".bot_token_env", "expected an environment variable name like TRADED_TELEGRAM_TOKEN");
+                    if (c.chat_id.empty()) fail_msg(item + ".chat_id", "required for a telegram target");
+                }
+                if (errors.size() == errors_before) v.push_back(std::move(c));
+            }
+            out = std::move(v);
+        };
+    }
+
+    handler notification_events(std::vector<std::string>& out) {
+        return [this, &out](const YAML::Node& n, const std::string& path) {
+            const auto& known = notification_event_names();
+            std::string expected = "a list of events from ";
+            for (std::size_t i = 0; i < known.size(); ++i) expected += (i ? ", " : "") + known[i];
+            if (n.IsNull()) {
+                out.clear();
+                return;
+            }
+            if (!n.IsSequence()) return fail(path, expected, n);
+            std::vector<std::string> v;
+            bool ok = true;
+            for (std::size_t i = 0; i < n.size(); ++i) {
+                if (!n[i].IsScalar() || std::find(known.begin(), known.end(), n[i].Scalar()) == known.end()) {
+                    fail(fmt::format("{}[{}]", path, i), expected, n[i]);
+                    ok = false;
+                    continue;
+                }
+                if (std::find(v.begin(), v.end(), n[i].Scalar()) == v.end()) v.push_back(n[i].Scalar());
+            }
+            if (ok) out = std::move(v);
+        };
+    }
+
     static bool valid_symbol(const std::string& s) {
         if (s.size() < 2 || s.size() > 20) return false;
         return std::all_of(s.begin(), s.end(),
@@ -386,6 +500,14 @@ public:
             {"format", one_of(c.log.format, {"text", "json"})},
         };
 
+        notifications_config& nc = c.notifications;
+        field_table notifications{
+            {"targets", notification_targets(nc.targets)},
+            {"events", notification_events(nc.events)},
+            {"min_interval_ms", integer(nc.min_interval_ms, 0, 3600000)},
+            {"max_queue", integer(nc.max_queue, 1, 100000)},
+        };
+
         field_table top{
             {"server", section(std::move(server))},
             {"storage", section(std::move(storage))},
@@ -395,6 +517,7 @@ public:
             {"real_trading", section(std::move(real_t))},
             {"opportunities", section(std::move(opportunities))},
             {"log", section(std::move(log))},
+            {"notifications", section(std::move(notifications))},
         };
         map(n, "", top);
     }
@@ -485,6 +608,19 @@ void emit_trading(YAML::Emitter& e, const trading_config& t) {
     e << YAML::Key << "max_daily_loss" << YAML::Value << t.max_daily_loss.to_string();
 }
 
+/// scheme://host[:port]/<redacted>: where a webhook goes, without the path or query that may
+/// hold its token.
+std::string redact_url(const std::string& u) {
+    const auto scheme = u.find("://");
+    if (scheme == std::string::npos) return "<redacted>";
+    const auto path = u.find_first_of("/?#", scheme + 3);
+    std::string host = u.substr(0, path);
+    // user:password@host
+    const auto at = host.find('@', scheme + 3);
+    if (at != std::string::npos) host = host.substr(0, scheme + 3) + "<redacted>@" + host.substr(at + 1);
+    return path == std::string::npos ? host : host + "/<redacted>";
+}
+
 void emit_list(YAML::Emitter& e, const std::vector<std::string>& v) {
     e << YAML::Flow << YAML::BeginSeq;
     for (const auto& s : v) e << s;
@@ -570,6 +706,34 @@ std::string to_yaml(const config& c, secrets s) {
     e << YAML::Key << "log" << YAML::Value << YAML::BeginMap;
     e << YAML::Key << "level" << YAML::Value << c.log.level;
     e << YAML::Key << "format" << YAML::Value << c.log.format;
+    e << YAML::EndMap;
+
+    // Webhook URLs and headers often carry tokens: redacted unless secrets are asked for.
+    const notifications_config& nc = c.notifications;
+    const bool show = s == secrets::include;
+    e << YAML::Key << "notifications" << YAML::Value << YAML::BeginMap;
+    e << YAML::Key << "targets" << YAML::Value << YAML::BeginSeq;
+    for (const auto& t : nc.targets) {
+        e << YAML::BeginMap;
+        e << YAML::Key << "type" << YAML::Value << t.type;
+        if (t.type == "webhook") {
+            e << YAML::Key << "url" << YAML::Value << (show ? t.url : redact_url(t.url));
+            e << YAML::Key << "headers" << YAML::Value << YAML::BeginMap;
+            for (const auto& [k, v] : t.headers) e << YAML::Key << k << YAML::Value << (show ? v : std::string("<redacted>"));
+            e << YAML::EndMap;
+        } else {
+            e << YAML::Key << "bot_token_env" << YAML::Value << t.bot_token_env;
+            e << YAML::Key << "chat_id" << YAML::Value << t.chat_id;
+            e << YAML::Key << "api_url" << YAML::Value << t.api_url;
+        }
+        e << YAML::Key << "timeout_ms" << YAML::Value << t.timeout_ms;
+        e << YAML::EndMap;
+    }
+    e << YAML::EndSeq;
+    e << YAML::Key << "events" << YAML::Value;
+    emit_list(e, nc.events);
+    e << YAML::Key << "min_interval_ms" << YAML::Value << nc.min_interval_ms;
+    e << YAML::Key << "max_queue" << YAML::Value << nc.max_queue;
     e << YAML::EndMap;
 
     e << YAML::EndMap;

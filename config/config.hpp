@@ -5,6 +5,7 @@
 #include "engine/types.hpp"
 
 #include <cstdint>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -116,6 +117,37 @@ struct log_config {
     bool operator==(const log_config&) const = default;
 };
 
+/// One notification target (SPEC §10): a generic JSON webhook or a Telegram chat.
+struct notification_target_config {
+    std::string type;  // webhook | telegram
+    /// webhook: the URL the JSON is POSTed to (may carry a token: never logged).
+    std::string url;
+    /// webhook: extra request headers, e.g. Authorization (values never logged).
+    std::map<std::string, std::string> headers;
+    /// telegram: the environment variable holding the bot token (the token is never in the file).
+    std::string bot_token_env;
+    std::string chat_id;
+    std::string api_url = "https://api.telegram.org";
+    /// Deadline of one delivery attempt (connect, TLS, request, answer).
+    int timeout_ms = 5000;
+
+    bool operator==(const notification_target_config&) const = default;
+};
+
+/// The events a notification can be sent for (SPEC §10), in SPEC order.
+const std::vector<std::string>& notification_event_names();
+
+struct notifications_config {
+    std::vector<notification_target_config> targets;
+    std::vector<std::string> events = notification_event_names();
+    /// Per target: at most one message per interval; events within it are batched.
+    int min_interval_ms = 1000;
+    /// Per target: events waiting beyond this drop the oldest (counted in metrics and status).
+    int max_queue = 100;
+
+    bool operator==(const notifications_config&) const = default;
+};
+
 struct config {
     server_config server;
     storage_config storage;
@@ -125,6 +157,7 @@ struct config {
     real_trading_config real_trading;
     opportunities_config opportunities;
     log_config log;
+    notifications_config notifications;
     bool operator==(const config&) const = default;
 };
 

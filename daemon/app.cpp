@@ -11,6 +11,7 @@
 #include "dashboard/assets.hpp"
 #include "exchange/paper/matching.hpp"
 #include "metrics/catalog.hpp"
+#include "notify/notifier.hpp"
 
 #include <boost/json.hpp>
 
@@ -97,6 +98,11 @@ std::string app::start() {
 
     symbols_ = paper::default_symbols(cfg_.market.symbols);
 
+    // Notifications first, so nothing after this point can happen untold. A target that cannot
+    // work (unset bot token) is disabled with a log line; the daemon starts anyway.
+    notifier_ = std::make_unique<notify::notifier>(io_, cfg_.notifications);
+    notifier_->start();
+
     paper::account_config pc;
     pc.starting_balance = cfg_.paper_trading.starting_balance;
     pc.taker_fee = cfg_.paper_trading.taker_fee;
@@ -131,7 +137,12 @@ std::string app::start() {
     real_ = std::make_unique<engine_runner>(mode::real,
                                             engine::engine(cfg_.real_trading.to_engine(mode::real), symbols_),
                                             store_.get(), *real_port_, pub, wall_clock_ms);
-    for (auto m : all_modes) runner(m).set_metrics(&metrics_);
+    for (auto m : all_modes) {
+        runner(m).set_metrics(&metrics_);
+        runner(m).set_on_storage([this, m](bool ok, const std::string& error) {
+            if (!ok) notifier_->on_daemon(notify::daemon_note("storage_unavailable", m, wall_clock_ms(), error));
+        });
+    }
 
     // Restore before anything else: protecting open positions never waits for an operator.
     for (auto m : all_modes)
@@ -149,7 +160,11 @@ std::string app::start() {
             real_->set_block("RECONCILING", false);
             log::info("real", "reconciliation ({}): {} fixed, {} untracked, {} problems", r.trigger, r.fixed.size(),
                       r.untracked.size(), r.problems.size());
-            for (const auto& f : r.fixed) log::info("real", "reconciliation: {}", f);
+            // Corrections of real-money state: WARN, and told to the operator.
+            for (const auto& f : r.fixed) {
+                log::warn("real", "reconciliation fixed: {}", f);
+                notifier_->on_daemon(notify::daemon_note("reconciliation_fixed", mode::real, wall_clock_ms(), f));
+            }
         });
         live_port->start();
     }
@@ -217,6 +232,7 @@ void app::stop() {
     for (auto& [m, t] : wakeups_) t->cancel();
     if (live_port_) live_port_->stop();
     if (server_) server_->stop();
+    if (notifier_) notifier_->stop();
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -303,6 +319,8 @@ void app::on_opportunity(const engine::opportunity& opp, std::optional<mode> onl
 // ---------------------------------------------------------------------------------------------
 
 void app::publish(mode m, const engine::notification& n, std::int64_t seq, engine::millis ts) {
+    // Only queued here: delivery happens later on the loop, never in the way of this event.
+    if (notifier_) notifier_->on_engine(m, n, ts);
     if (!server_) return;
     server_->hub().publish(m, n.ch, n.event_name, seq, ts, notification_json(m, n));
     if (n.ch == engine::channel::trades || n.event_name == "position_opened") maybe_push_balance(m, true);
@@ -410,6 +428,7 @@ json::value app::status_json(mode m) {
     rec["fixed"] = std::move(fixed);
     rec["untracked"] = std::move(untracked);
     o["reconciliation"] = std::move(rec);
+    if (notifier_) o["notifications"] = notifier_->status_json();
     o["storage_ok"] = runner(m).storage_ok();
     if (!runner(m).storage_ok()) o["storage_error"] = runner(m).storage_error();
     return v;
@@ -638,6 +657,7 @@ void app::refresh_metrics() {
                          static_cast<double>(now - since) / 1000.0);
         }
     }
+    if (notifier_) notifier_->export_metrics(metrics_);
     if (server_) {
         const auto st = server_->stats();
         metrics_.set(n::http_connections, {}, static_cast<double>(st.connections));

@@ -23,6 +23,9 @@
 namespace traded::api {
 class server;
 }
+namespace traded::notify {
+class notifier;
+}
 
 namespace traded::daemon {
 
@@ -86,6 +89,7 @@ private:
     std::map<engine::mode, balance_snapshot> last_pushed_balance_;
     std::map<engine::mode, engine::millis> last_balance_push_at_;
     std::unique_ptr<api::server> server_;
+    std::unique_ptr<notify::notifier> notifier_;
     std::string token_;
     /// Operator metrics (/metrics): pushed by the runners, the exchange port and notifications,
     /// the rest filled in at scrape time by metrics_text().

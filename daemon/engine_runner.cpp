@@ -158,14 +158,20 @@ void engine_runner::persist(const engine::output& out, std::int64_t seq_hi, engi
     }
     store_commit_.observe(seconds_since(commit_started));
     if (err.empty()) {
-        if (!storage_ok_) log::info("store", "{}: storage recovered", engine::to_string(mode_));
+        if (!storage_ok_) {
+            log::info("store", "{}: storage recovered", engine::to_string(mode_));
+            if (on_storage_) on_storage_(true, {});
+        }
         needs_full_save_ = false;
         set_storage_ok(true);
         return;
     }
     // Protection first: the actions are still performed (a stop must be placed even when the disk
     // is full), but new entries are blocked until a commit succeeds again.
-    if (storage_ok_) log::error("store", "{}: commit failed: {}", engine::to_string(mode_), err);
+    if (storage_ok_) {
+        log::error("store", "{}: commit failed: {}", engine::to_string(mode_), err);
+        if (on_storage_) on_storage_(false, err);
+    }
     storage_error_ = err;
     needs_full_save_ = true;
     set_storage_ok(false);

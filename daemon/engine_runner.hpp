@@ -55,6 +55,8 @@ public:
     /// Mark storage as failing or recovered (blocks new entries while failing).
     void set_storage_ok(bool ok);
 
+    /// Called when storage starts failing (false, the error) or recovers (true).
+    void set_on_storage(std::function<void(bool ok, const std::string& error)> cb) { on_storage_ = std::move(cb); }
     /// Records latencies and order counts into `r` from now on (it must outlive the runner).
     void set_metrics(metrics::registry* r);
     /// Wall-clock time (epoch ms) of the last market tick per symbol, for staleness gauges.
@@ -102,6 +104,7 @@ private:
     engine::millis last_event_at_ = 0;
 
     // Metrics (inert handles until set_metrics).
+    std::function<void(bool, const std::string&)> on_storage_;
     metrics::registry* metrics_ = nullptr;
     metrics::histogram tick_to_decision_;
     metrics::histogram decision_to_wire_;
