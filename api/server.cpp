@@ -263,6 +263,26 @@ response handle_request(server_state& st, const request& req, const std::string&
     return res;
 }
 
+/// How long the backend wants an authorized API command in `req` to wait before it is executed
+/// (backend::hold); zero for everything else.
+std::chrono::milliseconds hold_time(server_state& st, const request& req, std::chrono::milliseconds waited) {
+    std::string_view target = req.target();
+    if (!target_path(target).starts_with("/api/v1/") || !authorized(st, req)) return {};
+    http_request hr;
+    hr.method = std::string(req.method_string());
+    hr.target = std::string(target);
+    hr.body = req.body();
+    hr.content_type = std::string(req[http::field::content_type]);
+    auto routed = parse_http(hr);
+    const auto* cmd = std::get_if<command>(&routed);
+    if (cmd == nullptr) return {};
+    try {
+        return st.be.hold(*cmd, waited);
+    } catch (const std::exception&) {
+        return {};
+    }
+}
+
 /// A body that cannot be parsed as HTTP, or is too large, gets a JSON error and the connection
 /// is closed (its state is unknown).
 response error_response(unsigned version, http::status status, std::string code, std::string message) {
@@ -409,6 +429,27 @@ private:
         auto& c = std::get<ws_command>(msg);
         c.cmd.from.remote = remote_;
         c.cmd.from.transport = "ws";
+        run_command(std::move(c), std::chrono::steady_clock::now());
+    }
+
+    /// Executes a command once the backend no longer holds it (see backend::hold); other
+    /// messages of this client are served meanwhile.
+    void run_command(ws_command c, std::chrono::steady_clock::time_point asked) {
+        const auto waited = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - asked);
+        std::chrono::milliseconds d{0};
+        try {
+            d = st_->be.hold(c.cmd, waited);
+        } catch (const std::exception&) {
+            d = {};
+        }
+        if (d.count() > 0 && !closing_ && !st_->stopping) {
+            auto t = std::make_shared<net::steady_timer>(st_->ioc, d);
+            t->async_wait([self = this->shared_from_this(), t, c = std::move(c), asked](beast::error_code ec) mutable {
+                if (ec) return;
+                self->run_command(std::move(c), asked);
+            });
+            return;
+        }
         reply r;
         try {
             r = st_->be.execute(c.cmd);
@@ -552,7 +593,7 @@ public:
     http_session(std::shared_ptr<server_state> st, connection_slot slot, Stream&& stream, std::string remote,
                  bool refuse)
         : st_(std::move(st)), slot_(std::move(slot)), stream_(std::move(stream)), remote_(std::move(remote)),
-          refuse_(refuse) {}
+          refuse_(refuse), hold_timer_(st_->ioc) {}
 
     ~http_session() override { st_->sessions.erase(session_id_); }
 
@@ -607,6 +648,22 @@ private:
                                        "too many connections; try again later"));
         }
         if (websocket::is_upgrade(req) && target_path(req.target()) == "/api/v1/ws") return upgrade();
+        respond(std::chrono::steady_clock::now());
+    }
+
+    /// Answers the request read, once the backend no longer holds it (a `start` waiting for the
+    /// exchange connection): the wait is a timer, never a blocked loop.
+    void respond(std::chrono::steady_clock::time_point asked) {
+        auto& req = parser_->get();
+        const auto waited = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - asked);
+        if (auto d = hold_time(*st_, req, waited); d.count() > 0 && !st_->stopping) {
+            hold_timer_.expires_after(d);
+            hold_timer_.async_wait([self = this->shared_from_this(), asked](beast::error_code ec) {
+                if (ec) return;
+                self->respond(asked);
+            });
+            return;
+        }
         send(handle_request(*st_, req, remote_));
     }
 
@@ -697,6 +754,7 @@ private:
     std::shared_ptr<response> res_;
     std::string remote_;
     bool refuse_ = false;
+    net::steady_timer hold_timer_;
     bool first_ = true;
     bool moved_ = false;
     std::size_t drained_ = 0;

@@ -84,6 +84,9 @@ json::value to_json(const engine::safety_status& s) {
     json::array reasons;
     for (const auto& r : s.blocked_reasons) reasons.emplace_back(r);
     o["blocked_reasons"] = std::move(reasons);
+    json::array stale;
+    for (const auto& sym : s.stale_symbols) stale.emplace_back(sym);
+    o["stale_symbols"] = std::move(stale);
     o["stake_usd"] = num(s.stake_usd);
     o["trading_day"] = s.trading_day;
     return o;
@@ -112,6 +115,7 @@ json::value to_json(const engine::opportunity& op) {
     o["score"] = op.score;
     o["reason"] = op.reason;
     o["ts"] = op.ts;
+    o["source"] = op.source;
     return o;
 }
 

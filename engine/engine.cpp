@@ -116,7 +116,12 @@ safety_status engine::safety(millis now) const {
     if (s.open_positions >= c.max_positions) s.blocked_reasons.emplace_back("MAX_POSITIONS_REACHED");
     for (const auto& [reason, blocked] : external_blocks_)
         if (blocked) s.blocked_reasons.push_back(reason);
-    s.can_open_new = s.blocked_reasons.empty();
+    const bool blocked_otherwise = !s.blocked_reasons.empty();
+    for (const auto& sym : symbols_)
+        if (stale(sym.symbol, now)) s.stale_symbols.push_back(sym.symbol);
+    if (!s.stale_symbols.empty()) s.blocked_reasons.emplace_back("MARKET_DATA_STALE");
+    // One quiet symbol does not stop entries on the others.
+    s.can_open_new = !blocked_otherwise && s.stale_symbols.size() < symbols_.size();
     s.stake_usd = c.stake_usd;
     s.trading_day = utc_date(now);
     return s;
@@ -274,8 +279,15 @@ void engine::impl_access::prune_history() {
 // Market data
 // ---------------------------------------------------------------------------------------------
 
+bool engine::stale(const std::string& symbol, millis now) const {
+    if (cfg_.max_staleness_ms <= 0) return false;
+    auto it = quote_at_.find(symbol);
+    return it == quote_at_.end() || now - it->second > cfg_.max_staleness_ms;
+}
+
 void engine::impl_access::operator()(const market_tick& ev) {
     e.quotes_[ev.symbol] = ev.q;
+    e.quote_at_[ev.symbol] = now;
     const engine_config c = e.effective_config();
     decimal mark = ev.q.mark;
     if (!mark.is_positive() && ev.q.bid.is_positive() && ev.q.ask.is_positive())
@@ -429,6 +441,13 @@ void engine::impl_access::operator()(const open_request& ev) {
         return refuse("EMERGENCY_LATCHED", 409,
                       "emergency stop is latched; start with clear_emergency to resume");
     if (!e.state_.running) return refuse("NOT_RUNNING", 409, "the engine is not running");
+    // Real money acts only on signals computed from the exchange's own prices, or on an
+    // operator's manual decision (SPEC §1): never on the synthetic or a replayed market.
+    if (c.engine_mode == mode::real && opp.source != "exchange" && opp.source != "manual")
+        return refuse("SIGNAL_SOURCE", 409,
+                      fmt::format("real trading acts only on signals from the exchange's own market streams; this "
+                                  "one came from {}",
+                                  opp.source.empty() ? std::string("an unlabeled source") : opp.source + " prices"));
     if (e.state_.daily_loss_limit_hit)
         return refuse("DAILY_LOSS_LIMIT_HIT", 409,
                       "daily loss limit reached; new entries resume at 00:00 UTC");
@@ -453,6 +472,10 @@ void engine::impl_access::operator()(const open_request& ev) {
                                                             : q->second.bid;
     if (!price.is_positive())
         return refuse("NO_MARKET_DATA", 409, fmt::format("no quote for {} yet", opp.symbol));
+    if (e.stale(opp.symbol, now))
+        return refuse("MARKET_DATA_STALE", 409,
+                      fmt::format("the last quote for {} is {} ms old (max_staleness_ms {})", opp.symbol,
+                                  now - e.quote_at_[opp.symbol], c.max_staleness_ms));
 
     const decimal qty = (c.stake_usd / price).floor_to(sym->step_size);
     if (!qty.is_positive() || qty < sym->min_qty || qty * price < sym->min_notional)

@@ -42,6 +42,10 @@ struct safety_status {
     bool emergency_stopped = false;
     bool can_open_new = false;
     std::vector<std::string> blocked_reasons;  // UPPER_SNAKE reasons, e.g. "NOT_RUNNING"
+    /// Symbols whose quotes are older than max_staleness_ms (or never came): no new entries on
+    /// them. Any stale symbol adds MARKET_DATA_STALE to blocked_reasons; can_open_new stays true
+    /// while at least one symbol is fresh.
+    std::vector<std::string> stale_symbols;
     decimal stake_usd;
     std::string trading_day;  // "YYYY-MM-DD" (UTC)
 };
@@ -103,6 +107,10 @@ public:
     const std::map<std::string, order_record>& orders() const { return orders_; }
     const std::vector<trade>& trades() const { return trades_; }
     const std::map<std::string, quote>& quotes() const { return quotes_; }
+    /// When (the `now` of handle) the last quote of each symbol reached the engine.
+    const std::map<std::string, millis>& quote_received_at() const { return quote_at_; }
+    /// True when new entries on `symbol` are blocked because its quote is too old (or missing).
+    bool stale(const std::string& symbol, millis now) const;
     const std::vector<symbol_info>& symbols() const { return symbols_; }
     const symbol_info* find_symbol(const std::string& symbol) const;
     bool exchange_connected() const { return exchange_connected_; }
@@ -120,6 +128,7 @@ private:
     std::map<std::string, order_record> orders_;
     std::vector<trade> trades_;
     std::map<std::string, quote> quotes_;
+    std::map<std::string, millis> quote_at_;  // not persisted: a restart starts without quotes
     std::map<std::string, bool> external_blocks_;
     std::map<std::string, bool> seen_fills_;  // trade ids already applied (dedup)
     bool exchange_connected_ = false;
