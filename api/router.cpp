@@ -826,7 +826,17 @@ void append_outcome(std::string& out, const reply& r) {
         out += "\"success\":false,\"error\":{\"code\":";
         append_quoted(out, r.code);
         out += ",\"message\":";
-        append_quoted(out, r.message);
+        // Messages may quote the request target, which is raw bytes: invalid UTF-8 would make the
+        // whole answer invalid JSON, so such a message keeps only its ASCII.
+        if (simdjson::validate_utf8(r.message.data(), r.message.size())) {
+            append_quoted(out, r.message);
+        } else {
+            std::string ascii = r.message;
+            for (char& c : ascii) {
+                if (static_cast<unsigned char>(c) >= 0x80) c = '?';
+            }
+            append_quoted(out, ascii);
+        }
         out.push_back('}');
     }
     out.push_back('}');
