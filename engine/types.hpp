@@ -165,7 +165,7 @@ struct opportunity {
     /// Whose prices produced it: "exchange", "synthetic", "replay" (a strategy on that market
     /// source) or "manual" (an operator's decision). Real trading acts only on "exchange" and
     /// "manual" (SPEC §1): anything else, an unlabeled idea included, is refused there.
-    std::string source;
+    std::string source = {};
 };
 
 /// Latest prices of a symbol.
