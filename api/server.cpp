@@ -575,10 +575,14 @@ private:
     }
 
     void enqueue(std::shared_ptr<const std::string> msg, std::string_view key) {
-        if (closing_) return;
+        if (closing_ || !msg) return;
         if (!authed_ && queue_.size() >= st_->opts.limits.ws_pre_auth_queue_messages) {
             refused(*st_, "ws_pre_auth", remote_, "websocket send queue full before auth");
             return begin_close(websocket::close_code::policy_error, "authenticate first");
+        }
+        if (!writing_ && queue_.empty()) {  // idle (the usual case): write it now, skip the queue
+            in_flight_ = std::move(msg);
+            return start_write();
         }
         if (queue_.push(std::move(msg), key, send_queue::clock::now()) == send_queue::verdict::overflow) {
             ++st_->ws_dropped;
@@ -592,6 +596,11 @@ private:
     void do_write() {
         in_flight_ = queue_.pop();
         if (!in_flight_) return;
+        start_write();
+    }
+
+    /// Writes in_flight_: the shared event text itself, no per-client copy.
+    void start_write() {
         writing_ = true;
         ws_.text(true);
         ws_.async_write(net::buffer(*in_flight_),
