@@ -824,7 +824,17 @@ void put_outcome(json::object& o, const reply& r) {
         o["success"] = false;
         json::object err;
         err["code"] = r.code;
-        err["message"] = r.message;
+        // Messages may quote the request target, which is raw bytes: invalid UTF-8 would make the
+        // whole answer invalid JSON, so such a message keeps only its ASCII.
+        if (simdjson::validate_utf8(r.message.data(), r.message.size())) {
+            err["message"] = r.message;
+        } else {
+            std::string ascii = r.message;
+            for (char& c : ascii) {
+                if (static_cast<unsigned char>(c) >= 0x80) c = '?';
+            }
+            err["message"] = ascii;
+        }
         o["error"] = std::move(err);
     }
 }
