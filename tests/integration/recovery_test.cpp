@@ -271,18 +271,15 @@ TEST_CASE("an entry given up on (FAILED) that executes later is revived and prot
 TEST_CASE("no new entry on a symbol where the exchange holds a position traded does not own",
           "[integration][recovery]") {
     env e;
-    // Someone sells SOLUSDT by hand on the same account; the daemon restarts and its start-up
-    // reconciliation finds the position.
+    auto blocked = [&] { return e.d->data(rt + "safety-status").at("blocked_symbols").as_object().contains("SOLUSDT"); };
+    // Someone sells SOLUSDT by hand on the same account while the daemon runs: its account update
+    // makes the daemon read positions at once.
     manual_order(e.sim, "SOLUSDT", "SELL", "1");
+    REQUIRE(eventually(blocked, 6000ms));
+    // And after a restart, the start-up reconciliation finds it again.
     e.d->kill9();
     e.d->restart();
-    const bool blocked = eventually(
-        [&] {
-            const auto s = e.d->data(rt + "safety-status");
-            return s.at("blocked_symbols").as_object().contains("SOLUSDT");
-        },
-        10000ms);
-    REQUIRE(blocked);
+    REQUIRE(eventually(blocked, 10000ms));
     const auto safety = e.d->data(rt + "safety-status");
     INFO(json::serialize(safety));
     CHECK(str(safety.at("blocked_symbols").at("SOLUSDT")) == "UNTRACKED_POSITION");
@@ -323,4 +320,19 @@ TEST_CASE("no new entry on a symbol where the exchange holds a position traded d
         },
         5000ms));
     e.check_recovered(id, "SOLUSDT");
+}
+
+TEST_CASE("an entry whose answer is lost is not sent again and is protected", "[integration][recovery]") {
+    // The exchange executes the entry 1.5 s after it arrived and closes the connection instead of
+    // answering: the outcome is unknown to the daemon until the fill or a lookup tells it.
+    env e(1000);
+    e.sim.admin("/admin/fault", R"({"kind":"hold","path":"/fapi/v1/order","count":1,"ms":1500,"drop_answer":true})");
+    const auto sent = std::chrono::steady_clock::now();
+    const std::string id = e.open("ETHUSDT", "SHORT");
+    e.check_recovered(id, "ETHUSDT");
+    // Past the window in which it would be looked up and, if not found, sent once more.
+    std::this_thread::sleep_for(std::max<std::chrono::steady_clock::duration>(0ms, sent + 4000ms - std::chrono::steady_clock::now()));
+    CHECK(e.entries_sent("ETHUSDT") == 1);
+    CHECK(e.stops("ETHUSDT") == 1);
+    CHECK(str(e.position(id).at("status")) == "OPEN");
 }
