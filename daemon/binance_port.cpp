@@ -1044,6 +1044,13 @@ struct binance_port::impl : std::enable_shared_from_this<impl> {
                 deliver(tracker.on_rejected(cid, 0, "order outcome unknown and not found on the exchange after one resend"));
                 co_return;
             }
+            if (is_entry(cid)) {
+                // An entry is written once only: a late one trades on old prices, and after a
+                // crash the daemon bounds how long an entry may still execute by its first write.
+                deliver(tracker.on_rejected(cid, -2013, "entry outcome unknown and not found on the exchange within its "
+                                                        "recvWindow; not sent again"));
+                co_return;
+            }
             t->resent = true;
             t->in_flight = true;
             log::warn(component, "{}: not on the exchange; sending it once more with the same client id", cid);

@@ -330,7 +330,7 @@ TEST_CASE("an entry whose answer is lost is not sent again and is protected", "[
     const auto sent = std::chrono::steady_clock::now();
     const std::string id = e.open("ETHUSDT", "SHORT");
     e.check_recovered(id, "ETHUSDT");
-    // Past the window in which it would be looked up and, if not found, sent once more.
+    // Past the window after which it would be looked up (an entry is never sent twice).
     std::this_thread::sleep_for(std::max<std::chrono::steady_clock::duration>(0ms, sent + 4000ms - std::chrono::steady_clock::now()));
     CHECK(e.entries_sent("ETHUSDT") == 1);
     CHECK(e.stops("ETHUSDT") == 1);
