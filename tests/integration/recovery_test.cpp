@@ -336,3 +336,21 @@ TEST_CASE("an entry whose answer is lost is not sent again and is protected", "[
     CHECK(e.stops("ETHUSDT") == 1);
     CHECK(str(e.position(id).at("status")) == "OPEN");
 }
+
+TEST_CASE("an entry that cannot be written within 3 s is not sent at all (the bound the restart window relies on)",
+          "[integration][recovery]") {
+    env e;
+    // The first stop placement of BTCUSDT is held 5 s (then answered); requests go out one at a
+    // time, so an ETHUSDT entry decided meanwhile waits behind it.
+    e.sim.admin("/admin/fault", R"({"kind":"hold","path":"/fapi/v1/algoOrder","count":1,"ms":5000})");
+    const std::string btc = e.open("BTCUSDT", "LONG");
+    REQUIRE(eventually([&] { return e.exchange_amount("BTCUSDT") != 0; }, 5000ms));
+    std::this_thread::sleep_for(300ms);  // the TP/SL placement is now held
+    const std::string eth = e.open("ETHUSDT", "SHORT");
+    // Not written within its 3 s: refused before it reached the exchange, the position FAILED.
+    REQUIRE(eventually([&] { return e.position(eth).is_null(); }, 8000ms));
+    std::this_thread::sleep_for(500ms);
+    CHECK(e.entries_sent("ETHUSDT") == 0);
+    CHECK(e.exchange_amount("ETHUSDT") == 0);
+    e.check_recovered(btc, "BTCUSDT");  // the held stop went through: protected, as always
+}
