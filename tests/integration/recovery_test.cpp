@@ -272,10 +272,25 @@ TEST_CASE("no new entry on a symbol where the exchange holds a position traded d
           "[integration][recovery]") {
     env e;
     auto blocked = [&] { return e.d->data(rt + "safety-status").at("blocked_symbols").as_object().contains("SOLUSDT"); };
+    ws_client ws;
+    REQUIRE(ws.connect(e.d->port(), "/api/v1/ws?access_token=" + e.d->token()).empty());
+    ws.send(R"({"op":"subscribe","id":1,"channels":["safety"],"modes":["real-trading"]})");
     // Someone sells SOLUSDT by hand on the same account while the daemon runs: its account update
     // makes the daemon read positions at once.
     manual_order(e.sim, "SOLUSDT", "SELL", "1");
     REQUIRE(eventually(blocked, 6000ms));
+    // Subscribers (the dashboard) are told, with the reason.
+    bool pushed = false;
+    for (int i = 0; i < 20 && !pushed; ++i) {
+        auto m = ws.receive_json(2000ms);
+        if (!m) break;
+        const auto& o = m->as_object();
+        if (o.contains("event") && str(o.at("event")) == "safety_changed" &&
+            o.at("data").at("blocked_symbols").as_object().contains("SOLUSDT"))
+            pushed = str(o.at("data").at("detail")).find("UNTRACKED_POSITION") != std::string::npos;
+    }
+    CHECK(pushed);
+    ws.close();
     // And after a restart, the start-up reconciliation finds it again.
     e.d->kill9();
     e.d->restart();
