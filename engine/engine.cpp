@@ -138,7 +138,6 @@ safety_status engine::safety(millis now) const {
         if (stale(sym.symbol, now)) {
             s.stale_symbols.push_back(sym.symbol);
             s.blocked_reasons.push_back("MARKET_DATA_STALE:" + sym.symbol);
-            s.blocked_symbols.emplace(sym.symbol, "MARKET_DATA_STALE");
         }
     if (!symbols_.empty() && s.stale_symbols.size() == symbols_.size()) s.can_open_new = false;
     s.stake_usd = c.stake_usd;

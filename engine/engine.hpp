@@ -46,8 +46,9 @@ struct safety_status {
                                                // ones as "REASON:SYMBOL" (they block that symbol only)
     std::map<std::string, std::string> blocked_symbols;  // symbol -> reason (e.g. UNTRACKED_POSITION)
     /// Symbols whose quotes are older than max_staleness_ms (or never came): no new entries on
-    /// them (also listed in blocked_symbols as MARKET_DATA_STALE and in blocked_reasons as
-    /// "MARKET_DATA_STALE:SYMBOL"); can_open_new stays true while at least one symbol is fresh.
+    /// them (also in blocked_reasons as "MARKET_DATA_STALE:SYMBOL"; blocked_symbols keeps the
+    /// blocks that outlast a quote, such as UNTRACKED_POSITION); can_open_new stays true while
+    /// at least one symbol is fresh.
     std::vector<std::string> stale_symbols;
     decimal stake_usd;
     std::string trading_day;  // "YYYY-MM-DD" (UTC)
