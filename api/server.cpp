@@ -22,6 +22,7 @@
 #include <boost/beast/websocket/ssl.hpp>
 #include <boost/json/array.hpp>
 #include <boost/json/object.hpp>
+#include <boost/json/serialize.hpp>
 #include <fmt/format.h>
 
 #include <exception>
@@ -165,9 +166,13 @@ std::string metrics_text(server_state& st) {
     return out;
 }
 
-bool authorized(const server_state& st, const request& req) {
+access authorized(const server_state& st, const request& req) {
     auto token = bearer_token(req[http::field::authorization]);
-    return token && token_matches(st.opts.token, *token);
+    return token ? token_access(st.opts.token, st.opts.read_token, *token) : access::none;
+}
+
+reply read_only_refusal() {
+    return reply::error(403, "READ_ONLY_TOKEN", "this token may only read; control operations need the API token");
 }
 
 response unauthorized(const request& req) {
@@ -188,6 +193,22 @@ response handle_request(server_state& st, const request& req, const std::string&
         json::object data;
         data["status"] = "ok";
         return json_response(req, reply::ok(std::move(data)));
+    }
+
+    if (path == "/readyz") {  // no token: for load balancers and systemd-style probes
+        if (method != http::verb::get && method != http::verb::head)
+            return json_response(req, reply::error(405, "METHOD_NOT_ALLOWED", "use GET on /readyz"));
+        json::value v;
+        try {
+            v = st.be.readiness();
+        } catch (const std::exception& e) {
+            log::error("api", "readiness failed: {}", e.what());
+            v = json::object{{"ready", false}, {"reasons", json::array{"INTERNAL_ERROR"}}};
+        }
+        if (v.is_null()) v = json::object{{"ready", true}, {"reasons", json::array{}}};
+        const bool ready = v.is_object() && v.as_object().contains("ready") && v.as_object().at("ready") == true;
+        return make_response(req, ready ? http::status::ok : http::status::service_unavailable, "application/json",
+                             json::serialize(v));
     }
 
     if (method == http::verb::options) {  // CORS preflight: no token is sent with it
@@ -228,12 +249,23 @@ response handle_request(server_state& st, const request& req, const std::string&
         return json_response(req, reply::error(404, "NOT_FOUND", "no such page"));
     }
 
-    if (!authorized(st, req)) return unauthorized(req);
+    const auto granted = authorized(st, req);
+    if (granted == access::none) return unauthorized(req);
+    // The read token reads: any method other than GET/HEAD changes something (or is refused anyway).
+    if (granted == access::read && method != http::verb::get && method != http::verb::head)
+        return json_response(req, read_only_refusal());
 
     if (path == "/metrics") {
         if (method != http::verb::get)
             return json_response(req, reply::error(405, "METHOD_NOT_ALLOWED", "use GET on /metrics"));
         return make_response(req, http::status::ok, "text/plain; version=0.0.4; charset=utf-8", metrics_text(st));
+    }
+    if (path == "/api/v1/config") {
+        if (method != http::verb::get)
+            return json_response(req, reply::error(405, "METHOD_NOT_ALLOWED", "use GET on /api/v1/config"));
+        auto c = st.be.config_json();
+        if (c.is_null()) return json_response(req, reply::error(404, "NOT_FOUND", "no configuration"));
+        return json_response(req, reply::ok(std::move(c)));
     }
     if (path == "/api/v1/ws")
         return json_response(req, reply::error(426, "UPGRADE_REQUIRED", "this endpoint speaks WebSocket"));
@@ -298,7 +330,7 @@ class websocket_session : public session_base,
                           public std::enable_shared_from_this<websocket_session<Stream>> {
 public:
     websocket_session(std::shared_ptr<server_state> st, connection_slot slot, Stream&& stream, std::string remote,
-                      bool authed)
+                      access authed)
         : st_(std::move(st)),
           slot_(std::move(slot)),
           ws_(std::move(stream)),
@@ -348,10 +380,10 @@ private:
             return;
         }
         arm_ping();
-        if (!authed_) {
+        if (authed_ == access::none) {
             auth_timer_.expires_after(st_->opts.limits.ws_auth_timeout);
             auth_timer_.async_wait([self = this->shared_from_this()](beast::error_code e) {
-                if (e || self->authed_) return;
+                if (e || self->authed_ != access::none) return;
                 self->answer(nullptr, reply::error(401, "UNAUTHORIZED", "authentication timed out"));
                 self->begin_close(websocket::close_code::policy_error, "authentication timed out");
             });
@@ -382,18 +414,19 @@ private:
     void handle(std::string_view text) {
         auto msg = parse_ws(text);
         if (auto* a = std::get_if<ws_auth>(&msg)) {
-            if (!token_matches(st_->opts.token, a->token)) {
+            const auto granted = token_access(st_->opts.token, st_->opts.read_token, a->token);
+            if (granted == access::none) {
                 answer(a->id, reply::error(401, "UNAUTHORIZED", "invalid API token"));
                 return begin_close(websocket::close_code::policy_error, "invalid token");
             }
-            authed_ = true;
+            authed_ = granted;
             auth_timer_.cancel();
             json::object data;
             data["authenticated"] = true;
             return answer(a->id, reply::ok(std::move(data)));
         }
         if (auto* e = std::get_if<ws_error>(&msg)) return answer(e->id, e->error);
-        if (!authed_) {
+        if (authed_ == access::none) {
             json::value id = std::visit([](const auto& m) -> json::value { return m.id; }, msg);
             return answer(id, reply::error(401, "UNAUTHORIZED", "authenticate first: {\"op\":\"auth\",\"token\":...}"));
         }
@@ -409,6 +442,7 @@ private:
         auto& c = std::get<ws_command>(msg);
         c.cmd.from.remote = remote_;
         c.cmd.from.transport = "ws";
+        if (authed_ == access::read && is_control(c.cmd.name)) return answer(c.id, read_only_refusal());
         reply r;
         try {
             r = st_->be.execute(c.cmd);
@@ -525,7 +559,7 @@ private:
     websocket::stream<Stream> ws_;
     beast::flat_buffer buffer_;
     std::string remote_;
-    bool authed_ = false;
+    access authed_ = access::none;
     bool counted_ = false;
     send_queue queue_;
     std::shared_ptr<const std::string> in_flight_;  // keeps the buffer alive during the write
@@ -612,14 +646,14 @@ private:
 
     void upgrade() {
         request req = parser_->release();
-        bool authed = false;
+        access authed = access::none;
         if (auto h = req[http::field::authorization]; !h.empty()) {
             auto t = bearer_token(h);
-            if (!t || !token_matches(st_->opts.token, *t)) return send(unauthorized_close(req));
-            authed = true;
+            if (t) authed = token_access(st_->opts.token, st_->opts.read_token, *t);
+            if (authed == access::none) return send(unauthorized_close(req));
         } else if (auto q = query_param(req.target(), "access_token")) {
-            if (!token_matches(st_->opts.token, *q)) return send(unauthorized_close(req));
-            authed = true;
+            authed = token_access(st_->opts.token, st_->opts.read_token, *q);
+            if (authed == access::none) return send(unauthorized_close(req));
         }
         if (auto origin = req[http::field::origin]; !origin.empty()) {
             if (!origin_allowed(origin, req[http::field::host], is_tls(static_cast<Stream*>(nullptr)),

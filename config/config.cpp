@@ -439,6 +439,7 @@ public:
             {"port", integer(s.port, 1, 65535)},
             {"api_token", str(s.api_token)},
             {"api_token_file", str(s.api_token_file)},
+            {"read_token", str(s.read_token)},
             {"cors_origins", string_list(s.cors_origins)},
             {"tls", section({{"cert_file", str(s.tls.cert_file)}, {"key_file", str(s.tls.key_file)}})},
             {"max_connections", integer(s.max_connections, 1, 100000)},
@@ -532,6 +533,9 @@ public:
         if (!any_failed({"server.api_token", "server.api_token_file"}) && !c.server.api_token.empty() &&
             !c.server.api_token_file.empty())
             fail_msg("server.api_token_file", "set either server.api_token or server.api_token_file, not both");
+        if (!any_failed({"server.read_token", "server.api_token"}) && !c.server.read_token.empty() &&
+            c.server.read_token == c.server.api_token)
+            fail_msg("server.read_token", "must differ from server.api_token (it grants less)");
         if (!any_failed({"storage.data_dir"}) && c.storage.data_dir.empty())
             fail_msg("storage.data_dir", "expected a directory path");
         if (!any_failed({"market.source", "market.replay_file"}) && c.market.source == "replay" &&
@@ -639,6 +643,8 @@ std::string to_yaml(const config& c, secrets s) {
     e << YAML::Key << "api_token" << YAML::Value
       << (s == secrets::include ? c.server.api_token : std::string());
     e << YAML::Key << "api_token_file" << YAML::Value << c.server.api_token_file;
+    e << YAML::Key << "read_token" << YAML::Value
+      << (s == secrets::include ? c.server.read_token : std::string());
     e << YAML::Key << "cors_origins" << YAML::Value;
     emit_list(e, c.server.cors_origins);
     e << YAML::Key << "tls" << YAML::Value << YAML::BeginMap;

@@ -23,6 +23,8 @@ struct server_config {
     std::uint16_t port = 8000;
     std::string api_token;
     std::string api_token_file;
+    /// Optional read-only token (SPEC §9): GET routes, /metrics, WebSocket subscriptions.
+    std::string read_token;
     std::vector<std::string> cors_origins;
     tls_config tls;
     int max_connections = 1024;
