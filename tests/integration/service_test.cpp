@@ -470,3 +470,27 @@ TEST_CASE("traded backup: a consistent copy of the store while the daemon trades
     REQUIRE(!back.empty());
     CHECK(back.front().at("position_id") == positions.front().at("position_id"));
 }
+
+TEST_CASE("log.format json: trading lines carry mode, position_id, symbol and client_order_id as keys") {
+    daemon_fixture d("log:\n  format: json\n");
+    auto opened = d.post("/api/v1/opportunities", R"({"symbol":"ETHUSDT","side":"SHORT","mode":"paper-trading"})");
+    REQUIRE(opened.status == 200);
+    REQUIRE(eventually([&] { return d.proc().log().find("\"client_order_id\":") != std::string::npos; }, 5000ms));
+    const auto log = d.proc().log();
+    bool entry = false;
+    for (std::size_t at = 0; at < log.size();) {
+        auto end = log.find('\n', at);
+        if (end == std::string::npos) end = log.size();
+        const auto line = log.substr(at, end - at);
+        at = end + 1;
+        if (line.find("\"client_order_id\":") == std::string::npos) continue;
+        auto v = boost::json::parse(line).as_object();
+        CHECK(v.at("mode") == "paper-trading");
+        CHECK(v.at("level") == "info");  // paper at INFO (real money at WARN)
+        CHECK(v.at("symbol") == "ETHUSDT");
+        CHECK(v.at("position_id").as_string().size() > 0);
+        CHECK(v.at("client_order_id").as_string().starts_with(v.at("position_id").as_string()));
+        entry = true;
+    }
+    CHECK(entry);
+}
