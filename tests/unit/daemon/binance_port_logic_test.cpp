@@ -362,6 +362,7 @@ TEST_CASE("systemd credentials: $CREDENTIALS_DIRECTORY/binance before the enviro
     CHECK(bad.message.find(file) != std::string::npos);
     std::remove(file.c_str());
     ::rmdir(dir);
+}
 
 // ---------------------------------------------------------------------------------------------
 // Orders whose outcome is unknown (issue 13)
