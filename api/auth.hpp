@@ -1,12 +1,11 @@
 #pragma once
-/// Pure access checks for the server: the API token and the WebSocket Origin (SPEC §4).
+/// Pure access checks for the server: the API token (SPEC §4). Host/Origin checks: api/guard.hpp.
 
 #include "api/command.hpp"
 
 #include <optional>
 #include <string>
 #include <string_view>
-#include <vector>
 
 namespace traded::api {
 
@@ -30,10 +29,5 @@ access token_access(std::string_view full_token, std::string_view read_token, st
 /// True for the operations that change state (start, stop, close, emergency stop, safety limits,
 /// opportunities): refused with 403 READ_ONLY_TOKEN to the read token.
 bool is_control(op o);
-
-/// True when a browser `Origin` may open the WebSocket: the same origin as the request
-/// (`http://<host>`, or `https://<host>` when `tls`), or one of `allowed` (exact match, or "*").
-bool origin_allowed(std::string_view origin, std::string_view host, bool tls,
-                    const std::vector<std::string>& allowed);
 
 }  // namespace traded::api

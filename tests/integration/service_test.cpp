@@ -266,7 +266,7 @@ TEST_CASE("/readyz: ready with no auth; not ready while real trading cannot reco
 }
 
 TEST_CASE("server.read_token: reads everything, controls nothing") {
-    const std::string reader = "read-only-token-0123456789";
+    const std::string reader = "read-only-token-0123456789abcdef0123";
     // Indented: continues the fixture's own server block.
     daemon_fixture d("  read_token: " + reader + "\n");
     auto get = [&](const std::string& target) { return http("GET", d.port(), target, "", reader); };
