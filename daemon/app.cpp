@@ -813,11 +813,8 @@ void app::reload(const config::config& next) {
     const config::config old = cfg_;
     cfg_ = service::reloaded(cfg_, next);
     if (old.log != cfg_.log) log::configure(cfg_.log.level, cfg_.log.format);
-    if (old.opportunities != cfg_.opportunities) {
-        engine::opportunity_manager fresh(opp_config(cfg_.opportunities));
-        for (const auto& o : opportunities_.recent()) fresh.record(o);  // the list survives
-        opportunities_ = std::move(fresh);
-    }
+    // Strategy params: every source's strategy starts over with them (the recent list survives).
+    if (old.opportunities != cfg_.opportunities && market_) market_->set_strategy(cfg_.opportunities);
     if (old.notifications != cfg_.notifications && notifier_) {
         // Events still queued for the old targets are dropped with them (said in the log).
         notifier_->stop();

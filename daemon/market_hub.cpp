@@ -137,6 +137,11 @@ void market_hub::stop() {
     for (auto& l : lanes_) l->src->stop();
 }
 
+void market_hub::set_strategy(const config::opportunities_config& c) {
+    cfg_.opportunities = c;
+    for (auto& l : lanes_) l->strategy = engine::opportunity_manager(strategy_config(c));
+}
+
 void market_hub::on_update(lane& l, const market::quote_update& u) {
     if (stopped_) return;
     auto merged = l.book.apply(u);

@@ -72,6 +72,8 @@ public:
     std::string start();
     /// Stops every source; no sink is called afterwards.
     void stop();
+    /// New strategy settings (SIGHUP reload): each source's strategy instance starts over.
+    void set_strategy(const config::opportunities_config& c);
 
     // ----- Extension points ------------------------------------------------------------------
     /// Watchers that only observe the market attach here, before start(): the recorder
