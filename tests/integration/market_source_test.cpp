@@ -81,7 +81,14 @@ TEST_CASE("market: on a synthetic market with real trading running, momentum tra
     CHECK(st.at("orderLog").as_array().empty());
     CHECK(st.at("accounts").at(0).at("positions").as_array().empty());
 
-    // The operator's own decision still reaches real trading (SPEC §1: manual opportunities).
+    // The operator's own decision still reaches real trading (SPEC §1: manual opportunities),
+    // once the exchange streams have delivered a quote for the symbol (slow under sanitizers).
+    CHECK(eventually([&] {
+        const auto q = d.data("/api/v1/real-trading/safety-status");
+        for (const auto& s : q.at("stale_symbols").as_array())
+            if (s == "BTCUSDT") return false;
+        return true;
+    }));
     auto manual = d.post("/api/v1/opportunities", R"({"symbol":"BTCUSDT","side":"LONG","mode":"real-trading"})");
     INFO(manual.body);
     REQUIRE(manual.status == 200);
