@@ -350,7 +350,12 @@ json::value app::notification_json(mode m, const engine::notification& n) {
                 if (!n.detail.empty()) v.as_object()["detail"] = n.detail;
                 return v;
             }
-            if (const auto* t = std::get_if<engine::trade>(&n.payload)) return api::to_json(*t);
+            if (const auto* t = std::get_if<engine::trade>(&n.payload)) {
+                // "corrected": a trade already pushed, re-sent with what really closed it.
+                auto v = api::to_json(*t);
+                if (!n.detail.empty()) v.as_object()["detail"] = n.detail;
+                return v;
+            }
             if (const auto* o = std::get_if<engine::opportunity>(&n.payload)) return api::to_json(*o);
             return nullptr;
         case engine::channel::safety: {
