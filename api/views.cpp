@@ -35,6 +35,7 @@ double pnl_percent(decimal pnl, decimal stake_usd, int leverage) {
 
 json::value to_json(const engine::position& p) {
     json::object o;
+    o.reserve(24);  // every field below (+ "detail"): one table, no rehash while filling it
     o["position_id"] = p.position_id;
     o["symbol"] = p.symbol;
     o["side"] = engine::to_string(p.pos_side);
@@ -63,6 +64,7 @@ json::value to_json(const engine::position& p) {
 
 json::value to_json(const engine::trade& t) {
     json::object o;
+    o.reserve(13);
     o["trade_id"] = t.trade_id;
     o["position_id"] = t.position_id;
     o["symbol"] = t.symbol;

@@ -288,16 +288,25 @@ void engine::impl_access::check_daily_loss() {
 }
 
 void engine::impl_access::prune_history() {
-    std::vector<std::pair<millis, std::string>> done;
+    std::vector<std::pair<millis, const std::string*>> done;
     for (const auto& [id, p] : e.positions_)
-        if (is_terminal(p.status)) done.emplace_back(p.closed_at, id);
+        if (is_terminal(p.status)) done.emplace_back(p.closed_at, &id);
     if (done.size() <= max_terminal_positions) return;
-    std::sort(done.begin(), done.end());
+    // Only the `excess` oldest need ordering (usually one per close): partial sort, not a full one.
     const std::size_t excess = done.size() - max_terminal_positions;
+    std::partial_sort(done.begin(), done.begin() + static_cast<std::ptrdiff_t>(excess), done.end(),
+                      [](const auto& a, const auto& b) { return a.first != b.first ? a.first < b.first : *a.second < *b.second; });
+    std::vector<std::string> forget;
     for (std::size_t i = 0; i < excess; ++i) {
         if (done[i].first >= now) break;  // never one closed in this step (callers still use it)
-        const std::string& id = done[i].second;
-        for (auto it = e.orders_.begin(); it != e.orders_.end();)
+        forget.push_back(*done[i].second);
+    }
+    for (const std::string& id : forget) {
+        // A position's orders are keyed "<position_id>-<suffix>": one contiguous range of the
+        // ordered map, so forgetting them does not walk every order.
+        const std::string prefix = id + "-";
+        for (auto it = e.orders_.lower_bound(prefix);
+             it != e.orders_.end() && it->first.compare(0, prefix.size(), prefix) == 0;)
             it = it->second.position_id == id ? e.orders_.erase(it) : std::next(it);
         if (const auto pos = e.positions_.find(id); pos != e.positions_.end()) e.unindex_position(pos->second);
         e.positions_.erase(id);
