@@ -1,6 +1,7 @@
 // traded: the trading daemon. Parses the command line, loads the config and runs everything on
 // one io_context on the main thread until SIGINT or SIGTERM.
 
+#include "backtest/cli.hpp"
 #include "config/config.hpp"
 #include "daemon/app.hpp"
 #include "log/log.hpp"
@@ -15,6 +16,7 @@
 namespace {
 
 constexpr std::string_view usage = R"(usage: traded [options]
+       traded backtest --config FILE --replay PATH... [--out DIR]   (see traded backtest --help)
 
 Trading daemon for USD-M perpetual futures: paper trading on a built-in market by default,
 real trading on Binance USD-M when enabled in the config. API and dashboard on
@@ -38,6 +40,7 @@ int fail_config(const std::vector<std::string>& errors, const std::string& file)
 }  // namespace
 
 int main(int argc, char** argv) {
+    if (argc > 1 && std::string_view(argv[1]) == "backtest") return traded::backtest::cli_main(argc - 1, argv + 1);
     std::string config_file;
     std::string data_dir;
     std::string port;

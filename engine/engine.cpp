@@ -65,6 +65,7 @@ void engine::restore(engine_snapshot snap) {
     }
     trades_ = std::move(snap.trades);
     day_initialised_ = true;
+    live_valid_ = false;
 }
 
 output engine::handle(const event& ev, millis now) {
@@ -72,6 +73,7 @@ output engine::handle(const event& ev, millis now) {
     impl_access step{*this, out, now};
     step.rollover();
     if (is_exchange_event(ev)) last_event_at_ = now;
+    if (!std::holds_alternative<market_tick>(ev)) live_valid_ = false;
     std::visit(step, ev);
     return out;
 }
@@ -281,7 +283,16 @@ void engine::impl_access::operator()(const market_tick& ev) {
     if (!mark.is_positive() && ev.q.bid.is_positive() && ev.q.ask.is_positive())
         mark = (ev.q.bid + ev.q.ask) / decimal::from_int(2);
     if (!mark.is_positive()) return;
-    for (auto& [id, p] : e.positions_) {
+    if (!e.live_valid_) {
+        e.live_ids_.clear();
+        for (const auto& [id, p] : e.positions_)
+            if (!is_terminal(p.status)) e.live_ids_.push_back(id);
+        e.live_valid_ = true;
+    }
+    for (const auto& id : e.live_ids_) {
+        auto it = e.positions_.find(id);
+        if (it == e.positions_.end()) continue;
+        position& p = it->second;
         if (p.symbol != ev.symbol) continue;
         if (p.status == position_status::opening) p.mark_price = mark;
         if (p.status != position_status::open && p.status != position_status::closing) continue;

@@ -135,6 +135,11 @@ private:
     /// then corrects the close (the reason comes from the order that filled, not event order).
     std::map<std::string, decimal> closed_unseen_;
     bool day_initialised_ = false;
+    /// Ids of the non-terminal positions, so a market tick does not walk the up to 1000 closed
+    /// ones kept for the views. Only a non-tick event can open, close or prune a position, so
+    /// handle() invalidates it for those and the next tick rebuilds it (same order as positions_).
+    std::vector<std::string> live_ids_;
+    bool live_valid_ = false;
 };
 
 }  // namespace traded::engine

@@ -2,7 +2,6 @@
 
 #include "exchange/binance/stream_events.hpp"
 
-#include <array>
 #include <charconv>
 
 namespace traded::market {
@@ -18,35 +17,85 @@ bool ends_with(std::string_view s, std::string_view suffix) {
     return s.size() >= suffix.size() && s.substr(s.size() - suffix.size()) == suffix;
 }
 
-bool parse_int(std::string_view s, std::int64_t& out) {
-    if (s.empty()) return false;
-    const auto* end = s.data() + s.size();
-    auto [p, ec] = std::from_chars(s.data(), end, out);
-    return ec == std::errc() && p == end;
-}
+/// Reads the comma-separated fields of one CSV row in a single pass, with no copies: the parse
+/// is most of a backtest's cost, so decimals are read straight into the 1e-8 raw value (same
+/// rules as decimal::parse: at most 8 fractional digits unless the rest are zeros).
+class row_cursor {
+public:
+    explicit row_cursor(std::string_view line) : p_(line.data()), end_(line.data() + line.size()) {}
 
-/// Splits a CSV row into exactly N fields (no quoting: Binance's files have none).
-template <std::size_t N>
-bool split(std::string_view line, std::array<std::string_view, N>& f) {
-    std::size_t i = 0;
-    std::size_t start = 0;
-    for (std::size_t k = 0; k < line.size(); ++k) {
-        if (line[k] != ',') continue;
-        if (i + 1 >= N) return false;
-        f[i++] = line.substr(start, k - start);
-        start = k + 1;
+    enum class status { ok, bad_value, bad_count };
+
+    /// A non-negative integer field; `last`: the row must end after it.
+    status integer(std::int64_t& out, bool last) {
+        const char* start = p_;
+        std::uint64_t v = 0;
+        while (p_ < end_ && *p_ >= '0' && *p_ <= '9') {
+            v = v * 10 + static_cast<std::uint64_t>(*p_ - '0');
+            ++p_;
+        }
+        if (p_ == start || p_ - start > 18) return skip_bad(last);
+        out = static_cast<std::int64_t>(v);
+        return finish(last);
     }
-    if (i + 1 != N) return false;
-    f[i] = line.substr(start);
-    return true;
-}
 
-bool positive_decimal(std::string_view s, decimal& out) {
-    auto v = decimal::parse(s);
-    if (!v || !v->is_positive()) return false;
-    out = *v;
-    return true;
-}
+    /// A non-negative decimal field, as a raw 1e-8 count.
+    status decimal_raw(std::int64_t& out, bool last) {
+        const char* start = p_;
+        std::uint64_t whole = 0;
+        int whole_digits = 0;
+        while (p_ < end_ && *p_ >= '0' && *p_ <= '9') {
+            whole = whole * 10 + static_cast<std::uint64_t>(*p_ - '0');
+            ++p_;
+            if (++whole_digits > 10) return skip_bad(last);  // > 9,999,999,999: not a price
+        }
+        std::uint64_t frac = 0;
+        int frac_digits = 0;
+        if (p_ < end_ && *p_ == '.') {
+            ++p_;
+            while (p_ < end_ && *p_ >= '0' && *p_ <= '9') {
+                if (frac_digits < 8) {
+                    frac = frac * 10 + static_cast<std::uint64_t>(*p_ - '0');
+                    ++frac_digits;
+                } else if (*p_ != '0') {
+                    return skip_bad(last);
+                }
+                ++p_;
+            }
+        }
+        if (p_ == start || (whole_digits == 0 && frac_digits == 0)) return skip_bad(last);
+        static constexpr std::uint64_t pow10[] = {100000000, 10000000, 1000000, 100000, 10000, 1000, 100, 10, 1};
+        out = static_cast<std::int64_t>(whole * 100000000 + frac * pow10[frac_digits]);
+        return finish(last);
+    }
+
+    /// The literal "true" / "false" as the last field.
+    status boolean(bool last) {
+        const auto left = static_cast<std::size_t>(end_ - p_);
+        std::size_t n = 0;
+        if (left >= 4 && std::string_view(p_, 4) == "true") n = 4;
+        if (left >= 5 && std::string_view(p_, 5) == "false") n = 5;
+        if (n == 0) return skip_bad(last);
+        p_ += n;
+        return finish(last);
+    }
+
+private:
+    status finish(bool last) {
+        if (last) return p_ == end_ ? status::ok : (*p_ == ',' ? status::bad_count : status::bad_value);
+        if (p_ == end_) return status::bad_count;
+        if (*p_ != ',') return status::bad_value;
+        ++p_;
+        return status::ok;
+    }
+    /// A malformed field (the row is rejected as a whole).
+    status skip_bad(bool /*last*/) { return status::bad_value; }
+
+    const char* p_;
+    const char* end_;
+};
+
+constexpr std::string_view field_count_error = "expected 7 comma-separated fields";
 
 }  // namespace
 
@@ -89,37 +138,57 @@ file_kind classify_file(std::string_view path, std::string& error) {
 }
 
 std::string_view parse_book_ticker_row(std::string_view line, const std::string& symbol, quote_update& out) {
-    std::array<std::string_view, 7> f;
-    if (!split(line, f)) return "expected 7 comma-separated fields";
-    std::int64_t id = 0;
-    if (!parse_int(f[0], id)) return "update_id: expected an integer";
-    if (!positive_decimal(f[1], out.bid)) return "best_bid_price: expected a positive decimal";
-    if (!decimal::parse(f[2])) return "best_bid_qty: expected a decimal";
-    if (!positive_decimal(f[3], out.ask)) return "best_ask_price: expected a positive decimal";
-    if (!decimal::parse(f[4])) return "best_ask_qty: expected a decimal";
-    std::int64_t tt = 0;
-    if (!parse_int(f[5], tt)) return "transaction_time: expected epoch milliseconds";
-    if (!parse_int(f[6], out.event_time) || out.event_time <= 0) return "event_time: expected epoch milliseconds";
-    out.symbol = symbol;
+    using st = row_cursor::status;
+    row_cursor c(line);
+    std::int64_t v = 0;
+    std::int64_t bid = 0;
+    std::int64_t ask = 0;
+    auto check = [&](st r, std::string_view why) -> std::string_view {
+        if (r == st::bad_count) return field_count_error;
+        return r == st::ok ? std::string_view{} : why;
+    };
+    std::string_view e;
+    if (!(e = check(c.integer(v, false), "update_id: expected an integer")).empty()) return e;
+    if (!(e = check(c.decimal_raw(bid, false), "best_bid_price: expected a positive decimal")).empty()) return e;
+    if (!(e = check(c.decimal_raw(v, false), "best_bid_qty: expected a decimal")).empty()) return e;
+    if (!(e = check(c.decimal_raw(ask, false), "best_ask_price: expected a positive decimal")).empty()) return e;
+    if (!(e = check(c.decimal_raw(v, false), "best_ask_qty: expected a decimal")).empty()) return e;
+    if (!(e = check(c.integer(v, false), "transaction_time: expected epoch milliseconds")).empty()) return e;
+    if (!(e = check(c.integer(out.event_time, true), "event_time: expected epoch milliseconds")).empty()) return e;
+    if (bid <= 0) return "best_bid_price: expected a positive decimal";
+    if (ask <= 0) return "best_ask_price: expected a positive decimal";
+    if (out.event_time <= 0) return "event_time: expected epoch milliseconds";
+    if (out.symbol != symbol) out.symbol = symbol;
     out.kind = update_kind::book;
+    out.bid = decimal::from_raw(bid);
+    out.ask = decimal::from_raw(ask);
     out.mark = decimal{};
     out.last = decimal{};
     return {};
 }
 
 std::string_view parse_agg_trade_row(std::string_view line, const std::string& symbol, quote_update& out) {
-    std::array<std::string_view, 7> f;
-    if (!split(line, f)) return "expected 7 comma-separated fields";
-    std::int64_t id = 0;
-    if (!parse_int(f[0], id)) return "agg_trade_id: expected an integer";
-    if (!positive_decimal(f[1], out.last)) return "price: expected a positive decimal";
-    if (!decimal::parse(f[2])) return "quantity: expected a decimal";
-    if (!parse_int(f[3], id)) return "first_trade_id: expected an integer";
-    if (!parse_int(f[4], id)) return "last_trade_id: expected an integer";
-    if (!parse_int(f[5], out.event_time) || out.event_time <= 0) return "transact_time: expected epoch milliseconds";
-    if (f[6] != "true" && f[6] != "false") return "is_buyer_maker: expected true or false";
-    out.symbol = symbol;
+    using st = row_cursor::status;
+    row_cursor c(line);
+    std::int64_t v = 0;
+    std::int64_t price = 0;
+    auto check = [&](st r, std::string_view why) -> std::string_view {
+        if (r == st::bad_count) return field_count_error;
+        return r == st::ok ? std::string_view{} : why;
+    };
+    std::string_view e;
+    if (!(e = check(c.integer(v, false), "agg_trade_id: expected an integer")).empty()) return e;
+    if (!(e = check(c.decimal_raw(price, false), "price: expected a positive decimal")).empty()) return e;
+    if (!(e = check(c.decimal_raw(v, false), "quantity: expected a decimal")).empty()) return e;
+    if (!(e = check(c.integer(v, false), "first_trade_id: expected an integer")).empty()) return e;
+    if (!(e = check(c.integer(v, false), "last_trade_id: expected an integer")).empty()) return e;
+    if (!(e = check(c.integer(out.event_time, false), "transact_time: expected epoch milliseconds")).empty()) return e;
+    if (!(e = check(c.boolean(true), "is_buyer_maker: expected true or false")).empty()) return e;
+    if (price <= 0) return "price: expected a positive decimal";
+    if (out.event_time <= 0) return "transact_time: expected epoch milliseconds";
+    if (out.symbol != symbol) out.symbol = symbol;
     out.kind = update_kind::trade;
+    out.last = decimal::from_raw(price);
     out.bid = out.ask = out.mark = decimal{};
     return {};
 }

@@ -300,7 +300,7 @@ read_status replay_stream::next(quote_update& out) {
     for (std::size_t i = 0; i < heads_.size(); ++i)
         if (heads_[i].live && (best == heads_.size() || heads_[i].u.event_time < heads_[best].u.event_time)) best = i;
     if (best == heads_.size()) return read_status::end;
-    out = std::move(heads_[best].u);
+    std::swap(out, heads_[best].u);  // swap, not move: the head keeps a buffer to parse into
     if (!refill(best)) return read_status::error;
     return read_status::update;
 }
