@@ -3,6 +3,7 @@
 #include <boost/json/serialize.hpp>
 #include <fmt/format.h>
 
+#include <charconv>
 #include <cmath>
 
 namespace traded::api {
@@ -21,7 +22,12 @@ void append(std::string& out, const boost::json::value& v) {
             } else if (d == std::trunc(d) && std::fabs(d) < 1e15) {
                 fmt::format_to(std::back_inserter(out), "{}", static_cast<long long>(d));
             } else {
-                fmt::format_to(std::back_inserter(out), "{}", d);  // shortest round-trip form
+                // Shortest round-trip digits in plain notation ("0.00000001", not "1e-08"). For a
+                // decimal of at most 15 significant digits (every price, quantity and amount below
+                // 10^7 at 8 places) that is exactly the decimal's own text.
+                char buf[400];
+                const auto r = std::to_chars(buf, buf + sizeof buf, d, std::chars_format::fixed);
+                out.append(buf, r.ptr);
             }
             break;
         }

@@ -457,6 +457,7 @@ public:
             {"api_secret_env", str(x.api_secret_env)},
             {"credentials_file", str(x.credentials_file)},
             {"recv_window_ms", integer(x.recv_window_ms, 1, 60000)},
+            {"connect_timeout_ms", integer(x.connect_timeout_ms, 0, 120000)},
             {"ca_file", str(x.ca_file)},
         };
 
@@ -465,6 +466,10 @@ public:
             {"source", one_of(m.source, {"synthetic", "exchange", "replay"})},
             {"symbols", symbols(m.symbols)},
             {"replay_file", str(m.replay_file)},
+            {"replay_speed", real(m.replay_speed, 0, 1000000)},
+            {"record_dir", str(m.record_dir)},
+            {"max_staleness_ms", integer(m.max_staleness_ms, 100, 86400000)},
+            {"push_interval_ms", integer(m.push_interval_ms, 10, 60000)},
             {"synthetic", section({
                               {"seed", unsigned64(m.synthetic.seed)},
                               {"interval_ms", integer(m.synthetic.interval_ms, 10, 60000)},
@@ -537,6 +542,11 @@ public:
         if (!any_failed({"market.source", "market.replay_file"}) && c.market.source == "replay" &&
             c.market.replay_file.empty())
             fail_msg("market.replay_file", "required when market.source is replay");
+        // SPEC §5/§8: real money never follows a recording; replay drives paper trading only.
+        if (!any_failed({"market.source", "real_trading.enabled"}) && c.market.source == "replay" &&
+            c.real_trading.enabled)
+            fail_msg("market.source", "replay drives paper trading only; it cannot be used with "
+                                      "real_trading.enabled: true (real trading always uses the exchange's own streams)");
     }
 };
 
@@ -663,6 +673,7 @@ std::string to_yaml(const config& c, secrets s) {
     e << YAML::Key << "api_secret_env" << YAML::Value << x.api_secret_env;
     e << YAML::Key << "credentials_file" << YAML::Value << x.credentials_file;
     e << YAML::Key << "recv_window_ms" << YAML::Value << x.recv_window_ms;
+    e << YAML::Key << "connect_timeout_ms" << YAML::Value << x.connect_timeout_ms;
     e << YAML::Key << "ca_file" << YAML::Value << x.ca_file;
     e << YAML::EndMap;
 
@@ -672,6 +683,10 @@ std::string to_yaml(const config& c, secrets s) {
     e << YAML::Key << "symbols" << YAML::Value;
     emit_list(e, m.symbols);
     e << YAML::Key << "replay_file" << YAML::Value << m.replay_file;
+    e << YAML::Key << "replay_speed" << YAML::Value << num(m.replay_speed);
+    e << YAML::Key << "record_dir" << YAML::Value << m.record_dir;
+    e << YAML::Key << "max_staleness_ms" << YAML::Value << m.max_staleness_ms;
+    e << YAML::Key << "push_interval_ms" << YAML::Value << m.push_interval_ms;
     e << YAML::Key << "synthetic" << YAML::Value << YAML::BeginMap;
     e << YAML::Key << "seed" << YAML::Value << m.synthetic.seed;
     e << YAML::Key << "interval_ms" << YAML::Value << m.synthetic.interval_ms;
