@@ -6,6 +6,7 @@
 /// Everything here runs on the single io_context thread: no mutexes anywhere.
 
 #include "api/command.hpp"
+#include "api/market_feed.hpp"
 #include "config/config.hpp"
 #include "daemon/engine_runner.hpp"
 #include "engine/opportunities.hpp"
@@ -64,6 +65,7 @@ private:
     void audit(const api::command& cmd, const api::reply& r);
     void arm_feed();
     void arm_storage_retry();
+    void arm_market_push();
     void on_feed_tick();
     void arm_wakeup(engine::mode m);
     void maybe_push_balance(engine::mode m, bool force);
@@ -85,6 +87,9 @@ private:
     std::unique_ptr<paper::synthetic_feed> feed_;
     boost::asio::steady_timer feed_timer_;
     boost::asio::steady_timer storage_timer_;
+    /// WS `market` channel: every quote the engines see, pushed per symbol every push_interval_ms.
+    api::market_feed market_feed_;
+    boost::asio::steady_timer market_timer_;
     std::map<engine::mode, std::unique_ptr<boost::asio::steady_timer>> wakeups_;
     std::map<engine::mode, balance_snapshot> last_pushed_balance_;
     std::map<engine::mode, engine::millis> last_balance_push_at_;
