@@ -62,6 +62,42 @@ std::string describe(const YAML::Node& n) {
     return out + "\"";
 }
 
+/// Well-formed UTF-8 (no overlongs, surrogates or code points past U+10FFFF). Strings that are not
+/// cannot be written back by to_yaml (the emitter replaces the bytes), so they are refused.
+bool valid_utf8(std::string_view s) {
+    std::size_t i = 0;
+    while (i < s.size()) {
+        const auto c = static_cast<unsigned char>(s[i]);
+        std::size_t n = 0;
+        std::uint32_t cp = 0;
+        if (c < 0x80) {
+            ++i;
+            continue;
+        } else if ((c & 0xE0) == 0xC0) {
+            n = 1;
+            cp = c & 0x1Fu;
+        } else if ((c & 0xF0) == 0xE0) {
+            n = 2;
+            cp = c & 0x0Fu;
+        } else if ((c & 0xF8) == 0xF0) {
+            n = 3;
+            cp = c & 0x07u;
+        } else {
+            return false;
+        }
+        if (i + n >= s.size()) return false;
+        for (std::size_t k = 1; k <= n; ++k) {
+            const auto cc = static_cast<unsigned char>(s[i + k]);
+            if ((cc & 0xC0) != 0x80) return false;
+            cp = (cp << 6) | (cc & 0x3Fu);
+        }
+        static constexpr std::uint32_t min_for[] = {0, 0x80, 0x800, 0x10000};
+        if (cp < min_for[n] || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return false;
+        i += n + 1;
+    }
+    return true;
+}
+
 /// Levenshtein distance, for "did you mean" on unknown keys (typos are the usual cause).
 std::size_t edit_distance(std::string_view a, std::string_view b) {
     std::vector<std::size_t> prev(b.size() + 1), cur(b.size() + 1);
@@ -128,6 +164,11 @@ public:
                                    [&](const auto& f) { return f.first == name; });
             if (it == fields.end()) {
                 unknown(child, name, fields);
+                continue;
+            }
+            // Not echoed: the value may be a secret (server.api_token).
+            if (kv.second.IsScalar() && !valid_utf8(kv.second.Scalar())) {
+                fail_msg(child, "expected UTF-8 text");
                 continue;
             }
             it->second(kv.second, child);

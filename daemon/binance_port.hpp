@@ -90,6 +90,9 @@ public:
     bool reconciled() const;
     /// Called after every completed sweep (start-up reconciliation included).
     void set_on_reconciled(std::function<void(const reconciliation_summary&)> cb);
+    /// Called when the list of untracked exchange positions changes (entries on those symbols
+    /// must be blocked: in one-way mode a new position would merge into the foreign one).
+    void set_on_untracked(std::function<void(const std::vector<foreign_position>&)> cb);
     /// Called when exchangeInfo filters are loaded (the engine's symbol filters should follow).
     void set_on_symbols(std::function<void(const std::vector<engine::symbol_info>&)> cb);
     /// Runs a reconciliation sweep now (also done on every user-stream reconnect).

@@ -596,12 +596,37 @@ private:
         r.from_loopback = loopback_;
         http_response answer = srv_->v.handle(r, wall_ms());
         srv_->flush();
+        if (answer.hold_ms > 0) {
+            // The hold fault: executed later, even if the client has gone by then.
+            log::debug("sim", "{} {} held for {} ms", r.method, r.target.substr(0, r.target.find('?')), answer.hold_ms);
+            const bool drop = answer.drop_answer;
+            const unsigned version = req.version();
+            const bool keep_alive = req.keep_alive();
+            delay_timer_.expires_after(std::chrono::milliseconds(answer.hold_ms));
+            delay_timer_.async_wait([s = this->shared_from_this(), r = std::move(r), drop, version, keep_alive](error_code e) {
+                if (e) return;
+                http_response late = s->srv_->v.handle_held(r, wall_ms());
+                s->srv_->flush();
+                log::debug("sim", "{} {} executed after a hold -> {}{}", r.method, r.target.substr(0, r.target.find('?')),
+                           late.status, drop ? " (answer dropped)" : "");
+                if (drop) {
+                    error_code closed;
+                    beast::get_lowest_layer(s->stream_).socket().close(closed);
+                    return;
+                }
+                s->respond(std::move(late), version, keep_alive);
+            });
+            return;
+        }
         log::debug("sim", "{} {} -> {}", r.method, r.target.substr(0, r.target.find('?')), answer.status);
+        respond(std::move(answer), req.version(), req.keep_alive());
+    }
 
-        res_.emplace(static_cast<http::status>(answer.status), req.version());
+    void respond(http_response answer, unsigned version, bool keep_alive) {
+        res_.emplace(static_cast<http::status>(answer.status), version);
         if (answer.status == 418) res_->reason("I'm a teapot");  // Beast has no reason text for 418
         for (const auto& [k, v] : answer.headers) res_->set(k, v);
-        res_->keep_alive(req.keep_alive());
+        res_->keep_alive(keep_alive);
         res_->body() = std::move(answer.body);
         res_->prepare_payload();
         if (answer.delay_ms > 0) {

@@ -48,6 +48,11 @@ struct http_response {
     std::string body;
     std::vector<std::pair<std::string, std::string>> headers;
     int delay_ms = 0;
+    /// The `hold` fault: nothing was done yet. The server calls venue::handle_held with the same
+    /// request after hold_ms (whatever became of the client's connection meanwhile), then sends
+    /// that answer, or closes the connection without one when drop_answer.
+    int hold_ms = 0;
+    bool drop_answer = false;
 };
 
 /// A user-data event for the connections listening on `listen_key`.
@@ -79,6 +84,9 @@ public:
 
     /// Answers one REST request (including /admin/...).
     http_response handle(const http_request& req, millis wall_now);
+    /// Executes a request the `hold` fault held back (it passed the recvWindow check on arrival,
+    /// as on the real exchange, so the check is not repeated).
+    http_response handle_held(const http_request& req, millis wall_now);
     /// One step of the synthetic walk (symbols frozen by /admin/price stay put).
     void feed_step(millis wall_now);
     /// Publishes <symbol>@markPrice (fast=false, every 3 s) or @markPrice@1s (fast=true).
@@ -130,6 +138,7 @@ private:
         std::string scope;      // err_2022: order | algo | any
         std::string account;    // expire_listen_key etc.: account name ("" = all)
         millis until = 0;       // time-limited faults (http_418 without count)
+        bool drop_answer = false;  // hold: close the connection instead of answering
     };
 
     /// One line of the order log (GET /admin/state): every order request received.
@@ -253,6 +262,7 @@ private:
     std::vector<order_log_entry> order_log_;
     std::int64_t next_log_seq_ = 1;
     int stream_delay_ms_ = 0;
+    bool executing_held_ = false;  // handle_held in progress
     millis clock_offset_ = 0;
     int duplicate_events_ = 0;
     int reorder_events_ = 0;

@@ -3,6 +3,7 @@
 #include "api/json_text.hpp"
 #include "api/views.hpp"
 
+#include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 #include <catch2/catch.hpp>
 
@@ -123,10 +124,13 @@ TEST_CASE("safety, performance, opportunity views", "[views]") {
     auto sv = to_json(s);
     CHECK(keys(sv) == std::set<std::string>{"max_positions", "open_positions", "positions_remaining", "max_daily_loss",
                                             "daily_realized_pnl", "daily_loss_remaining", "daily_loss_limit_hit",
-                                            "emergency_stopped", "can_open_new", "blocked_reasons", "stake_usd",
-                                            "trading_day"});
+                                            "emergency_stopped", "can_open_new", "blocked_reasons",
+                                            "blocked_symbols", "stake_usd", "trading_day"});
     CHECK(sv.at("daily_realized_pnl").as_double() == Approx(-12.5));
     CHECK(sv.at("blocked_reasons").as_array().at(0) == "NOT_RUNNING");
+    CHECK(sv.at("blocked_symbols").as_object().empty());
+    s.blocked_symbols["ETHUSDT"] = "UNTRACKED_POSITION";
+    CHECK(to_json(s).at("blocked_symbols").at("ETHUSDT") == "UNTRACKED_POSITION");
 
     engine::performance_stats p;
     p.total_trades = 4;
@@ -235,4 +239,17 @@ TEST_CASE("money goes out as the decimal's exact text; display values rounded", 
     const auto sv = to_json(s);
     CHECK(to_text(sv.at("win_rate")) == "33.33");
     CHECK(to_text(sv.at("profit_factor")) == "0.33");
+}
+
+TEST_CASE("to_text escapes strings and keys as JSON and parses back to the same value", "[views]") {
+    json::object o;
+    o["plain"] = "BTCUSDT";
+    o["quote\"back\\slash"] = "tab\there\nnewline\r\x01\x1f end";
+    o["utf8"] = "caf\xc3\xa9 \xe2\x82\xac";
+    o["n"] = json::array{1, -2, 0.5, nullptr, true};
+    const json::value v = o;
+    const std::string text = to_text(v);
+    INFO(text);
+    CHECK(json::parse(text) == v);
+    CHECK(text.find(R"("tab\there\nnewline\r\u0001\u001f end")") != std::string::npos);
 }
