@@ -561,6 +561,15 @@ struct binance_port::impl : std::enable_shared_from_this<impl> {
         return a;
     }
 
+    /// True when the engine has a live (not CLOSED/FAILED) position on `symbol`.
+    bool owns_symbol(const std::string& symbol) const {
+        const auto* e = eng();
+        if (e == nullptr) return false;
+        for (const auto& [id, p] : e->positions())
+            if (p.symbol == symbol && !is_terminal(p.status)) return true;
+        return false;
+    }
+
     /// True while an order of ours on `symbol` is being placed or its fills are being fetched.
     bool symbol_busy(const std::string& symbol) const {
         for (const auto& [cid, t] : tracker.orders())
@@ -800,8 +809,11 @@ struct binance_port::impl : std::enable_shared_from_this<impl> {
             // A position of ours reported flat may have been closed outside traded: check it now
             // rather than at the next periodic sweep (our own fills arrive first; the check still
             // needs two flat readings, so an in-flight fill of ours is never mistaken for it).
+            // A position on a symbol where nothing of ours is live is someone else's (or a late
+            // entry of ours): read positions now, so entries there are blocked (or the position
+            // revived) within seconds rather than at the next periodic reading.
             for (const auto& ap : acc->positions)
-                if (ap.amount.is_zero()) schedule_position_check();
+                if (ap.amount.is_zero() || (configured(ap.symbol) && !owns_symbol(ap.symbol))) schedule_position_check();
         } else if (std::holds_alternative<bn::listen_key_expired>(ev)) {
             log::warn(component, "listenKey expired: reconnecting with a new one");
             listen_key.clear();
@@ -1030,6 +1042,13 @@ struct binance_port::impl : std::enable_shared_from_this<impl> {
             }
             if (t->resent) {
                 deliver(tracker.on_rejected(cid, 0, "order outcome unknown and not found on the exchange after one resend"));
+                co_return;
+            }
+            if (is_entry(cid)) {
+                // An entry is written once only: a late one trades on old prices, and after a
+                // crash the daemon bounds how long an entry may still execute by its first write.
+                deliver(tracker.on_rejected(cid, -2013, "entry outcome unknown and not found on the exchange within its "
+                                                        "recvWindow; not sent again"));
                 co_return;
             }
             t->resent = true;

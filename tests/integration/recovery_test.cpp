@@ -271,18 +271,30 @@ TEST_CASE("an entry given up on (FAILED) that executes later is revived and prot
 TEST_CASE("no new entry on a symbol where the exchange holds a position traded does not own",
           "[integration][recovery]") {
     env e;
-    // Someone sells SOLUSDT by hand on the same account; the daemon restarts and its start-up
-    // reconciliation finds the position.
+    auto blocked = [&] { return e.d->data(rt + "safety-status").at("blocked_symbols").as_object().contains("SOLUSDT"); };
+    ws_client ws;
+    REQUIRE(ws.connect(e.d->port(), "/api/v1/ws?access_token=" + e.d->token()).empty());
+    ws.send(R"({"op":"subscribe","id":1,"channels":["safety"],"modes":["real-trading"]})");
+    // Someone sells SOLUSDT by hand on the same account while the daemon runs: its account update
+    // makes the daemon read positions at once.
     manual_order(e.sim, "SOLUSDT", "SELL", "1");
+    REQUIRE(eventually(blocked, 6000ms));
+    // Subscribers (the dashboard) are told, with the reason.
+    bool pushed = false;
+    for (int i = 0; i < 20 && !pushed; ++i) {
+        auto m = ws.receive_json(2000ms);
+        if (!m) break;
+        const auto& o = m->as_object();
+        if (o.contains("event") && str(o.at("event")) == "safety_changed" &&
+            o.at("data").at("blocked_symbols").as_object().contains("SOLUSDT"))
+            pushed = str(o.at("data").at("detail")).find("UNTRACKED_POSITION") != std::string::npos;
+    }
+    CHECK(pushed);
+    ws.close();
+    // And after a restart, the start-up reconciliation finds it again.
     e.d->kill9();
     e.d->restart();
-    const bool blocked = eventually(
-        [&] {
-            const auto s = e.d->data(rt + "safety-status");
-            return s.at("blocked_symbols").as_object().contains("SOLUSDT");
-        },
-        10000ms);
-    REQUIRE(blocked);
+    REQUIRE(eventually(blocked, 10000ms));
     const auto safety = e.d->data(rt + "safety-status");
     INFO(json::serialize(safety));
     CHECK(str(safety.at("blocked_symbols").at("SOLUSDT")) == "UNTRACKED_POSITION");
@@ -323,4 +335,37 @@ TEST_CASE("no new entry on a symbol where the exchange holds a position traded d
         },
         5000ms));
     e.check_recovered(id, "SOLUSDT");
+}
+
+TEST_CASE("an entry whose answer is lost is not sent again and is protected", "[integration][recovery]") {
+    // The exchange executes the entry 1.5 s after it arrived and closes the connection instead of
+    // answering: the outcome is unknown to the daemon until the fill or a lookup tells it.
+    env e(1000);
+    e.sim.admin("/admin/fault", R"({"kind":"hold","path":"/fapi/v1/order","count":1,"ms":1500,"drop_answer":true})");
+    const auto sent = std::chrono::steady_clock::now();
+    const std::string id = e.open("ETHUSDT", "SHORT");
+    e.check_recovered(id, "ETHUSDT");
+    // Past the window after which it would be looked up (an entry is never sent twice).
+    std::this_thread::sleep_for(std::max<std::chrono::steady_clock::duration>(0ms, sent + 4000ms - std::chrono::steady_clock::now()));
+    CHECK(e.entries_sent("ETHUSDT") == 1);
+    CHECK(e.stops("ETHUSDT") == 1);
+    CHECK(str(e.position(id).at("status")) == "OPEN");
+}
+
+TEST_CASE("an entry that cannot be written within 3 s is not sent at all (the bound the restart window relies on)",
+          "[integration][recovery]") {
+    env e;
+    // The first stop placement of BTCUSDT is held 5 s (then answered); requests go out one at a
+    // time, so an ETHUSDT entry decided meanwhile waits behind it.
+    e.sim.admin("/admin/fault", R"({"kind":"hold","path":"/fapi/v1/algoOrder","count":1,"ms":5000})");
+    const std::string btc = e.open("BTCUSDT", "LONG");
+    REQUIRE(eventually([&] { return e.exchange_amount("BTCUSDT") != 0; }, 5000ms));
+    std::this_thread::sleep_for(300ms);  // the TP/SL placement is now held
+    const std::string eth = e.open("ETHUSDT", "SHORT");
+    // Not written within its 3 s: refused before it reached the exchange, the position FAILED.
+    REQUIRE(eventually([&] { return e.position(eth).is_null(); }, 8000ms));
+    std::this_thread::sleep_for(500ms);
+    CHECK(e.entries_sent("ETHUSDT") == 0);
+    CHECK(e.exchange_amount("ETHUSDT") == 0);
+    e.check_recovered(btc, "BTCUSDT");  // the held stop went through: protected, as always
 }
