@@ -73,7 +73,19 @@ export function createPriceCharts(root) {
         timeScale: { timeVisible: true, secondsVisible: true, borderColor: grid },
         rightPriceScale: { borderColor: grid },
       });
-      c.series = c.chart.addSeries(lwc.LineSeries, { color: cssVar('--accent', '#4c9aff'), lineWidth: 2, priceFormat: { type: 'price', precision: 2, minMove: 0.01 } });
+      c.series = c.chart.addSeries(lwc.LineSeries, {
+        color: cssVar('--accent', '#4c9aff'),
+        lineWidth: 2,
+        priceFormat: { type: 'price', precision: 2, minMove: 0.01 },
+        // Keep the entry/TP/SL/floor lines in view: by default the scale follows the prices only,
+        // and a TP or SL a few percent away would sit off the chart.
+        autoscaleInfoProvider: (original) => {
+          const r = original();
+          const levels = [...c.lines.values()].map((l) => l.price);
+          if (!r || !r.priceRange || !levels.length) return r;
+          return { ...r, priceRange: { minValue: Math.min(r.priceRange.minValue, ...levels), maxValue: Math.max(r.priceRange.maxValue, ...levels) } };
+        },
+      });
       c.markers = lwc.createSeriesMarkers(c.series, []);
     } else if (failed) {
       canvas.textContent = `Chart library failed to load: ${failed}`;
