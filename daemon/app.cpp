@@ -46,7 +46,7 @@ bool same_balance(const balance_snapshot& a, const balance_snapshot& b) {
 }  // namespace
 
 app::app(boost::asio::io_context& io, config::config cfg)
-    : io_(io), cfg_(std::move(cfg)), storage_timer_(io) {
+    : io_(io), cfg_(std::move(cfg)), storage_timer_(io), market_timer_(io) {
     metrics::declare_all(metrics_);
     process_started_ms_ = wall_clock_ms();
 }
@@ -156,6 +156,12 @@ std::string app::start() {
                                             store_.get(), *real_port_, pub, wall_clock_ms);
     for (auto m : all_modes) {
         runner(m).set_metrics(&metrics_);
+        // Every quote an engine sees goes to the `market` channel, labelled with its source: real
+        // trading only ever sees the exchange's streams (SPEC §1, §8).
+        runner(m).set_on_tick([this, m](const engine::market_tick& t) {
+            market_feed_.on_quote(m, {t.symbol, t.q.bid, t.q.ask, t.q.mark, {},
+                                      m == mode::real ? "exchange" : cfg_.market.source, wall_clock_ms()});
+        });
         runner(m).set_on_storage([this, m](bool ok, const std::string& error) {
             if (!ok) notifier_->on_daemon(notify::daemon_note("storage_unavailable", m, wall_clock_ms(), error));
         });
@@ -258,6 +264,7 @@ std::string app::start() {
     }
     for (auto m : all_modes) arm_wakeup(m);
     arm_storage_retry();
+    arm_market_push();
     log::info("daemon", "paper trading {}, real trading {}",
               paper_->engine().state().running ? "running" : "stopped",
               cfg_.real_trading.enabled ? (real_->engine().state().running ? "running" : "stopped") : "disabled");
@@ -269,6 +276,7 @@ void app::stop() {
     stopped_ = true;
     if (market_) market_->stop();
     storage_timer_.cancel();
+    market_timer_.cancel();
     for (auto& [m, t] : wakeups_) t->cancel();
     if (live_port_) live_port_->stop();
     if (server_) server_->stop();
@@ -312,6 +320,18 @@ void app::arm_storage_retry() {
         if (ec) return;
         for (auto m : all_modes) runner(m).retry_storage();
         arm_storage_retry();
+    });
+}
+
+void app::arm_market_push() {
+    market_timer_.expires_after(std::chrono::milliseconds(cfg_.market.push_interval_ms));
+    market_timer_.async_wait([this](boost::system::error_code ec) {
+        if (ec) return;
+        // At most one quote per symbol per interval (SPEC §3): the newest one since the last push.
+        if (server_)
+            for (auto m : all_modes)
+                for (const auto& q : market_feed_.take_changed(m)) server_->hub().publish_quote(m, q.symbol, q.ts, api::to_json(q));
+        arm_market_push();
     });
 }
 
@@ -399,6 +419,7 @@ json::value app::notification_json(mode m, const engine::notification& n) {
         }
         case engine::channel::account: return balance_json(m);
         case engine::channel::status: return status_json(m);
+        case engine::channel::market: return nullptr;  // quotes go through hub().publish_quote
     }
     return nullptr;
 }
@@ -424,6 +445,7 @@ json::value app::snapshot(engine::channel ch, mode m) {
         case engine::channel::safety: return api::to_json(e.safety(now));
         case engine::channel::account: return balance_json(m);
         case engine::channel::status: return status_json(m);
+        case engine::channel::market: return market_feed_.snapshot(m);
         case engine::channel::opportunities: {
             json::array a;
             // Newest first, as GET /api/v1/opportunities answers.

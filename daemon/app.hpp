@@ -6,6 +6,7 @@
 /// Everything here runs on the single io_context thread: no mutexes anywhere.
 
 #include "api/command.hpp"
+#include "api/market_feed.hpp"
 #include "config/config.hpp"
 #include "daemon/engine_runner.hpp"
 #include "engine/opportunities.hpp"
@@ -77,6 +78,7 @@ private:
     void on_market_quote(engine::mode m, const std::string& symbol, const engine::quote& q);
     void audit(const api::command& cmd, const api::reply& r);
     void arm_storage_retry();
+    void arm_market_push();
     void arm_wakeup(engine::mode m);
     void maybe_push_balance(engine::mode m, bool force);
     std::string resolve_token(bool& created);
@@ -103,6 +105,9 @@ private:
     std::set<std::string> paper_restore_needs_;
     std::map<std::string, engine::quote> paper_pending_quotes_;
     boost::asio::steady_timer storage_timer_;
+    /// WS `market` channel: every quote the engines see, pushed per symbol every push_interval_ms.
+    api::market_feed market_feed_;
+    boost::asio::steady_timer market_timer_;
     std::map<engine::mode, std::unique_ptr<boost::asio::steady_timer>> wakeups_;
     std::map<engine::mode, balance_snapshot> last_pushed_balance_;
     std::map<engine::mode, engine::millis> last_balance_push_at_;
