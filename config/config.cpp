@@ -21,17 +21,8 @@
 namespace traded::config {
 
 engine::engine_config trading_config::to_engine(engine::mode m) const {
-    engine::engine_config e;
+    engine::engine_config e = *this;
     e.engine_mode = m;
-    e.enabled = enabled;
-    e.stake_usd = stake_usd;
-    e.max_positions = max_positions;
-    e.leverage = leverage;
-    e.pure_3_rule_mode = pure_3_rule_mode;
-    e.primary_target_dollars = primary_target_dollars;
-    e.absolute_floor_dollars = absolute_floor_dollars;
-    e.stop_loss_percent = stop_loss_percent;
-    e.max_daily_loss = max_daily_loss;
     return e;
 }
 

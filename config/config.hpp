@@ -79,17 +79,10 @@ struct market_config {
     bool operator==(const market_config&) const = default;
 };
 
-/// Rule fields shared by both engines.
-struct trading_config {
-    bool enabled = true;
-    decimal stake_usd = decimal::from_int(200);
-    int max_positions = 20;
-    int leverage = 3;
-    bool pure_3_rule_mode = true;
-    decimal primary_target_dollars = decimal::from_int(10);
-    decimal absolute_floor_dollars = decimal::from_int(7);
-    decimal stop_loss_percent = *decimal::parse("0.5");
-    decimal max_daily_loss = decimal::from_int(500);
+/// Rule fields shared by both engines: the engine's own config type, parsed straight from the
+/// file (`engine_mode` and `max_staleness_ms` are not file keys: to_engine sets the mode, the
+/// daemon the staleness from `market:`).
+struct trading_config : engine::engine_config {
     /// The engine config for `m`.
     engine::engine_config to_engine(engine::mode m) const;
     bool operator==(const trading_config&) const = default;

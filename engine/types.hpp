@@ -81,6 +81,8 @@ struct engine_config {
     /// A symbol whose last quote reached the engine longer ago than this blocks new entries on it
     /// (MARKET_DATA_STALE); 0 disables the check.
     millis max_staleness_ms = 0;
+
+    bool operator==(const engine_config&) const = default;
 };
 
 /// Partial update of the run-time safety limits (PUT safety-limits).
