@@ -11,6 +11,7 @@
 #include "engine/events.hpp"
 #include "engine/performance.hpp"
 #include "engine/types.hpp"
+#include "exchange/port_types.hpp"
 
 #include <boost/json/value.hpp>
 
@@ -20,12 +21,9 @@
 
 namespace traded::api {
 
-/// An exchange position the engine does not own (reported, never touched; SPEC §6).
-struct untracked_position {
-    std::string symbol;
-    decimal amount;  ///< signed: > 0 long, < 0 short
-    decimal entry_price;
-};
+/// An exchange position the engine does not own (reported, never touched; SPEC §6); amount is
+/// signed: > 0 long, < 0 short.
+using untracked_position = port::foreign_position;
 
 /// Connection state of one engine's exchange side (GET status `exchange{}`).
 struct exchange_info {
@@ -52,15 +50,8 @@ struct status_info {
     std::vector<untracked_position> untracked;
 };
 
-/// Account balance of one engine (GET account-balance).
-struct balance_info {
-    std::string asset = "USDT";
-    decimal wallet_balance;
-    decimal available_balance;
-    decimal unrealized_pnl;
-    decimal margin_balance;
-    engine::millis updated_at = 0;  ///< 0 (JSON null) when never updated
-};
+/// Account balance of one engine (GET account-balance); updated_at 0 is JSON null (never updated).
+using balance_info = port::balance_snapshot;
 
 /// PnL as a percentage of the margin (stake / leverage), rounded to 2 decimals; 0 when the
 /// margin is 0.

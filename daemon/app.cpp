@@ -487,7 +487,7 @@ json::value app::status_json(mode m) {
     }
     s.exchange.user_stream = ps.user_stream;
     if (ps.last_event_at > 0) s.exchange.last_event_age_ms = now - ps.last_event_at;
-    for (const auto& u : runner(m).port().untracked()) s.untracked.push_back({u.symbol, u.amount, u.entry_price});
+    s.untracked = runner(m).port().untracked();
     auto v = api::to_json(s);
     auto& o = v.as_object();
     // What the start-up (and every later) reconciliation with the exchange found.
@@ -561,15 +561,7 @@ json::value app::market_json(mode m, engine::millis now) {
 }
 
 json::value app::balance_json(mode m) {
-    auto b = runner(m).port().balance();
-    api::balance_info bi;
-    bi.asset = b.asset;
-    bi.wallet_balance = b.wallet_balance;
-    bi.available_balance = b.available_balance;
-    bi.unrealized_pnl = b.unrealized_pnl;
-    bi.margin_balance = b.margin_balance;
-    bi.updated_at = b.updated_at;
-    return api::to_json(bi);
+    return api::to_json(runner(m).port().balance());
 }
 
 // ---------------------------------------------------------------------------------------------

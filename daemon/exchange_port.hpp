@@ -3,6 +3,7 @@
 /// what happened as engine events. Paper trading and real trading differ only in their port.
 
 #include "engine/events.hpp"
+#include "exchange/port_types.hpp"
 
 #include <functional>
 #include <optional>
@@ -11,30 +12,11 @@
 
 namespace traded::daemon {
 
-/// Account figures for GET account-balance.
-struct balance_snapshot {
-    std::string asset = "USDT";
-    decimal wallet_balance;
-    decimal available_balance;
-    decimal unrealized_pnl;
-    decimal margin_balance;
-    engine::millis updated_at = 0;
-};
-
-/// Connection state for GET status.
-struct port_status {
-    bool connected = false;
-    std::string market_stream = "disabled";  // "connected", "connecting", "synthetic", "disabled"...
-    std::string user_stream = "disabled";
-    engine::millis last_event_at = 0;
-};
-
-/// An exchange position the engine does not own (reported, never touched).
-struct foreign_position {
-    std::string symbol;
-    decimal amount;
-    decimal entry_price;
-};
+// The data a port reports (balance, connection state, positions it does not own) is defined
+// once in exchange/port_types.hpp, shared with the API's views.
+using port::balance_snapshot;
+using port::foreign_position;
+using port::port_status;
 
 /// Outcome of the pre-start checks (credentials, position mode, leverage, balance).
 struct preflight_result {
