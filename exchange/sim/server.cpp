@@ -442,7 +442,7 @@ private:
         last_ping_ = steady::now();
         srv_->streams.add(shared_from_this());
         srv_->track(shared_from_this());
-        life_timer_.expires_after(std::chrono::seconds(srv_->cfg.streams.max_connection_s));
+        life_timer_.expires_after(std::chrono::milliseconds(srv_->v.stream_max_connection_ms()));
         life_timer_.async_wait([s = self()](error_code e) {
             if (!e) s->close(false);  // "A single connection is only valid for 24 hours"
         });
@@ -594,14 +594,38 @@ private:
         r.content_type = std::string(req[http::field::content_type]);
         if (auto it = req.find("X-MBX-APIKEY"); it != req.end()) r.api_key = std::string(it->value());
         r.from_loopback = loopback_;
+        version_ = req.version();
+        keep_alive_ = req.keep_alive();
+        if (srv_->v.take_request_drop(r, wall_ms())) {
+            // drop_request: lost before the exchange read it; the client sees the connection die.
+            log::info("sim", "fault: dropping {} {} unprocessed", r.method, r.target.substr(0, r.target.find('?')));
+            error_code ignored;
+            beast::get_lowest_layer(stream_).socket().close(ignored);
+            return;
+        }
+        if (const int hold = srv_->v.take_request_hold(r, wall_ms()); hold > 0) {
+            // delay_request: the request sits in front of the exchange, unprocessed, for `hold` ms.
+            log::info("sim", "fault: holding {} {} for {} ms", r.method, r.target.substr(0, r.target.find('?')), hold);
+            r.fault = "delay_request";
+            delay_timer_.expires_after(std::chrono::milliseconds(hold));
+            delay_timer_.async_wait([s = this->shared_from_this(), r = std::move(r)](error_code e) {
+                if (!e) s->process(r);
+            });
+            return;
+        }
+        process(r);
+    }
+
+    /// Lets the venue answer `r` and writes the answer (late, with the timeout fault).
+    void process(const http_request& r) {
         http_response answer = srv_->v.handle(r, wall_ms());
         srv_->flush();
         log::debug("sim", "{} {} -> {}", r.method, r.target.substr(0, r.target.find('?')), answer.status);
 
-        res_.emplace(static_cast<http::status>(answer.status), req.version());
+        res_.emplace(static_cast<http::status>(answer.status), version_);
         if (answer.status == 418) res_->reason("I'm a teapot");  // Beast has no reason text for 418
         for (const auto& [k, v] : answer.headers) res_->set(k, v);
-        res_->keep_alive(req.keep_alive());
+        res_->keep_alive(keep_alive_);
         res_->body() = std::move(answer.body);
         res_->prepare_payload();
         if (answer.delay_ms > 0) {
@@ -646,6 +670,8 @@ private:
     std::shared_ptr<server::impl> srv_;
     bool loopback_;
     net::steady_timer delay_timer_;
+    unsigned version_ = 11;
+    bool keep_alive_ = true;
     std::optional<http::request_parser<http::string_body>> parser_;
     std::optional<http::response<http::string_body>> res_;
 };

@@ -197,6 +197,7 @@ http_response venue::dispatch(const http_request& req, millis wall_now) {
     c.path = req.target.substr(0, qpos);
     c.query = qpos == std::string::npos ? std::string() : req.target.substr(qpos + 1);
     c.now = server_time(wall_now);
+    c.fault_applied = req.fault;
 
     if (c.path == "/admin" || c.path.starts_with("/admin/")) return admin(req, c.path, wall_now);
 

@@ -40,6 +40,7 @@ struct http_request {
     std::string content_type;
     std::optional<std::string> api_key;  // X-MBX-APIKEY header when present
     bool from_loopback = true;           // admin endpoints answer loopback peers only
+    std::string fault;                   // a fault the server already applied (delay_request), for the order log
 };
 
 /// The answer, and how long to hold it back (the `timeout` fault).
@@ -92,6 +93,15 @@ public:
     bool listen_key_active(const std::string& key) const;
     /// Extra delay for every stream message (fault delay_streams), 0 normally.
     int stream_delay_ms() const { return stream_delay_ms_; }
+    /// Fault delay_request: how long to hold `req` before processing it (0: process now). Each
+    /// armed fault holds one request; the held request is then handled normally.
+    int take_request_hold(const http_request& req, millis wall_now);
+    /// Fault drop_request: true when `req` must be dropped unprocessed (the connection is closed
+    /// without an answer, as when the network loses it before the exchange reads it).
+    bool take_request_drop(const http_request& req, millis wall_now);
+    /// Lifetime of a stream connection in ms: streams.max_connection_s, or what the
+    /// rotate_streams fault set (Binance cuts every connection at 24 h).
+    millis stream_max_connection_ms() const;
     const sim_config& config() const { return cfg_; }
     /// True when the upper-case symbol is listed.
     bool has_symbol(const std::string& symbol) const;
@@ -253,6 +263,7 @@ private:
     std::vector<order_log_entry> order_log_;
     std::int64_t next_log_seq_ = 1;
     int stream_delay_ms_ = 0;
+    millis stream_max_connection_ms_ = 0;  // rotate_streams fault, 0: the configured lifetime
     millis clock_offset_ = 0;
     int duplicate_events_ = 0;
     int reorder_events_ = 0;

@@ -155,6 +155,7 @@ http_response venue::admin_fault(const json::object& body, millis wall_now) {
         duplicate_events_ = 0;
         reorder_events_ = 0;
         clock_offset_ = 0;
+        stream_max_connection_ms_ = 0;
     } else if (kind == "drop_streams") {
         out_.drop_streams = true;
     } else if (kind == "delay_streams") {
@@ -193,13 +194,19 @@ http_response venue::admin_fault(const json::object& body, millis wall_now) {
         if (f.scope != "order" && f.scope != "algo" && f.scope != "any")
             return admin_error("scope: expected order, algo or any");
         faults_.push_back(f);
-    } else if (kind == "timeout") {
+    } else if (kind == "timeout" || kind == "delay_request") {
         if (*ms <= 0) return admin_error("ms: expected a positive integer");
         faults_.push_back(f);
+    } else if (kind == "drop_request" || kind == "err_1125") {
+        faults_.push_back(f);
+    } else if (kind == "rotate_streams") {
+        if (*ms < 0) return admin_error("ms: expected a non-negative integer (0: the configured lifetime)");
+        stream_max_connection_ms_ = *ms;
     } else {
         return admin_error("kind: unknown fault '" + kind +
                            "' (drop_streams, delay_streams, expire_listen_key, http_429, http_418, err_1021, err_2022, "
-                           "unknown_503, timeout, duplicate_user_events, reorder_user_events, clock_offset, clear)");
+                           "unknown_503, timeout, delay_request, drop_request, err_1125, rotate_streams, "
+                           "duplicate_user_events, reorder_user_events, clock_offset, clear)");
     }
     return admin_json(json::object{{"ok", true}, {"kind", kind}});
 }
@@ -374,6 +381,7 @@ http_response venue::admin_reset(millis wall_now) {
     frozen_.clear();
     stream_delay_ms_ = 0;
     clock_offset_ = 0;
+    stream_max_connection_ms_ = 0;
     duplicate_events_ = 0;
     reorder_events_ = 0;
     weight_window_ = -1;
