@@ -113,15 +113,23 @@ void hub::publish(engine::mode m, engine::channel ch, std::string_view event_nam
             if (const auto* id = obj->if_contains("position_id"); id && id->is_string())
                 ev.key = std::string(engine::to_string(m)) + ":" + std::string(id->as_string());
 
-    json::object o;
-    o["type"] = "event";
-    o["channel"] = engine::to_string(ch);
-    o["mode"] = engine::to_string(m);
-    o["seq"] = seq;
-    o["ts"] = ts;
-    o["event"] = event_name;
-    o["data"] = std::move(data);
-    ev.text = std::make_shared<const std::string>(to_text(o));
+    // Written straight to text, once: every subscriber then shares this one string.
+    auto text = std::make_shared<std::string>();
+    text->reserve(768);
+    *text += "{\"type\":\"event\",\"channel\":";
+    append_quoted(*text, engine::to_string(ch));
+    *text += ",\"mode\":";
+    append_quoted(*text, engine::to_string(m));
+    *text += ",\"seq\":";
+    append_text(*text, json::value(seq));
+    *text += ",\"ts\":";
+    append_text(*text, json::value(ts));
+    *text += ",\"event\":";
+    append_quoted(*text, event_name);
+    *text += ",\"data\":";
+    append_text(*text, data);
+    text->push_back('}');
+    ev.text = std::move(text);
 
     auto mi = static_cast<std::size_t>(m);
     last_seq_[mi] = std::max(last_seq_[mi], seq);

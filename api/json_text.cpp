@@ -1,38 +1,80 @@
 #include "api/json_text.hpp"
 
-#include <boost/json/serialize.hpp>
-#include <fmt/format.h>
-
+#include <charconv>
 #include <cmath>
 
 namespace traded::api {
 
 namespace {
-void append(std::string& out, const boost::json::value& v) {
+template <class Int>
+void append_int(std::string& out, Int v) {
+    char buf[24];
+    const auto r = std::to_chars(buf, buf + sizeof buf, v);
+    out.append(buf, r.ptr);
+}
+}  // namespace
+
+void append_quoted(std::string& out, std::string_view s) {
+    static constexpr char hex[] = "0123456789abcdef";
+    out.push_back('"');
+    std::size_t run = 0;  // start of the pending run of bytes that need no escape
+    for (std::size_t i = 0; i < s.size(); ++i) {
+        const auto c = static_cast<unsigned char>(s[i]);
+        if (c >= 0x20 && c != '"' && c != '\\') continue;
+        out.append(s.data() + run, i - run);
+        run = i + 1;
+        switch (c) {
+            case '"': out += "\\\""; break;
+            case '\\': out += "\\\\"; break;
+            case '\b': out += "\\b"; break;
+            case '\f': out += "\\f"; break;
+            case '\n': out += "\\n"; break;
+            case '\r': out += "\\r"; break;
+            case '\t': out += "\\t"; break;
+            default: {
+                const char u[] = {'\\', 'u', '0', '0', hex[c >> 4], hex[c & 0xf]};
+                out.append(u, sizeof u);
+            }
+        }
+    }
+    out.append(s.data() + run, s.size() - run);
+    out.push_back('"');
+}
+
+void append_text(std::string& out, const boost::json::value& v) {
     switch (v.kind()) {
         case boost::json::kind::null: out += "null"; break;
         case boost::json::kind::bool_: out += v.get_bool() ? "true" : "false"; break;
-        case boost::json::kind::int64: fmt::format_to(std::back_inserter(out), "{}", v.get_int64()); break;
-        case boost::json::kind::uint64: fmt::format_to(std::back_inserter(out), "{}", v.get_uint64()); break;
+        case boost::json::kind::int64: append_int(out, v.get_int64()); break;
+        case boost::json::kind::uint64: append_int(out, v.get_uint64()); break;
         case boost::json::kind::double_: {
             const double d = v.get_double();
             if (!std::isfinite(d)) {
                 out += "null";  // JSON has no NaN/Infinity
             } else if (d == std::trunc(d) && std::fabs(d) < 1e15) {
-                fmt::format_to(std::back_inserter(out), "{}", static_cast<long long>(d));
+                append_int(out, static_cast<long long>(d));
             } else {
-                fmt::format_to(std::back_inserter(out), "{}", d);  // shortest round-trip form
+                // Shortest round-trip digits in plain notation ("0.00000001", not "1e-08"). For a
+                // decimal of at most 15 significant digits (every price, quantity and amount below
+                // 10^7 at 8 places) that is exactly the decimal's own text.
+                char buf[400];
+                const auto r = std::to_chars(buf, buf + sizeof buf, d, std::chars_format::fixed);
+                out.append(buf, r.ptr);
             }
             break;
         }
-        case boost::json::kind::string: out += boost::json::serialize(v.get_string()); break;
+        case boost::json::kind::string: {
+            const auto& s = v.get_string();
+            append_quoted(out, std::string_view(s.data(), s.size()));
+            break;
+        }
         case boost::json::kind::array: {
             out.push_back('[');
             bool first = true;
             for (const auto& e : v.get_array()) {
                 if (!first) out.push_back(',');
                 first = false;
-                append(out, e);
+                append_text(out, e);
             }
             out.push_back(']');
             break;
@@ -43,21 +85,20 @@ void append(std::string& out, const boost::json::value& v) {
             for (const auto& kv : v.get_object()) {
                 if (!first) out.push_back(',');
                 first = false;
-                out += boost::json::serialize(boost::json::string_view(kv.key()));
+                append_quoted(out, std::string_view(kv.key().data(), kv.key().size()));
                 out.push_back(':');
-                append(out, kv.value());
+                append_text(out, kv.value());
             }
             out.push_back('}');
             break;
         }
     }
 }
-}  // namespace
 
 std::string to_text(const boost::json::value& v) {
     std::string out;
-    out.reserve(256);
-    append(out, v);
+    out.reserve(512);
+    append_text(out, v);
     return out;
 }
 

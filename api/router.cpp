@@ -816,31 +816,49 @@ ws_message parse_ws(std::string_view text) {
 // ---------------------------------------------------------------------------------------------
 
 namespace {
-void put_outcome(json::object& o, const reply& r) {
+/// Appends `"success":...,"data"|"error":...` and the closing brace. The data is written
+/// straight from the reply (no copy of it into an envelope object).
+void append_outcome(std::string& out, const reply& r) {
     if (r.is_ok()) {
-        o["success"] = true;
-        o["data"] = r.data;
+        out += "\"success\":true,\"data\":";
+        append_text(out, r.data);
     } else {
-        o["success"] = false;
-        json::object err;
-        err["code"] = r.code;
-        err["message"] = r.message;
-        o["error"] = std::move(err);
+        out += "\"success\":false,\"error\":{\"code\":";
+        append_quoted(out, r.code);
+        out += ",\"message\":";
+        // Messages may quote the request target, which is raw bytes: invalid UTF-8 would make the
+        // whole answer invalid JSON, so such a message keeps only its ASCII.
+        if (simdjson::validate_utf8(r.message.data(), r.message.size())) {
+            append_quoted(out, r.message);
+        } else {
+            std::string ascii = r.message;
+            for (char& c : ascii) {
+                if (static_cast<unsigned char>(c) >= 0x80) c = '?';
+            }
+            append_quoted(out, ascii);
+        }
+        out.push_back('}');
     }
+    out.push_back('}');
 }
 }  // namespace
 
 std::string render_http_body(const reply& r) {
-    json::object o;
-    put_outcome(o, r);
-    return to_text(o);
+    std::string out;
+    out.reserve(512);
+    out.push_back('{');
+    append_outcome(out, r);
+    return out;
 }
 
 std::string render_ws_answer(const json::value& id, const reply& r) {
-    json::object o;
-    o["id"] = id;
-    put_outcome(o, r);
-    return to_text(o);
+    std::string out;
+    out.reserve(512);
+    out += "{\"id\":";
+    append_text(out, id);
+    out.push_back(',');
+    append_outcome(out, r);
+    return out;
 }
 
 }  // namespace traded::api

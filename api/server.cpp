@@ -434,7 +434,11 @@ private:
     }
 
     void enqueue(std::shared_ptr<const std::string> msg, std::string_view key) {
-        if (closing_) return;
+        if (closing_ || !msg) return;
+        if (!writing_ && queue_.empty()) {  // idle (the usual case): write it now, skip the queue
+            in_flight_ = std::move(msg);
+            return start_write();
+        }
         if (queue_.push(std::move(msg), key, send_queue::clock::now()) == send_queue::verdict::overflow) {
             ++st_->ws_dropped;
             log::warn("api", "websocket client {} closed: send queue over its bound ({} messages, {} bytes)",
@@ -447,6 +451,11 @@ private:
     void do_write() {
         in_flight_ = queue_.pop();
         if (!in_flight_) return;
+        start_write();
+    }
+
+    /// Writes in_flight_: the shared event text itself, no per-client copy.
+    void start_write() {
         writing_ = true;
         ws_.text(true);
         ws_.async_write(net::buffer(*in_flight_),

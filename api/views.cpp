@@ -3,6 +3,8 @@
 #include <boost/json/array.hpp>
 #include <boost/json/object.hpp>
 
+#include <cmath>
+
 namespace traded::api {
 
 namespace json = boost::json;
@@ -16,12 +18,19 @@ json::value time_or_null(engine::millis t) { return t == 0 ? json::value(nullptr
 json::value reason_or_null(engine::exit_reason r) {
     return r == engine::exit_reason::none ? json::value(nullptr) : json::value(engine::to_string(r));
 }
+/// A computed display value (percentages, ratios, scores) at the precision a person reads:
+/// 3.0437999999999996 goes out as 3.04.
+double display(double v) {
+    if (!std::isfinite(v)) return 0;
+    return std::round(v * 100.0) / 100.0;
+}
 }  // namespace
 
 double pnl_percent(decimal pnl, decimal stake_usd, int leverage) {
-    if (leverage <= 0 || stake_usd.is_zero()) return 0;
-    double margin = stake_usd.to_double() / leverage;
-    return pnl.to_double() / margin * 100.0;
+    if (leverage <= 0 || !stake_usd.is_positive()) return 0;
+    // In decimals, so the result is the exact percentage rounded once (pnl * leverage / stake).
+    static const decimal cent = decimal::from_raw(decimal::scale / 100);
+    return (pnl.mul_int(100 * std::int64_t{leverage}) / stake_usd).round_to(cent).to_double();
 }
 
 json::value to_json(const engine::position& p) {
@@ -62,7 +71,7 @@ json::value to_json(const engine::trade& t) {
     o["exit_price"] = num(t.exit_price);
     o["qty"] = num(t.qty);
     o["pnl"] = num(t.pnl);
-    o["pnl_pct"] = t.pnl_pct;
+    o["pnl_pct"] = display(t.pnl_pct);
     o["fees"] = num(t.fees);
     o["exit_reason"] = reason_or_null(t.reason);
     o["opened_at"] = t.opened_at;
@@ -94,12 +103,12 @@ json::value to_json(const engine::performance_stats& s) {
     o["total_trades"] = s.total_trades;
     o["winning_trades"] = s.winning_trades;
     o["losing_trades"] = s.losing_trades;
-    o["win_rate"] = s.win_rate;
+    o["win_rate"] = display(s.win_rate);
     o["total_pnl"] = num(s.total_pnl);
     o["avg_pnl"] = num(s.avg_pnl);
     o["best_trade"] = num(s.best_trade);
     o["worst_trade"] = num(s.worst_trade);
-    o["profit_factor"] = s.profit_factor;
+    o["profit_factor"] = display(s.profit_factor);
     o["daily_pnl"] = num(s.daily_pnl);
     o["max_drawdown"] = num(s.max_drawdown);
     return o;
@@ -109,7 +118,7 @@ json::value to_json(const engine::opportunity& op) {
     json::object o;
     o["symbol"] = op.symbol;
     o["side"] = engine::to_string(op.opp_side);
-    o["score"] = op.score;
+    o["score"] = display(op.score);
     o["reason"] = op.reason;
     o["ts"] = op.ts;
     return o;

@@ -1,9 +1,11 @@
 #pragma once
 /// Pure views: engine and daemon state -> the JSON objects of SPEC §2/§3. No I/O, no clock.
 ///
-/// Every number is a JSON number: decimals go out through `to_double()` (display only; the
-/// engine keeps the exact values), times are epoch milliseconds. Empty ids, unset prices and
-/// unset times are `null`, so a client never mistakes "not placed yet" for a price of 0.
+/// Every number is a JSON number. Money, prices and quantities go out as the decimal's exact
+/// text (a double that to_text() prints in shortest plain form, which is exact up to 15
+/// significant digits); computed display values (pnl_pct, win_rate, profit_factor, score) are
+/// rounded to 2 decimals. Times are epoch milliseconds. Empty ids, unset prices and unset times
+/// are `null`, so a client never mistakes "not placed yet" for a price of 0.
 
 #include "engine/engine.hpp"
 #include "engine/events.hpp"
@@ -60,7 +62,8 @@ struct balance_info {
     engine::millis updated_at = 0;  ///< 0 (JSON null) when never updated
 };
 
-/// PnL as a percentage of the margin (stake / leverage); 0 when the margin is 0.
+/// PnL as a percentage of the margin (stake / leverage), rounded to 2 decimals; 0 when the
+/// margin is 0.
 double pnl_percent(decimal pnl, decimal stake_usd, int leverage);
 
 /// Position object: position_id, symbol, side, entry_price, qty, stake_usd, leverage,

@@ -62,6 +62,42 @@ std::string describe(const YAML::Node& n) {
     return out + "\"";
 }
 
+/// Well-formed UTF-8 (no overlongs, surrogates or code points past U+10FFFF). Strings that are not
+/// cannot be written back by to_yaml (the emitter replaces the bytes), so they are refused.
+bool valid_utf8(std::string_view s) {
+    std::size_t i = 0;
+    while (i < s.size()) {
+        const auto c = static_cast<unsigned char>(s[i]);
+        std::size_t n = 0;
+        std::uint32_t cp = 0;
+        if (c < 0x80) {
+            ++i;
+            continue;
+        } else if ((c & 0xE0) == 0xC0) {
+            n = 1;
+            cp = c & 0x1Fu;
+        } else if ((c & 0xF0) == 0xE0) {
+            n = 2;
+            cp = c & 0x0Fu;
+        } else if ((c & 0xF8) == 0xF0) {
+            n = 3;
+            cp = c & 0x07u;
+        } else {
+            return false;
+        }
+        if (i + n >= s.size()) return false;
+        for (std::size_t k = 1; k <= n; ++k) {
+            const auto cc = static_cast<unsigned char>(s[i + k]);
+            if ((cc & 0xC0) != 0x80) return false;
+            cp = (cp << 6) | (cc & 0x3Fu);
+        }
+        static constexpr std::uint32_t min_for[] = {0, 0x80, 0x800, 0x10000};
+        if (cp < min_for[n] || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return false;
+        i += n + 1;
+    }
+    return true;
+}
+
 /// Levenshtein distance, for "did you mean" on unknown keys (typos are the usual cause).
 std::size_t edit_distance(std::string_view a, std::string_view b) {
     std::vector<std::size_t> prev(b.size() + 1), cur(b.size() + 1);
@@ -128,6 +164,11 @@ public:
                                    [&](const auto& f) { return f.first == name; });
             if (it == fields.end()) {
                 unknown(child, name, fields);
+                continue;
+            }
+            // Not echoed: the value may be a secret (server.api_token).
+            if (kv.second.IsScalar() && !valid_utf8(kv.second.Scalar())) {
+                fail_msg(child, "expected UTF-8 text");
                 continue;
             }
             it->second(kv.second, child);
@@ -457,6 +498,7 @@ public:
             {"api_secret_env", str(x.api_secret_env)},
             {"credentials_file", str(x.credentials_file)},
             {"recv_window_ms", integer(x.recv_window_ms, 1, 60000)},
+            {"connect_timeout_ms", integer(x.connect_timeout_ms, 0, 120000)},
             {"ca_file", str(x.ca_file)},
         };
 
@@ -465,6 +507,10 @@ public:
             {"source", one_of(m.source, {"synthetic", "exchange", "replay"})},
             {"symbols", symbols(m.symbols)},
             {"replay_file", str(m.replay_file)},
+            {"replay_speed", real(m.replay_speed, 0, 1000000)},
+            {"record_dir", str(m.record_dir)},
+            {"max_staleness_ms", integer(m.max_staleness_ms, 100, 86400000)},
+            {"push_interval_ms", integer(m.push_interval_ms, 10, 60000)},
             {"synthetic", section({
                               {"seed", unsigned64(m.synthetic.seed)},
                               {"interval_ms", integer(m.synthetic.interval_ms, 10, 60000)},
@@ -537,6 +583,11 @@ public:
         if (!any_failed({"market.source", "market.replay_file"}) && c.market.source == "replay" &&
             c.market.replay_file.empty())
             fail_msg("market.replay_file", "required when market.source is replay");
+        // SPEC §5/§8: real money never follows a recording; replay drives paper trading only.
+        if (!any_failed({"market.source", "real_trading.enabled"}) && c.market.source == "replay" &&
+            c.real_trading.enabled)
+            fail_msg("market.source", "replay drives paper trading only; it cannot be used with "
+                                      "real_trading.enabled: true (real trading always uses the exchange's own streams)");
     }
 };
 
@@ -663,6 +714,7 @@ std::string to_yaml(const config& c, secrets s) {
     e << YAML::Key << "api_secret_env" << YAML::Value << x.api_secret_env;
     e << YAML::Key << "credentials_file" << YAML::Value << x.credentials_file;
     e << YAML::Key << "recv_window_ms" << YAML::Value << x.recv_window_ms;
+    e << YAML::Key << "connect_timeout_ms" << YAML::Value << x.connect_timeout_ms;
     e << YAML::Key << "ca_file" << YAML::Value << x.ca_file;
     e << YAML::EndMap;
 
@@ -672,6 +724,10 @@ std::string to_yaml(const config& c, secrets s) {
     e << YAML::Key << "symbols" << YAML::Value;
     emit_list(e, m.symbols);
     e << YAML::Key << "replay_file" << YAML::Value << m.replay_file;
+    e << YAML::Key << "replay_speed" << YAML::Value << num(m.replay_speed);
+    e << YAML::Key << "record_dir" << YAML::Value << m.record_dir;
+    e << YAML::Key << "max_staleness_ms" << YAML::Value << m.max_staleness_ms;
+    e << YAML::Key << "push_interval_ms" << YAML::Value << m.push_interval_ms;
     e << YAML::Key << "synthetic" << YAML::Value << YAML::BeginMap;
     e << YAML::Key << "seed" << YAML::Value << m.synthetic.seed;
     e << YAML::Key << "interval_ms" << YAML::Value << m.synthetic.interval_ms;

@@ -46,6 +46,8 @@ struct exchange_config {
     std::string api_secret_env = "BINANCE_API_SECRET";
     std::string credentials_file;
     int recv_window_ms = 5000;
+    /// How long `start` waits for a connection that is still being established (SPEC §1).
+    int connect_timeout_ms = 10000;
     std::string ca_file;
 
     bool operator==(const exchange_config&) const = default;
@@ -63,6 +65,10 @@ struct market_config {
     std::string source = "synthetic";  // synthetic | exchange | replay
     std::vector<std::string> symbols{"BTCUSDT", "ETHUSDT", "SOLUSDT"};
     std::string replay_file;
+    double replay_speed = 1.0;       // 1 = recorded pace, 0 = as fast as possible
+    std::string record_dir;          // empty: no recording
+    int max_staleness_ms = 5000;     // a symbol quiet this long blocks new entries on it
+    int push_interval_ms = 250;      // WS `market` channel: at most one quote per symbol per interval
     synthetic_config synthetic;
 
     bool operator==(const market_config&) const = default;

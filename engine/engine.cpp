@@ -51,6 +51,7 @@ engine::engine(engine_config cfg, std::vector<symbol_info> symbols)
 void engine::restore(engine_snapshot snap) {
     state_ = std::move(snap.state);
     positions_.clear();
+    by_symbol_.clear();
     orders_.clear();
     for (auto& p : snap.positions) {
         // A position whose protection was already placed must not announce "tp_sl_placed" again
@@ -59,6 +60,8 @@ void engine::restore(engine_snapshot snap) {
         std::string id = p.position_id;
         positions_.insert_or_assign(std::move(id), std::move(p));
     }
+    for (auto& [id, p] : positions_)
+        if (!is_terminal(p.status)) index_position(p);
     for (auto& o : snap.orders) {
         std::string id = o.client_id;
         orders_.insert_or_assign(std::move(id), std::move(o));
@@ -129,6 +132,19 @@ performance_stats engine::performance(millis now) const {
 const position* engine::find_position(const std::string& id) const {
     auto it = positions_.find(id);
     return it == positions_.end() ? nullptr : &it->second;
+}
+
+void engine::index_position(position& p) {
+    auto& list = by_symbol_[p.symbol];
+    if (std::find(list.begin(), list.end(), &p) == list.end()) list.push_back(&p);
+}
+
+void engine::unindex_position(const position& p) {
+    auto it = by_symbol_.find(p.symbol);
+    if (it == by_symbol_.end()) return;
+    auto& list = it->second;
+    list.erase(std::remove(list.begin(), list.end(), &p), list.end());
+    if (list.empty()) by_symbol_.erase(it);
 }
 
 const symbol_info* engine::find_symbol(const std::string& symbol) const {
@@ -263,6 +279,7 @@ void engine::impl_access::prune_history() {
         const std::string& id = done[i].second;
         for (auto it = e.orders_.begin(); it != e.orders_.end();)
             it = it->second.position_id == id ? e.orders_.erase(it) : std::next(it);
+        if (const auto pos = e.positions_.find(id); pos != e.positions_.end()) e.unindex_position(pos->second);
         e.positions_.erase(id);
         e.tp_sl_announced_.erase(id);
         e.close_attempts_.erase(id);
@@ -281,8 +298,18 @@ void engine::impl_access::operator()(const market_tick& ev) {
     if (!mark.is_positive() && ev.q.bid.is_positive() && ev.q.ask.is_positive())
         mark = (ev.q.bid + ev.q.ask) / decimal::from_int(2);
     if (!mark.is_positive()) return;
-    for (auto& [id, p] : e.positions_) {
-        if (p.symbol != ev.symbol) continue;
+    const auto listed = e.by_symbol_.find(ev.symbol);
+    if (listed == e.by_symbol_.end()) return;
+    std::vector<position*>& list = listed->second;
+    for (std::size_t i = 0; i < list.size();) {
+        position& p = *list[i];
+        if (is_terminal(p.status)) {
+            // Over since the last tick: drop it from the index here rather than at every close.
+            list[i] = list.back();
+            list.pop_back();
+            continue;
+        }
+        ++i;
         if (p.status == position_status::opening) p.mark_price = mark;
         if (p.status != position_status::open && p.status != position_status::closing) continue;
         if (!entry_filled(p)) continue;  // CLOSING requested while OPENING: nothing to value yet
@@ -480,6 +507,7 @@ void engine::impl_access::operator()(const open_request& ev) {
     np.mark_price = q->second.mark;
     np.opened_at = now;
     position& p = e.positions_.emplace(id, std::move(np)).first->second;
+    e.index_position(p);
     touch(p);
     place(p, order_kind::entry, order_type::market, qty, {}, false);
     out.result.position_id = id;
@@ -516,6 +544,7 @@ void engine::impl_access::on_entry_fill(position& p, order_record& o, const orde
         // exposure is real, so the position comes back and gets its protection.
         p.status = position_status::opening;
         p.closed_at = 0;
+        e.index_position(p);  // live again: ticks must reach it
         revived = "entry filled after it was reported failed";
     }
     p.fees += ev.fee;

@@ -14,6 +14,7 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 namespace traded::engine {
@@ -58,6 +59,11 @@ struct engine_snapshot {
 class engine {
 public:
     engine(engine_config cfg, std::vector<symbol_info> symbols);
+    // The symbol index points into positions_: a copy would point into the original.
+    engine(const engine&) = delete;
+    engine& operator=(const engine&) = delete;
+    engine(engine&&) = default;  // std::map keeps its nodes on move, so the index stays valid
+    engine& operator=(engine&&) = default;
 
     /// Rebuild from persisted state. Call before the first handle().
     void restore(engine_snapshot snap);
@@ -112,6 +118,8 @@ private:
     // The implementation keeps its helpers in engine.cpp and engine/exit_rules.*.
     struct impl_access;
     friend struct impl_access;
+    void index_position(position& p);
+    void unindex_position(const position& p);
 
     engine_config cfg_;
     std::vector<symbol_info> symbols_;
@@ -120,6 +128,10 @@ private:
     std::map<std::string, order_record> orders_;
     std::vector<trade> trades_;
     std::map<std::string, quote> quotes_;
+    /// Symbol -> its positions that are not over (plus, until the next tick on that symbol prunes
+    /// them, ones that ended since), so a market tick touches only that symbol's positions
+    /// instead of walking every position. Invariant: every non-terminal position is listed.
+    std::unordered_map<std::string, std::vector<position*>> by_symbol_;
     std::map<std::string, bool> external_blocks_;
     std::map<std::string, bool> seen_fills_;  // trade ids already applied (dedup)
     bool exchange_connected_ = false;

@@ -34,10 +34,21 @@ struct source_status {
     engine::millis last_update_ms = 0;  // receive time of the newest update (0: none yet)
 };
 
-/// Callbacks a source invokes; both on the io_context thread.
+/// One market message exactly as an exchange source received it (SPEC §8 recording): receive
+/// time (epoch ms), stream name ("btcusdt@bookTicker") and the payload text (the `data` of a
+/// combined-stream frame, byte for byte). Only the `exchange` source produces them.
+struct raw_message {
+    engine::millis receive_ms = 0;
+    std::string_view stream;
+    std::string_view payload;
+};
+
+/// Callbacks a source invokes; all on the io_context thread. Any of them may be empty.
 struct source_handlers {
     std::function<void(const quote_update&)> on_update;
     std::function<void(const source_status&)> on_status;
+    /// Raw exchange messages, before parsing (views valid only during the call).
+    std::function<void(const raw_message&)> on_raw;
 };
 
 /// A running producer of quote updates. start() begins delivery (asynchronously: timers, sockets);

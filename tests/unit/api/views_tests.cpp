@@ -1,7 +1,9 @@
 // Views: the JSON field names and value shapes the dashboard and scripts rely on (SPEC §2).
 
+#include "api/json_text.hpp"
 #include "api/views.hpp"
 
+#include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 #include <catch2/catch.hpp>
 
@@ -199,4 +201,52 @@ TEST_CASE("notification data carries the payload and the detail", "[views]") {
     s.detail = "daily loss 500 reached";
     CHECK(json::serialize(notification_data(s)) == R"({"detail":"daily loss 500 reached"})");
     CHECK(pnl_percent(d("1"), d("0"), 3) == 0);
+}
+
+TEST_CASE("money goes out as the decimal's exact text; display values rounded", "[views]") {
+    auto p = open_position();
+    p.entry_price = d("94725.1");
+    p.qty = d("9999999.99999999");  // 15 significant digits: the largest kind still exact
+    p.fees = d("0.00000001");       // plain form, never 1e-08
+    p.pnl = d("-0.16411352");
+    p.stake_usd = d("200");
+    p.leverage = 3;
+    p.mark_price = d("0.0004");
+    const std::string text = to_text(to_json(p));
+    INFO(text);
+    CHECK(text.find(R"("entry_price":94725.1,)") != std::string::npos);
+    CHECK(text.find(R"("qty":9999999.99999999,)") != std::string::npos);
+    CHECK(text.find(R"("fees":0.00000001,)") != std::string::npos);
+    CHECK(text.find(R"("pnl":-0.16411352,)") != std::string::npos);
+    CHECK(text.find(R"("mark_price":0.0004,)") != std::string::npos);
+    CHECK(text.find(R"("stake_usd":200,)") != std::string::npos);
+    // -0.16411352 / (200 / 3) * 100 = -0.24617028 -> -0.25
+    CHECK(text.find(R"("pnl_pct":-0.25,)") != std::string::npos);
+
+    // 2.0292 / (200 / 3) * 100 = 3.0438; as doubles that was 3.0437999999999996.
+    CHECK(pnl_percent(d("2.0292"), d("200"), 3) == 3.04);
+    CHECK(to_text(json::value(pnl_percent(d("2.0292"), d("200"), 3))) == "3.04");
+
+    engine::trade t;
+    t.pnl_pct = 3.0437999999999996;
+    CHECK(to_text(to_json(t).at("pnl_pct")) == "3.04");
+    engine::performance_stats s;
+    s.win_rate = 100.0 / 3.0;
+    s.profit_factor = 1.0 / 3.0;
+    const auto sv = to_json(s);
+    CHECK(to_text(sv.at("win_rate")) == "33.33");
+    CHECK(to_text(sv.at("profit_factor")) == "0.33");
+}
+
+TEST_CASE("to_text escapes strings and keys as JSON and parses back to the same value", "[views]") {
+    json::object o;
+    o["plain"] = "BTCUSDT";
+    o["quote\"back\\slash"] = "tab\there\nnewline\r\x01\x1f end";
+    o["utf8"] = "caf\xc3\xa9 \xe2\x82\xac";
+    o["n"] = json::array{1, -2, 0.5, nullptr, true};
+    const json::value v = o;
+    const std::string text = to_text(v);
+    INFO(text);
+    CHECK(json::parse(text) == v);
+    CHECK(text.find(R"("tab\there\nnewline\r\u0001\u001f end")") != std::string::npos);
 }

@@ -60,6 +60,11 @@ TEST_CASE("bad values name the key path, the expectation and the value given", "
         {"market: {symbols: BTCUSDT}", "market.symbols: expected a list of symbols like [BTCUSDT, ETHUSDT], got \"BTCUSDT\""},
         {"market: {source: binance}", "market.source: expected one of synthetic, exchange, replay, got \"binance\""},
         {"market: {source: replay}", "market.replay_file: required when market.source is replay"},
+        {"market: {source: replay, replay_file: a.csv}\nreal_trading: {enabled: true}",
+         "market.source: replay drives paper trading only; it cannot be used with real_trading.enabled: true (real "
+         "trading always uses the exchange's own streams)"},
+        {"market: {max_staleness_ms: 0}", "market.max_staleness_ms: expected an integer 100-86400000, got \"0\""},
+        {"exchange: {connect_timeout_ms: -1}", "exchange.connect_timeout_ms: expected an integer 0-120000, got \"-1\""},
         {"opportunities: {strategy: rsi}", "opportunities.strategy: expected one of none, momentum, got \"rsi\""},
         {"opportunities: {params: {threshold_bps: 0}}",
          "opportunities.params.threshold_bps: expected a number greater than 0 and at most 10000, got \"0\""},

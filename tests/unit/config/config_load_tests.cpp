@@ -35,11 +35,16 @@ exchange:
   api_secret_env: SIM_SECRET
   credentials_file: /etc/traded/creds.yaml
   recv_window_ms: 10000
+  connect_timeout_ms: 2500
   ca_file: /etc/traded/ca.pem
 market:
-  source: replay
+  source: exchange
   symbols: [DOGEUSDT, 1000PEPEUSDT]
   replay_file: ticks.jsonl
+  replay_speed: 12.5
+  record_dir: /var/lib/traded/rec
+  max_staleness_ms: 1500
+  push_interval_ms: 100
   synthetic: {seed: 18446744073709551615, interval_ms: 10, volatility_bps: 12.5}
 paper_trading:
   enabled: false
@@ -92,10 +97,15 @@ cfg::config full_expected() {
     c.exchange.api_secret_env = "SIM_SECRET";
     c.exchange.credentials_file = "/etc/traded/creds.yaml";
     c.exchange.recv_window_ms = 10000;
+    c.exchange.connect_timeout_ms = 2500;
     c.exchange.ca_file = "/etc/traded/ca.pem";
-    c.market.source = "replay";
+    c.market.source = "exchange";
     c.market.symbols = {"DOGEUSDT", "1000PEPEUSDT"};
     c.market.replay_file = "ticks.jsonl";
+    c.market.replay_speed = 12.5;
+    c.market.record_dir = "/var/lib/traded/rec";
+    c.market.max_staleness_ms = 1500;
+    c.market.push_interval_ms = 100;
     c.market.synthetic = {18446744073709551615ULL, 10, 12.5};
     auto& p = c.paper_trading;
     p.enabled = false;
