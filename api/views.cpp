@@ -93,6 +93,9 @@ json::value to_json(const engine::safety_status& s) {
     json::array reasons;
     for (const auto& r : s.blocked_reasons) reasons.emplace_back(r);
     o["blocked_reasons"] = std::move(reasons);
+    json::object by_symbol;
+    for (const auto& [sym, reason] : s.blocked_symbols) by_symbol[sym] = reason;
+    o["blocked_symbols"] = std::move(by_symbol);
     o["stake_usd"] = num(s.stake_usd);
     o["trading_day"] = s.trading_day;
     return o;
@@ -160,6 +163,7 @@ json::value to_json(const status_info& s) {
         x["symbol"] = u.symbol;
         x["amount"] = num(u.amount);
         x["entry_price"] = num(u.entry_price);
+        x["entries_blocked"] = true;  // no new entry on this symbol until it is closed (UNTRACKED_POSITION)
         untracked.emplace_back(std::move(x));
     }
     o["untracked"] = std::move(untracked);

@@ -156,6 +156,11 @@ std::string app::start() {
     if (live_port) {
         real_->set_block("RECONCILING", true);
         live_port->set_on_symbols([this](const std::vector<engine::symbol_info>& s) { real_->set_symbols(s); });
+        live_port->set_on_untracked([this](const std::vector<foreign_position>& list) {
+            std::set<std::string> symbols;
+            for (const auto& u : list) symbols.insert(u.symbol);
+            real_->set_symbol_blocks("UNTRACKED_POSITION", std::move(symbols));
+        });
         live_port->set_on_reconciled([this](const reconciliation_summary& r) {
             real_->set_block("RECONCILING", false);
             log::info("real", "reconciliation ({}): {} fixed, {} untracked, {} problems", r.trigger, r.fixed.size(),

@@ -44,6 +44,9 @@ constexpr engine::millis exchange_info_refresh_ms = 60LL * 60 * 1000;
 constexpr engine::millis market_silence_ms = 30'000;
 /// How long the stream gets to deliver fills before we fetch them over REST.
 constexpr engine::millis fill_grace_ms = 1'500;
+/// FAILED positions this recent are candidates for revival when the exchange holds a position
+/// nothing of ours explains (their entry may have executed after we gave up on it).
+constexpr engine::millis revive_max_age_ms = 24LL * 3600 * 1000;
 
 bool is_entry(const std::string& client_id) {
     auto p = engine::split_client_order_id(client_id);
@@ -127,6 +130,10 @@ struct binance_port::impl : std::enable_shared_from_this<impl> {
     /// Reconciliation leaves them to that flow: its answer is fresher than any sweep reading.
     std::map<std::string, int> busy;
     std::function<void(const reconciliation_summary&)> on_reconciled;
+    std::function<void(const std::vector<foreign_position>&)> on_untracked;
+    /// Entries of FAILED positions looked up for revival and found not executed: final, never
+    /// asked again (an order not found after its recvWindow cannot appear later).
+    std::set<std::string> revive_checked;
     std::function<void(const std::vector<engine::symbol_info>&)> on_symbols;
 
     // Market data coalescing: the latest quote per symbol, flushed once per io turn.
@@ -513,9 +520,17 @@ struct binance_port::impl : std::enable_shared_from_this<impl> {
             log::warn(component, "positionRisk: {}", rows.error);
             co_return;
         }
-        untracked_list = compute_untracked(*rows);
+        set_untracked(compute_untracked(*rows, sent));
         const auto* e = eng();
         if (e == nullptr || !user_trusted) co_return;
+        // A position nothing of ours owns, where an entry of ours may have executed after we
+        // gave up on it: the sweep looks those entries up and revives the position.
+        for (const auto& cid : logic::revive_candidates(amounts_of(*rows), e->positions(), e->orders(), now(),
+                                                         revive_max_age_ms))
+            if (!revive_checked.count(cid)) {
+                request_reconcile("exchange position not owned by traded");
+                break;
+            }
         std::vector<std::string> gone;
         for (const auto& [id, p] : e->positions()) {
             if (p.status != engine::position_status::open) {
@@ -546,6 +561,15 @@ struct binance_port::impl : std::enable_shared_from_this<impl> {
         return a;
     }
 
+    /// True when the engine has a live (not CLOSED/FAILED) position on `symbol`.
+    bool owns_symbol(const std::string& symbol) const {
+        const auto* e = eng();
+        if (e == nullptr) return false;
+        for (const auto& [id, p] : e->positions())
+            if (p.symbol == symbol && !is_terminal(p.status)) return true;
+        return false;
+    }
+
     /// True while an order of ours on `symbol` is being placed or its fills are being fetched.
     bool symbol_busy(const std::string& symbol) const {
         for (const auto& [cid, t] : tracker.orders())
@@ -553,7 +577,16 @@ struct binance_port::impl : std::enable_shared_from_this<impl> {
         return false;
     }
 
-    std::vector<foreign_position> compute_untracked(const std::vector<bn::position_row>& rows) const {
+    std::vector<logic::exchange_amount> amounts_of(const std::vector<bn::position_row>& rows) const {
+        std::vector<logic::exchange_amount> out;
+        for (const auto& row : rows)
+            if (!row.amount.is_zero() && configured(row.symbol)) out.push_back({row.symbol, row.amount});
+        return out;
+    }
+
+    /// Exchange positions no position of ours owns, from a reading requested at `read_at`. A
+    /// symbol where one of ours changed since (an entry filled, a close) cannot be judged from it.
+    std::vector<foreign_position> compute_untracked(const std::vector<bn::position_row>& rows, engine::millis read_at) const {
         std::vector<foreign_position> out;
         const auto* e = eng();
         for (const auto& row : rows) {
@@ -561,10 +594,23 @@ struct binance_port::impl : std::enable_shared_from_this<impl> {
             bool owned = false;
             if (e != nullptr)
                 for (const auto& [id, p] : e->positions())
-                    if (p.symbol == row.symbol && !is_terminal(p.status)) owned = true;
+                    if (p.symbol == row.symbol && (!is_terminal(p.status) || p.updated_at >= read_at - 1'000)) owned = true;
             if (!owned) out.push_back({row.symbol, row.amount, row.entry_price});
         }
         return out;
+    }
+
+    /// New untracked list: the daemon blocks entries on those symbols (one-way mode would merge
+    /// a new position of ours into the foreign one).
+    void set_untracked(std::vector<foreign_position> list) {
+        auto key = [](const std::vector<foreign_position>& l) {
+            std::string k;
+            for (const auto& u : l) k += u.symbol + '|' + u.amount.to_string() + ';';
+            return k;
+        };
+        const bool changed = key(list) != key(untracked_list);
+        untracked_list = std::move(list);
+        if (changed && on_untracked) on_untracked(untracked_list);
     }
 
     // ----- market data -----------------------------------------------------------------------
@@ -763,8 +809,11 @@ struct binance_port::impl : std::enable_shared_from_this<impl> {
             // A position of ours reported flat may have been closed outside traded: check it now
             // rather than at the next periodic sweep (our own fills arrive first; the check still
             // needs two flat readings, so an in-flight fill of ours is never mistaken for it).
+            // A position on a symbol where nothing of ours is live is someone else's (or a late
+            // entry of ours): read positions now, so entries there are blocked (or the position
+            // revived) within seconds rather than at the next periodic reading.
             for (const auto& ap : acc->positions)
-                if (ap.amount.is_zero()) schedule_position_check();
+                if (ap.amount.is_zero() || (configured(ap.symbol) && !owns_symbol(ap.symbol))) schedule_position_check();
         } else if (std::holds_alternative<bn::listen_key_expired>(ev)) {
             log::warn(component, "listenKey expired: reconnecting with a new one");
             listen_key.clear();
@@ -857,7 +906,7 @@ struct binance_port::impl : std::enable_shared_from_this<impl> {
                 }
             }
             log::warn(component, "{}: {}; looking the order up before anything else", cid, r.describe());
-            co_await resolve_unknown(cid, req, algo);
+            co_await resolve_unknown(cid, req, algo, r.sent_at > 0 ? r.sent_at : now());
             co_return;
         }
     }
@@ -956,11 +1005,16 @@ struct binance_port::impl : std::enable_shared_from_this<impl> {
 
     /// The placement's outcome is unknown: find out before anything else, then send again at
     /// most once, with the same client id.
-    asio::awaitable<void> resolve_unknown(std::string cid, bn::rest_request req, bool algo) {
+    asio::awaitable<void> resolve_unknown(std::string cid, bn::rest_request req, bool algo, engine::millis sent_at) {
         auto self = shared_from_this();
-        // Wait out recvWindow: a request still in flight inside the exchange is rejected by it
-        // after that, so "not found" afterwards means it will not appear later.
-        engine::millis wait = opts.exchange.recv_window_ms + 1'000;
+        // Wait out recvWindow (plus the clock offset and a margin) from the write: the exchange
+        // executes a request only while its timestamp is within recvWindow, so "not found"
+        // afterwards means it will not appear later.
+        auto until_final = [this](engine::millis written) {
+            return std::max<engine::millis>(
+                0, logic::not_found_final_at(written, opts.exchange.recv_window_ms, rest->time_offset_ms()) - now());
+        };
+        engine::millis wait = until_final(sent_at);
         int errors = 0;
         for (;;) {
             if (!co_await sleep(wait)) co_return;
@@ -990,6 +1044,13 @@ struct binance_port::impl : std::enable_shared_from_this<impl> {
                 deliver(tracker.on_rejected(cid, 0, "order outcome unknown and not found on the exchange after one resend"));
                 co_return;
             }
+            if (is_entry(cid)) {
+                // An entry is written once only: a late one trades on old prices, and after a
+                // crash the daemon bounds how long an entry may still execute by its first write.
+                deliver(tracker.on_rejected(cid, -2013, "entry outcome unknown and not found on the exchange within its "
+                                                        "recvWindow; not sent again"));
+                co_return;
+            }
             t->resent = true;
             t->in_flight = true;
             log::warn(component, "{}: not on the exchange; sending it once more with the same client id", cid);
@@ -1005,7 +1066,60 @@ struct binance_port::impl : std::enable_shared_from_this<impl> {
                 deliver(tracker.on_rejected(cid, r.code(), r.api_error ? r.api_error->msg : r.describe()));
                 co_return;
             }
-            wait = opts.exchange.recv_window_ms + 1'000;
+            wait = until_final(r.sent_at > 0 ? r.sent_at : now());
+        }
+    }
+
+    /// An entry from before a restart that the exchange does not show (yet): it may still execute
+    /// until `final_at`. It stays OPENING (blocking a second entry on its symbol) and is looked up
+    /// again until it appears or that time has passed.
+    void await_entry(const std::string& cid, const std::string& symbol, engine::millis final_at) {
+        auto& t = tracker.adopt(cid, symbol, false);
+        if (t.symbol.empty()) t.symbol = symbol;
+        t.in_flight = true;  // its outcome is unknown: the symbol counts as busy meanwhile
+        ++busy[cid];
+        spawn([self = shared_from_this(), cid, final_at]() { return self->await_entry_loop(cid, final_at); });
+    }
+
+    asio::awaitable<void> await_entry_loop(std::string cid, engine::millis final_at) {
+        auto self = shared_from_this();
+        busy_guard guard(self, cid);  // counted by await_entry
+        int errors = 0;
+        for (;;) {
+            const engine::millis left = final_at - now();
+            const engine::millis step = errors > 0 ? std::min<engine::millis>(30'000, 1'000LL << std::min(errors, 5))
+                                                   : std::clamp<engine::millis>(left, 0, 1'000);
+            if (!co_await sleep(step)) co_return;
+            auto* t = tracker.find(cid);
+            if (t == nullptr || t->final_sent) co_return;
+            if (t->exchange_id != 0) {  // the stream told us meanwhile
+                co_await after_resolved(cid);
+                co_return;
+            }
+            const engine::millis asked = now();
+            auto found = co_await lookup(cid, false);
+            t = tracker.find(cid);
+            if (t == nullptr) co_return;
+            if (found == lookup_result::found) {
+                log::warn(component, "{}: the entry executed on the exchange after the restart", cid);
+                co_await after_resolved(cid);
+                co_return;
+            }
+            if (found == lookup_result::error) {
+                ++errors;
+                continue;
+            }
+            errors = 0;
+            // Only a lookup asked after the window closed is final.
+            if (asked < final_at) continue;
+            t->in_flight = false;
+            if (t->cancel_wanted) {
+                deliver(tracker.on_gone(cid));
+            } else {
+                log::warn(component, "{}: entry still not on the exchange after its recvWindow; the position fails", cid);
+                deliver(tracker.on_rejected(cid, -2013, "entry order not found on the exchange within its recvWindow"));
+            }
+            co_return;
         }
     }
 
@@ -1162,8 +1276,10 @@ struct binance_port::impl : std::enable_shared_from_this<impl> {
                           s.untracked.size());
                 for (const auto& f : s.fixed) log::info(component, "reconciliation: {}", f);
                 for (const auto& u : s.untracked)
-                    log::warn(component, "reconciliation: untracked exchange position {} {} (not touched)", u.symbol,
-                              u.amount.to_string());
+                    log::warn(component,
+                              "reconciliation: untracked exchange position {} {} (not touched; new entries on {} are "
+                              "blocked until it is closed)",
+                              u.symbol, u.amount.to_string(), u.symbol);
                 if (on_reconciled) on_reconciled(summary);
                 update_connected();
             } else {
@@ -1184,6 +1300,7 @@ struct binance_port::impl : std::enable_shared_from_this<impl> {
     asio::awaitable<bool> sweep_once(reconciliation_summary& s) {
         auto self = shared_from_this();
         // 1. Exchange positions, read first: a later reading cannot predate fills found below.
+        const engine::millis read_at = now();
         auto pr = co_await rest->call(bn::position_risk());
         std::optional<std::vector<bn::position_row>> rows;
         if (pr.ok()) {
@@ -1216,8 +1333,8 @@ struct binance_port::impl : std::enable_shared_from_this<impl> {
         }
         const auto* e = eng();
         if (e == nullptr) {
-            s.untracked = compute_untracked(*rows);
-            untracked_list = s.untracked;
+            s.untracked = compute_untracked(*rows, read_at);
+            set_untracked(s.untracked);
             co_return true;
         }
         // 3. Every order the engine holds as live: confirm it, or learn what became of it.
@@ -1258,6 +1375,18 @@ struct binance_port::impl : std::enable_shared_from_this<impl> {
             // Not on the exchange at all, unless a flow started while we asked: it decides.
             if (is_busy(cid)) continue;
             if (is_entry(cid)) {
+                // Not found is final only once the exchange can no longer execute the request:
+                // recvWindow after it was written (plus clock offset and margin). Until then the
+                // position stays OPENING and the entry is looked up again.
+                const engine::millis final_at =
+                    logic::entry_not_found_final_at(o.updated_at, opts.exchange.recv_window_ms, rest->time_offset_ms());
+                if (now() < final_at) {
+                    s.fixed.push_back(fmt::format("{}: entry order not on the exchange yet; it may still execute "
+                                                  "for {} ms: kept OPENING and looked up again",
+                                                  cid, final_at - now()));
+                    await_entry(cid, o.symbol, final_at);
+                    continue;
+                }
                 s.fixed.push_back(cid + ": entry order not found on the exchange; the position fails");
                 deliver(tracker.on_rejected(cid, -2013, "entry order not found on the exchange"));
             } else {
@@ -1265,6 +1394,10 @@ struct binance_port::impl : std::enable_shared_from_this<impl> {
                 deliver(tracker.on_gone(cid));
             }
         }
+        // 3b. Exchange positions that no live position of ours owns, on a symbol where an entry of
+        // ours was given up on (FAILED): if that entry executed after all (late, or while we were
+        // down), the position is ours. Revive it; the engine protects it from the actual fill.
+        if (!co_await revive_executed_entries(*rows, s)) complete = false;
         // 4. Our orders still open on the exchange for positions that are over: leftovers (a
         // reduce-only stop of an old position could cut a new one). Unknown ids are left alone.
         for (const auto& [cid, a] : open_algo) co_await cancel_leftover(cid, a.symbol, s);
@@ -1302,8 +1435,61 @@ struct binance_port::impl : std::enable_shared_from_this<impl> {
             s.fixed.push_back(p.position_id + ": flat on the exchange (closed outside traded); closing as EXTERNAL");
             emit(engine::close_request{p.position_id, engine::exit_reason::external});
         }
-        s.untracked = compute_untracked(*rows);
-        untracked_list = s.untracked;
+        s.untracked = compute_untracked(*rows, read_at);
+        set_untracked(s.untracked);
+        co_return complete;
+    }
+
+    /// Step 3b of the sweep; false when a lookup failed (the sweep runs again).
+    asio::awaitable<bool> revive_executed_entries(const std::vector<bn::position_row>& rows, reconciliation_summary& s) {
+        auto self = shared_from_this();
+        const auto* e = eng();
+        if (e == nullptr) co_return true;
+        bool complete = true;
+        std::set<std::string> revived;  // symbols
+        for (const auto& cid : logic::revive_candidates(amounts_of(rows), e->positions(), e->orders(), now(),
+                                                        revive_max_age_ms)) {
+            if (revive_checked.count(cid) || is_busy(cid)) continue;
+            e = eng();
+            if (e == nullptr) break;
+            const auto* p = e->find_position(engine::split_client_order_id(cid)->first);
+            if (p == nullptr || p->status != engine::position_status::failed || revived.count(p->symbol)) continue;
+            const std::string symbol = p->symbol;
+            const std::string position_id = p->position_id;
+            tracker.adopt(cid, symbol, false);
+            auto found = co_await lookup(cid, false);
+            if (found == lookup_result::error) {
+                s.problems.push_back(cid + ": lookup for revival failed");
+                complete = false;
+                continue;
+            }
+            const auto* t = tracker.find(cid);
+            if (found == lookup_result::not_found || t == nullptr || !t->exchange_filled.is_positive()) {
+                revive_checked.insert(cid);
+                continue;
+            }
+            log::error(component, "{}: entry executed on the exchange after its position was marked FAILED; reviving it",
+                       cid);
+            // Its fills revive the position in the engine, which then places TP/SL from them.
+            for (int i = 0; i < 100 && !stopped; ++i) {
+                t = tracker.find(cid);
+                if (t == nullptr || t->filled >= t->exchange_filled) break;
+                co_await fetch_trades(cid);  // returns at once while another fetch of it runs
+                t = tracker.find(cid);
+                if (t != nullptr && t->filled < t->exchange_filled && !co_await sleep(100)) break;
+            }
+            e = eng();
+            const auto* now_p = e ? e->find_position(position_id) : nullptr;
+            if (now_p != nullptr && now_p->status != engine::position_status::failed) {
+                revived.insert(symbol);
+                s.fixed.push_back(fmt::format("{}: entry executed on the exchange after the position was marked FAILED; "
+                                              "position revived ({}) and protected",
+                                              cid, engine::to_string(now_p->status)));
+            } else {
+                s.problems.push_back(cid + ": executed on the exchange, but its fills could not be read yet");
+                complete = false;
+            }
+        }
         co_return complete;
     }
 
@@ -1450,6 +1636,10 @@ bool binance_port::reconciled() const { return impl_->reconciled_once; }
 
 void binance_port::set_on_reconciled(std::function<void(const reconciliation_summary&)> cb) {
     impl_->on_reconciled = std::move(cb);
+}
+
+void binance_port::set_on_untracked(std::function<void(const std::vector<foreign_position>&)> cb) {
+    impl_->on_untracked = std::move(cb);
 }
 
 void binance_port::set_on_symbols(std::function<void(const std::vector<engine::symbol_info>&)> cb) {

@@ -5,7 +5,9 @@
 /// What it guarantees the engine (SPEC §1, §6, §7):
 /// - every place_order gets an answer: order_accepted, order_fill(s), order_rejected or
 ///   order_canceled; an order whose fate is unknown (timeout, 503 "Unknown error", connection
-///   lost) is looked up by client id before it is ever sent again, and sent again at most once;
+///   lost) is looked up by client id once the exchange can no longer execute it (recvWindow +
+///   clock offset + margin after the write); TP/SL and closes are then sent again at most once,
+///   entries never (an entry not found then fails, and is revived if it executes after all);
 /// - fills come from the user-data stream and, whenever the stream may have missed them, from
 ///   GET userTrades with the same trade ids (the engine deduplicates by trade id); a triggered
 ///   TP/SL's fills are reported under the algo order's client id (`<pos>-TP`, ...);
@@ -90,6 +92,9 @@ public:
     bool reconciled() const;
     /// Called after every completed sweep (start-up reconciliation included).
     void set_on_reconciled(std::function<void(const reconciliation_summary&)> cb);
+    /// Called when the list of untracked exchange positions changes (entries on those symbols
+    /// must be blocked: in one-way mode a new position would merge into the foreign one).
+    void set_on_untracked(std::function<void(const std::vector<foreign_position>&)> cb);
     /// Called when exchangeInfo filters are loaded (the engine's symbol filters should follow).
     void set_on_symbols(std::function<void(const std::vector<engine::symbol_info>&)> cb);
     /// Runs a reconciliation sweep now (also done on every user-stream reconnect).

@@ -481,4 +481,49 @@ placement_failure classify_order_answer(int http_status, int code, const std::st
 
 bool is_not_found(int code) { return code == -2013 || code == -2011; }
 
+std::int64_t not_found_final_at(std::int64_t latest_write_ms, std::int64_t recv_window_ms, std::int64_t clock_offset_ms,
+                                std::int64_t margin_ms) {
+    // The measured offset is how far our clock is from the exchange's; its error is unknown, so
+    // the whole of it is added as the uncertainty (a large offset is a poorly known one).
+    const std::int64_t offset = clock_offset_ms < 0 ? -clock_offset_ms : clock_offset_ms;
+    return latest_write_ms + std::max<std::int64_t>(0, recv_window_ms) + offset + std::max<std::int64_t>(0, margin_ms);
+}
+
+std::int64_t entry_not_found_final_at(std::int64_t decided_at_ms, std::int64_t recv_window_ms,
+                                      std::int64_t clock_offset_ms) {
+    return not_found_final_at(decided_at_ms + entry_write_bound_ms, recv_window_ms, clock_offset_ms);
+}
+
+std::vector<std::string> revive_candidates(const std::vector<exchange_amount>& exchange,
+                                           const std::map<std::string, engine::position>& positions,
+                                           const std::map<std::string, engine::order_record>& orders,
+                                           std::int64_t now_ms, std::int64_t max_age_ms) {
+    std::map<std::string, decimal> amounts;
+    for (const auto& x : exchange) amounts[x.symbol] += x.amount;
+    std::vector<std::pair<std::int64_t, std::string>> found;  // (opened_at, client id)
+    for (const auto& [symbol, amount] : amounts) {
+        if (amount.is_zero()) continue;
+        bool owned = false;
+        for (const auto& [id, p] : positions)
+            if (p.symbol == symbol && p.status != engine::position_status::closed &&
+                p.status != engine::position_status::failed)
+                owned = true;
+        if (owned) continue;  // a live position of ours explains (or will explain) it
+        const engine::side side = amount.is_positive() ? engine::side::long_side : engine::side::short_side;
+        for (const auto& [id, p] : positions) {
+            if (p.symbol != symbol || p.status != engine::position_status::failed || p.pos_side != side) continue;
+            if (p.opened_at < now_ms - max_age_ms) continue;
+            const std::string cid = engine::client_order_id(p.position_id, engine::order_kind::entry);
+            auto o = orders.find(cid);
+            // A fill the engine saw would have opened the position: only unseen executions.
+            if (o != orders.end() && o->second.filled_qty.is_positive()) continue;
+            found.emplace_back(p.opened_at, cid);
+        }
+    }
+    std::sort(found.begin(), found.end(), [](const auto& a, const auto& b) { return a.first > b.first; });
+    std::vector<std::string> out;
+    for (auto& f : found) out.push_back(std::move(f.second));
+    return out;
+}
+
 }  // namespace traded::daemon::binance_logic

@@ -163,4 +163,41 @@ placement_failure classify_order_answer(int http_status, int code, const std::st
 /// True for "order does not exist" answers (-2013, -2011, and the algo service's variants).
 bool is_not_found(int code);
 
+// ---------------------------------------------------------------------------------------------
+// Orders whose outcome is unknown (a lost answer, a crash between send and answer)
+// ---------------------------------------------------------------------------------------------
+
+/// An entry request is written within this long of the engine deciding it (the rest client
+/// fails an order not written by its max_wait as unsent), plus slack for the io turn.
+inline constexpr std::int64_t entry_write_bound_ms = 3'000 + 500;
+/// Time the exchange may still take to execute a request it accepted within recvWindow.
+inline constexpr std::int64_t not_found_margin_ms = 1'000;
+
+/// When a lookup that says "not found" becomes final for an order request written no later than
+/// `latest_write_ms` (local clock): the exchange executes a request whose timestamp is within
+/// recvWindow of its own clock, so until recvWindow, plus our uncertainty about the clock offset,
+/// plus a margin for the exchange's own processing, have passed, the order may still appear.
+std::int64_t not_found_final_at(std::int64_t latest_write_ms, std::int64_t recv_window_ms,
+                                std::int64_t clock_offset_ms, std::int64_t margin_ms = not_found_margin_ms);
+
+/// The same for an entry known only from the store (after a restart): it was decided at
+/// `decided_at_ms` and written at most entry_write_bound_ms later.
+std::int64_t entry_not_found_final_at(std::int64_t decided_at_ms, std::int64_t recv_window_ms,
+                                      std::int64_t clock_offset_ms);
+
+/// An exchange position as reconciliation reads it.
+struct exchange_amount {
+    std::string symbol;
+    decimal amount;  // signed: > 0 long, < 0 short
+};
+
+/// Entries of ours that may explain exchange positions which no live position of ours owns: the
+/// entries of recent FAILED positions on that symbol, on the position's side, that never saw a
+/// fill. Most recent first. Reconciliation looks them up by client id; an executed one revives
+/// its position (an entry that executed after we gave up on it, or while we were down).
+std::vector<std::string> revive_candidates(const std::vector<exchange_amount>& exchange,
+                                           const std::map<std::string, engine::position>& positions,
+                                           const std::map<std::string, engine::order_record>& orders,
+                                           std::int64_t now_ms, std::int64_t max_age_ms);
+
 }  // namespace traded::daemon::binance_logic

@@ -177,6 +177,21 @@ void engine_runner::persist(const engine::output& out, std::int64_t seq_hi, engi
     set_storage_ok(false);
 }
 
+void engine_runner::set_symbol_blocks(const std::string& reason, std::set<std::string> symbols) {
+    std::string detail;
+    for (const auto& s : symbols) detail += (detail.empty() ? "" : ", ") + s;
+    engine_.set_symbol_blocks(reason, std::move(symbols));
+    auto key = safety_key(engine_.safety(clock_()));
+    if (key == last_safety_key_) return;
+    last_safety_key_ = std::move(key);
+    engine::notification n;
+    n.ch = engine::channel::safety;
+    n.event_name = "safety_changed";
+    n.detail = detail.empty() ? reason + ": no symbol blocked any more"
+                              : reason + ": new entries blocked on " + detail;
+    announce(n);
+}
+
 void engine_runner::retry_storage() {
     if (storage_ok_) return;
     persist(engine::output{}, reserved_, clock_());

@@ -16,6 +16,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <set>
 #include <string>
 
 namespace traded::daemon {
@@ -45,6 +46,9 @@ public:
 
     /// Block or unblock new entries for a daemon-owned reason (e.g. "RECONCILING").
     void set_block(const std::string& reason, bool blocked) { engine_.set_external_block(reason, blocked); }
+    /// Block new entries on `symbols` only (replacing the set held for `reason`); a change is
+    /// pushed to subscribers as safety_changed.
+    void set_symbol_blocks(const std::string& reason, std::set<std::string> symbols);
     /// The exchange's symbol filters replace the defaults.
     void set_symbols(std::vector<engine::symbol_info> s) { engine_.set_symbols(std::move(s)); }
 

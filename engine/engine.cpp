@@ -90,6 +90,13 @@ void engine::set_external_block(std::string reason, bool blocked) {
         external_blocks_.erase(reason);
 }
 
+void engine::set_symbol_blocks(const std::string& reason, std::set<std::string> symbols) {
+    if (symbols.empty())
+        symbol_blocks_.erase(reason);
+    else
+        symbol_blocks_[reason] = std::move(symbols);
+}
+
 engine_config engine::effective_config() const {
     engine_config c = cfg_;
     if (state_.overrides.stake_usd) c.stake_usd = *state_.overrides.stake_usd;
@@ -119,7 +126,13 @@ safety_status engine::safety(millis now) const {
     if (s.open_positions >= c.max_positions) s.blocked_reasons.emplace_back("MAX_POSITIONS_REACHED");
     for (const auto& [reason, blocked] : external_blocks_)
         if (blocked) s.blocked_reasons.push_back(reason);
+    // Per-symbol blocks leave the other symbols open: they do not change can_open_new.
     s.can_open_new = s.blocked_reasons.empty();
+    for (const auto& [reason, symbols] : symbol_blocks_)
+        for (const auto& sym : symbols) {
+            s.blocked_reasons.push_back(reason + ":" + sym);
+            s.blocked_symbols.emplace(sym, reason);
+        }
     s.stake_usd = c.stake_usd;
     s.trading_day = utc_date(now);
     return s;
@@ -474,6 +487,14 @@ void engine::impl_access::operator()(const open_request& ev) {
     const symbol_info* sym = e.find_symbol(opp.symbol);
     if (sym == nullptr)
         return refuse("UNKNOWN_SYMBOL", 400, fmt::format("symbol {} is not traded", opp.symbol));
+    for (const auto& [reason, symbols] : e.symbol_blocks_)
+        if (symbols.count(opp.symbol) != 0)
+            return refuse(reason, 409,
+                          reason == "UNTRACKED_POSITION"
+                              ? fmt::format("new entries on {} are blocked: the exchange holds a position there that "
+                                            "traded does not own (untracked in status); close it on the exchange first",
+                                            opp.symbol)
+                              : fmt::format("new entries on {} are blocked: {}", opp.symbol, reason));
     for (const auto& [id, p] : e.positions_)
         if (p.symbol == opp.symbol && !is_terminal(p.status))
             return refuse("POSITION_EXISTS", 409,

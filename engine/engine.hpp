@@ -42,7 +42,9 @@ struct safety_status {
     bool daily_loss_limit_hit = false;
     bool emergency_stopped = false;
     bool can_open_new = false;
-    std::vector<std::string> blocked_reasons;  // UPPER_SNAKE reasons, e.g. "NOT_RUNNING"
+    std::vector<std::string> blocked_reasons;  // UPPER_SNAKE reasons, e.g. "NOT_RUNNING"; per-symbol
+                                               // ones as "REASON:SYMBOL" (they block that symbol only)
+    std::map<std::string, std::string> blocked_symbols;  // symbol -> reason (e.g. UNTRACKED_POSITION)
     decimal stake_usd;
     std::string trading_day;  // "YYYY-MM-DD" (UTC)
 };
@@ -92,6 +94,11 @@ public:
     /// "STORAGE_UNAVAILABLE"). They show in safety_status().blocked_reasons.
     void set_external_block(std::string reason, bool blocked);
 
+    /// Blocks new entries on the given symbols only, for a daemon-owned reason (for example
+    /// "UNTRACKED_POSITION": the exchange holds a position there that the engine does not own,
+    /// and in one-way mode a new one would merge into it). Replaces the symbols held for `reason`.
+    void set_symbol_blocks(const std::string& reason, std::set<std::string> symbols);
+
     /// Replace the symbol filters with the exchange's own (real trading loads them from
     /// exchangeInfo at connect). Sizing and TP/SL rounding use them from the next entry on.
     void set_symbols(std::vector<symbol_info> symbols) { symbols_ = std::move(symbols); }
@@ -133,6 +140,7 @@ private:
     /// instead of walking every position. Invariant: every non-terminal position is listed.
     std::unordered_map<std::string, std::vector<position*>> by_symbol_;
     std::map<std::string, bool> external_blocks_;
+    std::map<std::string, std::set<std::string>> symbol_blocks_;  // reason -> symbols
     std::map<std::string, bool> seen_fills_;  // trade ids already applied (dedup)
     bool exchange_connected_ = false;
     millis last_event_at_ = 0;

@@ -196,6 +196,14 @@ asio::awaitable<rest_response> rest_client::perform(pending& p) {
             wait_timer_.expires_after(std::chrono::milliseconds(std::max<millis>(1, d.until - now)));
             co_await wait_timer_.async_wait(use_tuple);
         }
+        if (p.req.is_order && clock_() > wait_deadline) {
+            // An order that could not be written within its max_wait (queued behind slow
+            // requests, or a -1021 / 429 retry came too late) is not sent at all: after a crash,
+            // the daemon bounds how long an order it decided may still execute by this deadline.
+            rest_response r;
+            r.error = fmt::format("not sent: could not be written within {} ms", p.opts.max_wait.count());
+            co_return r;
+        }
         if (p.req.security != binance::security_type::none && !has_credentials()) {
             rest_response r;
             r.error = "no API credentials configured";

@@ -594,8 +594,6 @@ private:
         r.content_type = std::string(req[http::field::content_type]);
         if (auto it = req.find("X-MBX-APIKEY"); it != req.end()) r.api_key = std::string(it->value());
         r.from_loopback = loopback_;
-        version_ = req.version();
-        keep_alive_ = req.keep_alive();
         if (srv_->v.take_request_drop(r, wall_ms())) {
             // drop_request: lost before the exchange read it; the client sees the connection die.
             log::info("sim", "fault: dropping {} {} unprocessed", r.method, r.target.substr(0, r.target.find('?')));
@@ -603,29 +601,39 @@ private:
             beast::get_lowest_layer(stream_).socket().close(ignored);
             return;
         }
-        if (const int hold = srv_->v.take_request_hold(r, wall_ms()); hold > 0) {
-            // delay_request: the request sits in front of the exchange, unprocessed, for `hold` ms.
-            log::info("sim", "fault: holding {} {} for {} ms", r.method, r.target.substr(0, r.target.find('?')), hold);
-            r.fault = "delay_request";
-            delay_timer_.expires_after(std::chrono::milliseconds(hold));
-            delay_timer_.async_wait([s = this->shared_from_this(), r = std::move(r)](error_code e) {
-                if (!e) s->process(r);
+        http_response answer = srv_->v.handle(r, wall_ms());
+        srv_->flush();
+        if (answer.hold_ms > 0) {
+            // The hold fault: executed later, even if the client has gone by then.
+            log::debug("sim", "{} {} held for {} ms", r.method, r.target.substr(0, r.target.find('?')), answer.hold_ms);
+            const bool drop = answer.drop_answer;
+            const unsigned version = req.version();
+            const bool keep_alive = req.keep_alive();
+            delay_timer_.expires_after(std::chrono::milliseconds(answer.hold_ms));
+            delay_timer_.async_wait([s = this->shared_from_this(), r = std::move(r), drop, version, keep_alive](error_code e) {
+                if (e) return;
+                http_response late = s->srv_->v.handle_held(r, wall_ms());
+                s->srv_->flush();
+                log::debug("sim", "{} {} executed after a hold -> {}{}", r.method, r.target.substr(0, r.target.find('?')),
+                           late.status, drop ? " (answer dropped)" : "");
+                if (drop) {
+                    error_code closed;
+                    beast::get_lowest_layer(s->stream_).socket().close(closed);
+                    return;
+                }
+                s->respond(std::move(late), version, keep_alive);
             });
             return;
         }
-        process(r);
+        log::debug("sim", "{} {} -> {}", r.method, r.target.substr(0, r.target.find('?')), answer.status);
+        respond(std::move(answer), req.version(), req.keep_alive());
     }
 
-    /// Lets the venue answer `r` and writes the answer (late, with the timeout fault).
-    void process(const http_request& r) {
-        http_response answer = srv_->v.handle(r, wall_ms());
-        srv_->flush();
-        log::debug("sim", "{} {} -> {}", r.method, r.target.substr(0, r.target.find('?')), answer.status);
-
-        res_.emplace(static_cast<http::status>(answer.status), version_);
+    void respond(http_response answer, unsigned version, bool keep_alive) {
+        res_.emplace(static_cast<http::status>(answer.status), version);
         if (answer.status == 418) res_->reason("I'm a teapot");  // Beast has no reason text for 418
         for (const auto& [k, v] : answer.headers) res_->set(k, v);
-        res_->keep_alive(keep_alive_);
+        res_->keep_alive(keep_alive);
         res_->body() = std::move(answer.body);
         res_->prepare_payload();
         if (answer.delay_ms > 0) {
@@ -670,8 +678,6 @@ private:
     std::shared_ptr<server::impl> srv_;
     bool loopback_;
     net::steady_timer delay_timer_;
-    unsigned version_ = 11;
-    bool keep_alive_ = true;
     std::optional<http::request_parser<http::string_body>> parser_;
     std::optional<http::response<http::string_body>> res_;
 };

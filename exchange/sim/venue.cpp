@@ -131,6 +131,13 @@ http_response venue::handle(const http_request& req, millis wall_now) {
     return resp;
 }
 
+http_response venue::handle_held(const http_request& req, millis wall_now) {
+    executing_held_ = true;
+    http_response resp = handle(req, wall_now);
+    executing_held_ = false;
+    return resp;
+}
+
 const std::vector<venue::route>& venue::routes() {
     using s = security;
     static const std::vector<route> table{
@@ -197,7 +204,6 @@ http_response venue::dispatch(const http_request& req, millis wall_now) {
     c.path = req.target.substr(0, qpos);
     c.query = qpos == std::string::npos ? std::string() : req.target.substr(qpos + 1);
     c.now = server_time(wall_now);
-    c.fault_applied = req.fault;
 
     if (c.path == "/admin" || c.path.starts_with("/admin/")) return admin(req, c.path, wall_now);
 
@@ -254,7 +260,16 @@ http_response venue::dispatch(const http_request& req, millis wall_now) {
         resp.headers.emplace_back("Retry-After", std::to_string((window + 1) * 60 - c.now / 1000));
     } else if (auto denied = authenticate(c, *r)) {
         resp = std::move(*denied);
+    } else if (std::optional<fault> h;
+               r->order_endpoint && req.method == "POST" && !executing_held_ && (h = take_fault("hold", c.path, c.now))) {
+        // A slow exchange: the request arrived in time and is executed N ms later, whether or not
+        // the client is still connected then. Logged in the order log when it executes.
+        http_response held;
+        held.hold_ms = h->ms;
+        held.drop_answer = h->drop_answer;
+        return held;
     } else {
+        if (executing_held_) c.fault_applied = "hold";
         resp = (this->*(r->fn))(c);
         if (r->order_endpoint && req.method == "POST" && resp.status == 200) {
             if (take_fault("unknown_503", c.path, c.now)) {
@@ -339,7 +354,8 @@ std::optional<http_response> venue::authenticate(call& c, const route& r) {
         if (*v > 60000) return error_response(400, -1130, "Data sent for parameter 'recvWindow' is not valid.");
         recv_window = *v;
     }
-    switch (check_timestamp(*ts, c.now, recv_window)) {
+    // A held request passed this check when it arrived.
+    switch (executing_held_ ? timestamp_verdict::ok : check_timestamp(*ts, c.now, recv_window)) {
         case timestamp_verdict::ok: break;
         case timestamp_verdict::ahead:
             return error_response(400, -1021, "Timestamp for this request was 1000ms ahead of the server's time.");

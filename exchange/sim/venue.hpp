@@ -40,7 +40,6 @@ struct http_request {
     std::string content_type;
     std::optional<std::string> api_key;  // X-MBX-APIKEY header when present
     bool from_loopback = true;           // admin endpoints answer loopback peers only
-    std::string fault;                   // a fault the server already applied (delay_request), for the order log
 };
 
 /// The answer, and how long to hold it back (the `timeout` fault).
@@ -49,6 +48,11 @@ struct http_response {
     std::string body;
     std::vector<std::pair<std::string, std::string>> headers;
     int delay_ms = 0;
+    /// The `hold` fault: nothing was done yet. The server calls venue::handle_held with the same
+    /// request after hold_ms (whatever became of the client's connection meanwhile), then sends
+    /// that answer, or closes the connection without one when drop_answer.
+    int hold_ms = 0;
+    bool drop_answer = false;
 };
 
 /// A user-data event for the connections listening on `listen_key`.
@@ -80,6 +84,9 @@ public:
 
     /// Answers one REST request (including /admin/...).
     http_response handle(const http_request& req, millis wall_now);
+    /// Executes a request the `hold` fault held back (it passed the recvWindow check on arrival,
+    /// as on the real exchange, so the check is not repeated).
+    http_response handle_held(const http_request& req, millis wall_now);
     /// One step of the synthetic walk (symbols frozen by /admin/price stay put).
     void feed_step(millis wall_now);
     /// Publishes <symbol>@markPrice (fast=false, every 3 s) or @markPrice@1s (fast=true).
@@ -93,9 +100,6 @@ public:
     bool listen_key_active(const std::string& key) const;
     /// Extra delay for every stream message (fault delay_streams), 0 normally.
     int stream_delay_ms() const { return stream_delay_ms_; }
-    /// Fault delay_request: how long to hold `req` before processing it (0: process now). Each
-    /// armed fault holds one request; the held request is then handled normally.
-    int take_request_hold(const http_request& req, millis wall_now);
     /// Fault drop_request: true when `req` must be dropped unprocessed (the connection is closed
     /// without an answer, as when the network loses it before the exchange reads it).
     bool take_request_drop(const http_request& req, millis wall_now);
@@ -140,6 +144,7 @@ private:
         std::string scope;      // err_2022: order | algo | any
         std::string account;    // expire_listen_key etc.: account name ("" = all)
         millis until = 0;       // time-limited faults (http_418 without count)
+        bool drop_answer = false;  // hold: close the connection instead of answering
     };
 
     /// One line of the order log (GET /admin/state): every order request received.
@@ -264,6 +269,7 @@ private:
     std::int64_t next_log_seq_ = 1;
     int stream_delay_ms_ = 0;
     millis stream_max_connection_ms_ = 0;  // rotate_streams fault, 0: the configured lifetime
+    bool executing_held_ = false;  // handle_held in progress
     millis clock_offset_ = 0;
     int duplicate_events_ = 0;
     int reorder_events_ = 0;

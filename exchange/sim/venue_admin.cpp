@@ -194,8 +194,16 @@ http_response venue::admin_fault(const json::object& body, millis wall_now) {
         if (f.scope != "order" && f.scope != "algo" && f.scope != "any")
             return admin_error("scope: expected order, algo or any");
         faults_.push_back(f);
-    } else if (kind == "timeout" || kind == "delay_request") {
+    } else if (kind == "timeout") {
         if (*ms <= 0) return admin_error("ms: expected a positive integer");
+        faults_.push_back(f);
+    } else if (kind == "hold") {
+        // POST order requests (path, default any order endpoint) are executed ms later; the
+        // answer follows then, or never (drop_answer: the connection is closed instead).
+        if (*ms <= 0) return admin_error("ms: expected a positive integer");
+        const json::value* drop = body.if_contains("drop_answer");
+        if (drop != nullptr && !drop->is_bool()) return admin_error("drop_answer: expected true or false");
+        f.drop_answer = drop != nullptr && drop->as_bool();
         faults_.push_back(f);
     } else if (kind == "drop_request" || kind == "err_1125") {
         faults_.push_back(f);
@@ -205,8 +213,8 @@ http_response venue::admin_fault(const json::object& body, millis wall_now) {
     } else {
         return admin_error("kind: unknown fault '" + kind +
                            "' (drop_streams, delay_streams, expire_listen_key, http_429, http_418, err_1021, err_2022, "
-                           "unknown_503, timeout, delay_request, drop_request, err_1125, rotate_streams, "
-                           "duplicate_user_events, reorder_user_events, clock_offset, clear)");
+                           "unknown_503, timeout, hold, drop_request, err_1125, rotate_streams, duplicate_user_events, "
+                           "reorder_user_events, clock_offset, clear)");
     }
     return admin_json(json::object{{"ok", true}, {"kind", kind}});
 }

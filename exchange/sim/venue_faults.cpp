@@ -1,4 +1,4 @@
-// Faults that act on a request before the venue reads it (delay_request, drop_request) and on the
+// Faults that act on a request before the venue reads it (drop_request) and on the
 // lifetime of stream connections (rotate_streams). They are decided here, without sockets; the
 // Beast server only holds, drops or closes on the venue's say-so.
 
@@ -11,13 +11,6 @@ namespace {
 std::string path_of(const http_request& req) { return req.target.substr(0, req.target.find('?')); }
 
 }  // namespace
-
-int venue::take_request_hold(const http_request& req, millis wall_now) {
-    const std::string path = path_of(req);
-    if (path.starts_with("/admin")) return 0;
-    if (auto f = take_fault("delay_request", path, server_time(wall_now))) return f->ms;
-    return 0;
-}
 
 bool venue::take_request_drop(const http_request& req, millis wall_now) {
     const std::string path = path_of(req);

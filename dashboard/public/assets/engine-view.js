@@ -171,7 +171,7 @@ export function mountEngineView(root, mode, live, actions) {
     // Exchange positions the engine does not own (found at reconciliation): never touched by it.
     const untracked = Array.isArray(s?.untracked) ? s.untracked : [];
     f.untracked.hidden = untracked.length === 0;
-    setText(f.untracked, untracked.length ? `Untracked exchange positions (not managed by traded): ${untracked.map((u) => `${u.symbol} ${fmt.price(u.amount)} @ ${fmt.price(u.entry_price)}`).join(', ')}` : '');
+    setText(f.untracked, untracked.length ? `Untracked exchange positions (not managed by traded): ${untracked.map((u) => `${u.symbol} ${fmt.price(u.amount)} @ ${fmt.price(u.entry_price)}`).join(', ')}. New entries on ${untracked.length > 1 ? 'these symbols' : 'this symbol'} are blocked until the position is closed on the exchange (a new entry would merge into it).` : '');
     btnStart.disabled = !s || Boolean(s.running) || s.enabled === false;
     btnStop.disabled = !s?.running;
     btnStart.textContent = s?.emergency_stopped ? 'Clear emergency & start' : 'Start';
@@ -198,8 +198,12 @@ export function mountEngineView(root, mode, live, actions) {
     setText(f['can-open'], s.can_open_new ? 'allowed' : 'BLOCKED');
     f['can-open'].dataset.state = s.can_open_new ? 'ok' : 'blocked';
     setText(f.stake, fmt.usd(s.stake_usd));
-    const reasons = Array.isArray(s.blocked_reasons) ? s.blocked_reasons : [];
-    replace(f.blocked, ...reasons.map((r) => h('li', {}, `Blocked: ${r}`)));
+    // Per-symbol blocks ("REASON:SYMBOL") are explained from blocked_symbols; the rest as they are.
+    const bySymbol = s.blocked_symbols && typeof s.blocked_symbols === 'object' ? s.blocked_symbols : {};
+    const why = { UNTRACKED_POSITION: 'the exchange holds a position traded does not own; close it on the exchange' };
+    const reasons = (Array.isArray(s.blocked_reasons) ? s.blocked_reasons : []).filter((r) => !String(r).includes(':'));
+    replace(f.blocked, ...reasons.map((r) => h('li', {}, `Blocked: ${r}`)),
+      ...Object.entries(bySymbol).map(([sym, r]) => h('li', {}, `Blocked on ${sym}: ${r}${why[r] ? ` (${why[r]})` : ''}`)));
   }
 
   function renderAccount() {

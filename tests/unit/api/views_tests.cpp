@@ -124,10 +124,13 @@ TEST_CASE("safety, performance, opportunity views", "[views]") {
     auto sv = to_json(s);
     CHECK(keys(sv) == std::set<std::string>{"max_positions", "open_positions", "positions_remaining", "max_daily_loss",
                                             "daily_realized_pnl", "daily_loss_remaining", "daily_loss_limit_hit",
-                                            "emergency_stopped", "can_open_new", "blocked_reasons", "stake_usd",
-                                            "trading_day"});
+                                            "emergency_stopped", "can_open_new", "blocked_reasons",
+                                            "blocked_symbols", "stake_usd", "trading_day"});
     CHECK(sv.at("daily_realized_pnl").as_double() == Approx(-12.5));
     CHECK(sv.at("blocked_reasons").as_array().at(0) == "NOT_RUNNING");
+    CHECK(sv.at("blocked_symbols").as_object().empty());
+    s.blocked_symbols["ETHUSDT"] = "UNTRACKED_POSITION";
+    CHECK(to_json(s).at("blocked_symbols").at("ETHUSDT") == "UNTRACKED_POSITION");
 
     engine::performance_stats p;
     p.total_trades = 4;

@@ -322,3 +322,102 @@ TEST_CASE("a credentials file must be private and well formed") {
     ::close(fd);
     std::remove(path);
 }
+
+// ---------------------------------------------------------------------------------------------
+// Orders whose outcome is unknown (issue 13)
+// ---------------------------------------------------------------------------------------------
+
+TEST_CASE("not found is final only after recvWindow, the clock offset and a margin have passed since the write") {
+    using namespace traded::daemon::binance_logic;
+    CHECK(not_found_final_at(10'000, 5'000, 0) == 10'000 + 5'000 + not_found_margin_ms);
+    // The offset counts whichever way the clocks differ: its error is unknown.
+    CHECK(not_found_final_at(10'000, 5'000, 300) == 10'000 + 5'000 + 300 + not_found_margin_ms);
+    CHECK(not_found_final_at(10'000, 5'000, -300) == 10'000 + 5'000 + 300 + not_found_margin_ms);
+    CHECK(not_found_final_at(10'000, 5'000, 0, 0) == 15'000);
+    // Known only from the store: the entry may have been written up to entry_write_bound_ms after
+    // the engine decided it.
+    CHECK(entry_not_found_final_at(10'000, 5'000, 200) == not_found_final_at(10'000 + entry_write_bound_ms, 5'000, 200));
+    CHECK(entry_write_bound_ms >= 3'000);  // the entry's max_wait in the port
+}
+
+namespace {
+
+eng::position failed_position(const std::string& id, const std::string& symbol, eng::side s, std::int64_t opened_at) {
+    eng::position p;
+    p.position_id = id;
+    p.symbol = symbol;
+    p.pos_side = s;
+    p.status = eng::position_status::failed;
+    p.opened_at = opened_at;
+    return p;
+}
+
+}  // namespace
+
+TEST_CASE("revival candidates: FAILED entries of ours that can explain an exchange position nothing owns") {
+    using namespace traded::daemon::binance_logic;
+    const std::int64_t now = 1'700'000'100'000;
+    const std::int64_t day = 86'400'000;
+    std::map<std::string, eng::position> positions;
+    std::map<std::string, eng::order_record> orders;
+    auto add = [&](eng::position p) { positions[p.position_id] = p; };
+    add(failed_position("live_1700000000000_ETHUSDT", "ETHUSDT", eng::side::short_side, 1'700'000'000'000));
+    add(failed_position("live_1700000050000_ETHUSDT", "ETHUSDT", eng::side::short_side, 1'700'000'050'000));
+    add(failed_position("live_1700000060000_ETHUSDT", "ETHUSDT", eng::side::long_side, 1'700'000'060'000));  // wrong side
+    add(failed_position("live_1600000000000_ETHUSDT", "ETHUSDT", eng::side::short_side, 1'600'000'000'000));  // too old
+    add(failed_position("live_1700000070000_SOLUSDT", "SOLUSDT", eng::side::long_side, 1'700'000'070'000));
+    eng::position open_btc = failed_position("live_1700000080000_BTCUSDT", "BTCUSDT", eng::side::long_side, 1'700'000'080'000);
+    add(open_btc);
+    eng::position live_btc = open_btc;
+    live_btc.position_id = "live_1700000090000_BTCUSDT";
+    live_btc.status = eng::position_status::open;
+    add(live_btc);
+
+    const std::vector<exchange_amount> exchange{
+        {"ETHUSDT", d("-0.066")},
+        {"BTCUSDT", d("0.004")},  // a live position of ours owns it: nothing to revive
+    };
+    auto c = revive_candidates(exchange, positions, orders, now, day);
+    // Most recent first; the short side only; not the one older than a day; nothing for SOLUSDT
+    // (flat on the exchange) or BTCUSDT (owned).
+    REQUIRE(c.size() == 2);
+    CHECK(c[0] == "live_1700000050000_ETHUSDT-E");
+    CHECK(c[1] == "live_1700000000000_ETHUSDT-E");
+
+    // An entry whose fill the engine saw is not a candidate (that fill would have opened it).
+    eng::order_record o;
+    o.client_id = "live_1700000050000_ETHUSDT-E";
+    o.filled_qty = d("0.066");
+    orders[o.client_id] = o;
+    c = revive_candidates(exchange, positions, orders, now, day);
+    REQUIRE(c.size() == 1);
+    CHECK(c[0] == "live_1700000000000_ETHUSDT-E");
+
+    // No exchange position: nothing to look up.
+    CHECK(revive_candidates({}, positions, orders, now, day).empty());
+}
+
+TEST_CASE("a fill for an entry already reported rejected still reaches the engine (it revives the position)") {
+    // While running: the entry was given up on (not found after its window, or refused after a
+    // lost answer); the exchange executed it anyway and the user-data stream reports the fill.
+    order_tracker t;
+    t.begin(entry_id, "BTCUSDT", false, d("0.002"));
+    REQUIRE(all_of<eng::order_rejected>(t.on_rejected(entry_id, -2013, "not found")).size() == 1);
+    auto out = t.on_order_update(trade_update(entry_id, 10, 5, "0.002", "50000", "FILLED", "0.002"), 1);
+    auto fills = all_of<eng::order_fill>(out);
+    REQUIRE(fills.size() == 1);
+    CHECK(fills[0].client_id == entry_id);
+    CHECK(fills[0].qty == d("0.002"));
+    CHECK(all_of<eng::order_rejected>(out).empty());
+    // Redelivered: once only.
+    CHECK(all_of<eng::order_fill>(t.on_order_update(trade_update(entry_id, 10, 5, "0.002", "50000", "FILLED", "0.002"), 2))
+              .empty());
+    // The same through a REST trade list after a lookup (reconciliation's revival path).
+    order_tracker r;
+    r.begin(entry_id, "BTCUSDT", false, d("0.002"));
+    r.on_rejected(entry_id, -2013, "not found");
+    r.on_order_info(order(entry_id, 10, "FILLED", "0.002"));
+    auto fetched = all_of<eng::order_fill>(r.on_trades(entry_id, {user_trade(5, 10, "0.002", "50000")}));
+    REQUIRE(fetched.size() == 1);
+    CHECK(fetched[0].qty == d("0.002"));
+}

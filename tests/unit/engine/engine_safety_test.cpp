@@ -299,3 +299,26 @@ TEST_CASE("performance() reflects the recorded trades", "[engine][safety]") {
     CHECK(p.max_drawdown == d("1.1596"));
     CHECK(p.profit_factor == Approx(9.836 / 1.1596));
 }
+
+TEST_CASE("a per-symbol block refuses entries on that symbol only and shows in blocked_reasons",
+          "[engine][safety]") {
+    sim s;
+    s.start();
+    s.tick("BTCUSDT", "49990", "50000");
+    s.tick("ETHUSDT", "2999", "3000");
+    s.eng.set_symbol_blocks("UNTRACKED_POSITION", {"ETHUSDT"});
+    const output refused = s.run(opp("ETHUSDT"));
+    CHECK(refused.result.code == "UNTRACKED_POSITION");
+    CHECK(refused.result.http_status == 409);
+    CHECK(refused.actions.empty());
+    CHECK(refused.dirty_positions.empty());
+    const safety_status st = s.eng.safety(s.now);
+    CHECK(contains(st.blocked_reasons, "UNTRACKED_POSITION:ETHUSDT"));
+    CHECK(st.blocked_symbols.at("ETHUSDT") == "UNTRACKED_POSITION");
+    CHECK(st.can_open_new);  // BTCUSDT and the rest stay open
+    CHECK(s.run(opp("BTCUSDT")).result.ok());
+    // Lifted (the operator closed the foreign position): entries on the symbol are accepted again.
+    s.eng.set_symbol_blocks("UNTRACKED_POSITION", {});
+    CHECK(s.eng.safety(s.now).blocked_symbols.empty());
+    CHECK(s.run(opp("ETHUSDT")).result.ok());
+}

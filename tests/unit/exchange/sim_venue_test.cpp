@@ -234,6 +234,44 @@ TEST_CASE("venue: unknown_503 executes the order but loses the answer", "[sim][v
     CHECK(str(log[0].at("fault")) == "unknown_503");
 }
 
+TEST_CASE("venue: hold executes an order request later, past its recvWindow, and only then", "[sim][venue][fault]") {
+    exchange ex;
+    ex.price("BTCUSDT", "50000.0", "50000.1", "50000.0");
+    REQUIRE(ex.plain("POST", "/admin/fault", R"({"kind":"hold","path":"/fapi/v1/order","ms":3000})").status == 200);
+    CHECK(ex.plain("POST", "/admin/fault", R"({"kind":"hold","ms":0})").status == 400);
+    CHECK(ex.plain("POST", "/admin/fault", R"({"kind":"hold","ms":10,"drop_answer":"yes"})").status == 400);
+    http_request req;
+    req.method = "POST";
+    req.api_key = std::string(api_key);
+    req.target = "/fapi/v1/order?" + traded::binance::signed_query({{"symbol", "BTCUSDT"},
+                                                                    {"side", "SELL"},
+                                                                    {"type", "MARKET"},
+                                                                    {"quantity", "0.010"},
+                                                                    {"newClientOrderId", "x-held"}},
+                                                                   api_secret, 5000, ex.now);
+    auto held = ex.v.handle(req, ex.now);
+    CHECK(held.hold_ms == 3000);
+    CHECK_FALSE(held.drop_answer);
+    // Not executed yet: a lookup does not find it, and nothing is in the order log.
+    auto q = ex.send("GET", "/fapi/v1/order", {{"symbol", "BTCUSDT"}, {"origClientOrderId", "x-held"}});
+    CHECK(code(q) == -2013);
+    CHECK(body(ex.plain("GET", "/admin/state")).at("orderLog").as_array().empty());
+    // Executed 6 s later: beyond its 5 s recvWindow, which it passed on arrival.
+    ex.now += 6000;
+    auto late = ex.v.handle_held(req, ex.now);
+    CHECK(late.status == 200);
+    auto found = ex.send("GET", "/fapi/v1/order", {{"symbol", "BTCUSDT"}, {"origClientOrderId", "x-held"}});
+    CHECK(str(body(found).at("status")) == "FILLED");
+    auto log = body(ex.plain("GET", "/admin/state")).at("orderLog").as_array();
+    REQUIRE(log.size() == 1);
+    CHECK(str(log[0].at("fault")) == "hold");
+    // count 1: the next order request is executed at once.
+    auto next = ex.send("POST", "/fapi/v1/order",
+                        {{"symbol", "BTCUSDT"}, {"side", "BUY"}, {"type", "MARKET"}, {"quantity", "0.010"}, {"newClientOrderId", "x-next"}});
+    CHECK(next.status == 200);
+    CHECK(next.hold_ms == 0);
+}
+
 TEST_CASE("venue: listenKey lifecycle", "[sim][venue][listenkey]") {
     exchange ex;
     const std::string k1 = ex.listen_key();
@@ -249,25 +287,6 @@ TEST_CASE("venue: listenKey lifecycle", "[sim][venue][listenkey]") {
     CHECK_FALSE(ex.v.listen_key_active(k1));
     CHECK(code(ex.plain("PUT", "/fapi/v1/listenKey")) == -1125);
     CHECK(ex.listen_key() != k1);
-}
-
-TEST_CASE("venue: delay_request holds one request to its path, then it is processed", "[sim][venue][fault]") {
-    exchange ex;
-    REQUIRE(ex.plain("POST", "/admin/fault", R"({"kind":"delay_request","ms":8000,"path":"/fapi/v1/order"})").status == 200);
-    http_request other;
-    other.method = "GET";
-    other.target = "/fapi/v1/time";
-    CHECK(ex.v.take_request_hold(other, ex.now) == 0);  // another path: not held
-    http_request order;
-    order.method = "POST";
-    order.target = "/fapi/v1/order?symbol=BTCUSDT";
-    CHECK(ex.v.take_request_hold(order, ex.now) == 8000);
-    CHECK(ex.v.take_request_hold(order, ex.now) == 0);  // one request only
-    http_request admin;
-    admin.method = "GET";
-    admin.target = "/admin/state";
-    CHECK(ex.v.take_request_hold(admin, ex.now) == 0);
-    CHECK(ex.plain("POST", "/admin/fault", R"({"kind":"delay_request","ms":0})").status == 400);
 }
 
 TEST_CASE("venue: drop_request drops the next request unprocessed", "[sim][venue][fault]") {
