@@ -41,14 +41,4 @@ bool token_matches(std::string_view expected, std::string_view given) {
     return CRYPTO_memcmp(a.data(), b.data(), a.size()) == 0;
 }
 
-bool origin_allowed(std::string_view origin, std::string_view host, bool tls,
-                    const std::vector<std::string>& allowed) {
-    for (const auto& a : allowed)
-        if (a == "*" || iequals(a, origin)) return true;
-    if (host.empty()) return false;
-    std::string same = tls ? "https://" : "http://";
-    same += host;
-    return iequals(origin, same);
-}
-
 }  // namespace traded::api

@@ -1,10 +1,9 @@
 #pragma once
-/// Pure access checks for the server: the API token and the WebSocket Origin (SPEC §4).
+/// Pure access checks for the server: the API token (SPEC §4). Host/Origin checks: api/guard.hpp.
 
 #include <optional>
 #include <string>
 #include <string_view>
-#include <vector>
 
 namespace traded::api {
 
@@ -16,10 +15,5 @@ std::optional<std::string_view> bearer_token(std::string_view authorization);
 /// with SHA-256 and the digests compared with CRYPTO_memcmp, so neither the content nor the
 /// length leaks through timing). An empty configured token matches nothing.
 bool token_matches(std::string_view expected, std::string_view given);
-
-/// True when a browser `Origin` may open the WebSocket: the same origin as the request
-/// (`http://<host>`, or `https://<host>` when `tls`), or one of `allowed` (exact match, or "*").
-bool origin_allowed(std::string_view origin, std::string_view host, bool tls,
-                    const std::vector<std::string>& allowed);
 
 }  // namespace traded::api

@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <array>
 #include <optional>
+#include <unordered_set>
 
 namespace traded::api {
 
@@ -20,11 +21,30 @@ namespace json = boost::json;
 // Error replies
 // ---------------------------------------------------------------------------------------------
 
+/// Longest piece of client text echoed in an error: a 64 KiB key must not come back whole
+/// (an unauthenticated client could otherwise make the server hold megabytes of answers).
+constexpr std::size_t max_echo = 64;
+
+/// `s` cut to max_echo characters, marked when cut.
+std::string echo(std::string_view s) {
+    if (s.size() <= max_echo) return std::string(s);
+    return std::string(s.substr(0, max_echo)) + "...";
+}
+
+/// Most members an object may have: a message needs at most 6 top-level ones and a body 4, so
+/// these leave room and still bound the work done on hostile input.
+constexpr std::size_t max_members = 32;
+/// Most items in a channels/modes list.
+constexpr std::size_t max_list_items = 32;
+
 reply invalid_json(std::string_view why) {
     return reply::error(400, "INVALID_JSON", fmt::format("malformed JSON: {}", why));
 }
 reply invalid_param(std::string_view field, std::string_view what) {
-    return reply::error(400, "INVALID_PARAMETER", fmt::format("{}: {}", field, what));
+    return reply::error(400, "INVALID_PARAMETER", fmt::format("{}: {}", echo(field), what));
+}
+reply too_many_members(std::string_view where) {
+    return reply::error(400, "INVALID_PARAMETER", fmt::format("{}: too many fields (at most {})", where, max_members));
 }
 reply not_found() { return reply::error(404, "NOT_FOUND", "no such endpoint"); }
 reply unknown_mode(std::string_view m) {
@@ -232,19 +252,21 @@ simdjson::error_code read_value(sj::value& v, jfield& f) {
 using fields_result = std::variant<jfields, reply>;
 
 /// Reads the members of an object whose values are scalars (REST bodies, WS params).
-/// Duplicate keys are refused: which one wins would be a guess.
-fields_result read_flat_object(sj::object& obj) {
+/// Duplicate keys are refused (which one wins would be a guess), found with a hash set; more
+/// than max_members members are refused before any more work is done.
+fields_result read_flat_object(sj::object& obj, std::string_view where) {
     jfields out;
+    std::unordered_set<std::string> seen;
     for (auto member : obj) {
+        if (out.size() == max_members) return too_many_members(where);
         sj::field fld;
         if (std::move(member).get(fld)) return invalid_json("bad object member");
         std::string_view key;
         if (fld.unescaped_key().get(key)) return invalid_json("bad key");
         jfield f;
         f.key.assign(key);
-        if (std::any_of(out.begin(), out.end(), [&](const jfield& o) { return o.key == f.key; }))
-            return invalid_param(f.key, "duplicate field");
-        if (read_value(fld.value(), f)) return invalid_json(fmt::format("bad value for '{}'", f.key));
+        if (!seen.insert(f.key).second) return invalid_param(f.key, "duplicate field");
+        if (read_value(fld.value(), f)) return invalid_json(fmt::format("bad value for '{}'", echo(f.key)));
         out.push_back(std::move(f));
     }
     return out;
@@ -258,7 +280,7 @@ fields_result parse_body(std::string_view body) {
     sj::object obj;
     if (auto e = doc.get_object().get(obj))
         return invalid_json(e == simdjson::INCORRECT_TYPE ? "body must be a JSON object" : "cannot parse body");
-    auto fields = read_flat_object(obj);
+    auto fields = read_flat_object(obj, "body");
     if (std::holds_alternative<reply>(fields)) return fields;
     if (has_trailing_content(doc)) return invalid_json("trailing characters after the object");
     return fields;
@@ -553,7 +575,7 @@ route_result parse_http(const http_request& r) {
     if (segs.size() == 1 && segs[0] == "opportunities") {
         if (r.method == "GET") return make_command(op::opportunities, std::nullopt, {}, "http");
         if (r.method != "POST")
-            return reply::error(405, "METHOD_NOT_ALLOWED", fmt::format("use GET or POST on {}", path));
+            return reply::error(405, "METHOD_NOT_ALLOWED", fmt::format("use GET or POST on {}", echo(path)));
         auto body = parse_body(r.body);
         if (auto* bad = std::get_if<reply>(&body)) return std::move(*bad);
         return make_command(op::submit_opportunity, std::nullopt, std::get<jfields>(body), "http");
@@ -602,6 +624,7 @@ struct ws_input {
     std::optional<std::int64_t> since_all;
     std::optional<jfields> since_by_mode;
     std::vector<std::string> present;  // keys seen, to reject the ones an op does not take
+    std::unordered_set<std::string> seen;  // the same keys, for the duplicate check
     std::optional<reply> error;        // first problem (the id is still wanted for the answer)
 };
 
@@ -620,6 +643,10 @@ simdjson::error_code read_string_list(sj::value& v, std::string_view key, ws_inp
     }
     std::vector<std::string> list;
     for (auto item : arr) {
+        if (list.size() == max_list_items) {
+            note_error(in, invalid_param(key, fmt::format("at most {} items", max_list_items)));
+            return simdjson::SUCCESS;  // the rest is not read: the message is refused anyway
+        }
         sj::value iv;
         if (auto e = std::move(item).get(iv)) return e;
         std::string_view s;
@@ -646,7 +673,7 @@ simdjson::error_code read_ws_member(std::string_view key, sj::value& v, ws_input
         if (t == sj::json_type::object) {
             sj::object obj;
             if (auto e = v.get_object().get(obj)) return e;
-            auto fields = read_flat_object(obj);
+            auto fields = read_flat_object(obj, key);
             if (auto* bad = std::get_if<reply>(&fields)) {
                 if (bad->code == "INVALID_JSON") return simdjson::TAPE_ERROR;
                 note_error(in, std::move(*bad));
@@ -737,17 +764,21 @@ ws_message parse_ws(std::string_view text) {
     if (auto e = doc.get_object().get(obj))
         return ws_fail(in, invalid_json(e == simdjson::INCORRECT_TYPE ? "message must be a JSON object"
                                                                       : "cannot parse message"));
+    std::size_t members = 0;
     for (auto member : obj) {
+        // A bound before any work on hostile input: the message cannot be valid anyway.
+        if (++members > max_members) return ws_fail(in, too_many_members("message"));
         sj::field fld;
         if (std::move(member).get(fld)) return ws_fail(in, invalid_json("bad object member"));
         std::string_view key;
         if (fld.unescaped_key().get(key)) return ws_fail(in, invalid_json("bad key"));
         std::string k(key);
-        if (std::find(in.present.begin(), in.present.end(), k) != in.present.end()) {
+        if (!in.seen.insert(k).second) {
             note_error(in, invalid_param(k, "duplicate field"));
             continue;
         }
-        if (read_ws_member(k, fld.value(), in)) return ws_fail(in, invalid_json(fmt::format("bad value for '{}'", k)));
+        if (read_ws_member(k, fld.value(), in))
+            return ws_fail(in, invalid_json(fmt::format("bad value for '{}'", echo(k))));
     }
     if (has_trailing_content(doc)) return ws_fail(in, invalid_json("trailing characters after the object"));
 

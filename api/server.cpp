@@ -9,6 +9,7 @@
 #include "api/server.hpp"
 
 #include "api/auth.hpp"
+#include "api/guard.hpp"
 #include "api/router.hpp"
 #include "log/log.hpp"
 
@@ -55,12 +56,15 @@ struct session_base {
     virtual void shutdown() = 0;
     /// Messages waiting in the send queue (WebSocket sessions).
     virtual std::size_t queue_length() const { return 0; }
+    /// Cut the connection at once: it is the oldest unauthenticated one and a new client needs
+    /// its slot.
+    virtual void evict() = 0;
 };
 
 struct server_state {
     server_state(net::io_context& io, server_options o, backend& b, asset_lookup a)
         : ioc(io), opts(std::move(o)), be(b), assets(std::move(a)), events(io, b, opts.hub), acceptor(io),
-          accept_retry(io) {}
+          accept_retry(io), throttle(opts.auth_fail_burst, opts.auth_fail_per_second) {}
 
     net::io_context& ioc;
     server_options opts;
@@ -80,6 +84,18 @@ struct server_state {
     std::size_t ws_clients = 0;
     std::uint64_t ws_dropped = 0;
     std::map<unsigned, std::uint64_t> http_requests;  // by status code
+
+    // Pre-auth defences (api/guard.hpp).
+    auth_throttle throttle;
+    refusal_log refusals;
+    /// Connections that have not presented a valid token, oldest first (eviction order).
+    std::map<std::uint64_t, std::weak_ptr<session_base>> unauth;
+    std::uint64_t next_unauth = 1;
+
+    std::size_t max_unauthenticated() const {
+        if (opts.max_unauthenticated) return std::min(opts.max_unauthenticated, opts.max_connections);
+        return std::max<std::size_t>(1, opts.max_connections / 2);
+    }
 };
 
 namespace {
@@ -93,23 +109,79 @@ void fail(beast::error_code ec, const char* what) {
     log::debug("api", "{}: {}", what, ec.message());
 }
 
+/// Logs a refused client, at most one line per reason per 10 s (the rest are counted and
+/// reported with the next line, and all of them reach /metrics): a flood of hostile clients
+/// must not flood the log too.
+void refused(server_state& st, std::string_view reason, std::string_view remote, std::string_view what) {
+    auto suppressed = st.refusals.note(reason, std::chrono::steady_clock::now());
+    if (suppressed < 0) return;
+    if (suppressed > 0)
+        log::info("api", "refused {} ({}): {} [{} more refused for this reason in the last 10 s]", remote, reason,
+                  what, suppressed);
+    else
+        log::info("api", "refused {} ({}): {}", remote, reason, what);
+}
+
 /// Counts one open connection (or one being refused with 429) for as long as it lives; moved
-/// from the HTTP session into the WebSocket session on upgrade.
+/// from the HTTP session into the WebSocket session on upgrade. Until promote() the connection
+/// is unauthenticated: it is listed in the server's eviction order and takes a slot of the
+/// smaller unauthenticated budget.
 class connection_slot {
 public:
     connection_slot(std::shared_ptr<server_state> st, bool rejecting) : st_(std::move(st)), rejecting_(rejecting) {
         ++(rejecting_ ? st_->rejecting : st_->connections);
     }
-    connection_slot(connection_slot&& o) noexcept : st_(std::move(o.st_)), rejecting_(o.rejecting_) {}
-    connection_slot& operator=(connection_slot&&) = delete;
-    ~connection_slot() {
-        if (st_) --(rejecting_ ? st_->rejecting : st_->connections);
+    connection_slot(connection_slot&& o) noexcept
+        : st_(std::move(o.st_)), rejecting_(o.rejecting_), promoted_(o.promoted_), unauth_id_(o.unauth_id_) {
+        o.unauth_id_ = 0;
     }
+    connection_slot& operator=(connection_slot&&) = delete;
+    ~connection_slot() { release(); }
+
+    /// Gives the slot back now (an evicted connection whose socket is still being torn down
+    /// must not keep the newcomer out).
+    void release() {
+        if (!st_) return;
+        --(rejecting_ ? st_->rejecting : st_->connections);
+        if (unauth_id_) st_->unauth.erase(unauth_id_);
+        unauth_id_ = 0;
+        st_.reset();
+    }
+
+    /// Names the session owning the slot while it is unauthenticated (evictable).
+    void track(std::weak_ptr<session_base> s) {
+        if (!st_ || rejecting_ || promoted_) return;
+        if (!unauth_id_) unauth_id_ = st_->next_unauth++;
+        st_->unauth[unauth_id_] = std::move(s);
+    }
+    /// The connection presented a valid token: it leaves the unauthenticated budget for good.
+    void promote() {
+        promoted_ = true;
+        if (st_ && unauth_id_) st_->unauth.erase(unauth_id_);
+        unauth_id_ = 0;
+    }
+    bool authenticated() const { return promoted_; }
 
 private:
     std::shared_ptr<server_state> st_;
     bool rejecting_ = false;
+    bool promoted_ = false;
+    std::uint64_t unauth_id_ = 0;
 };
+
+/// Outcome of checking a presented token against the throttle and the configured token.
+enum class auth_result { ok, missing, wrong, throttled };
+
+/// Checks a token presented by `peer` (an address without port). A peer over its failure
+/// budget is refused without a check, so guessing is bounded whatever the connection count.
+auth_result check_token(server_state& st, std::optional<std::string_view> token, const std::string& peer) {
+    if (!token) return auth_result::missing;
+    auto now = std::chrono::steady_clock::now();
+    if (!st.throttle.allowed(peer, now)) return auth_result::throttled;
+    if (token_matches(st.opts.token, *token)) return auth_result::ok;
+    st.throttle.failed(peer, now);
+    return auth_result::wrong;
+}
 
 /// Registers a session in the server's registry for its lifetime (stop() and /metrics use it).
 std::uint64_t register_session(server_state& st, std::weak_ptr<session_base> s) {
@@ -122,9 +194,25 @@ std::uint64_t register_session(server_state& st, std::weak_ptr<session_base> s) 
 // The request handler: a function of the request, no I/O (Beast's handle_request pattern)
 // ---------------------------------------------------------------------------------------------
 
+/// The Content-Security-Policy of every answer: scripts only from the server itself (an
+/// injected script cannot run), WebSocket only back to the host the page came from. Styles
+/// allow 'unsafe-inline' because the chart library inserts a <style> element.
+std::string content_security_policy(std::string_view host) {
+    bool plain = !host.empty() && host.size() <= 255 && std::all_of(host.begin(), host.end(), [](char c) {
+        return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' || c == '-' ||
+               c == ':' || c == '[' || c == ']';
+    });
+    std::string ws = plain ? fmt::format(" ws://{0} wss://{0}", host) : std::string();
+    return fmt::format(
+        "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
+        "connect-src 'self'{}; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'",
+        ws);
+}
+
 response make_response(const request& req, http::status status, std::string content_type, std::string body) {
     response res{status, req.version()};
     res.set(http::field::server, "traded");
+    res.set("Content-Security-Policy", content_security_policy(req[http::field::host]));
     res.set(http::field::content_type, content_type);
     res.set(http::field::cache_control, "no-store");
     res.set("X-Content-Type-Options", "nosniff");
@@ -147,7 +235,7 @@ response json_response(const request& req, const reply& r) {
 void add_cors(const server_state& st, const request& req, response& res) {
     auto origin = req[http::field::origin];
     if (origin.empty() || st.opts.cors_origins.empty()) return;
-    if (!origin_allowed(origin, {}, false, st.opts.cors_origins)) return;
+    if (!origin_allowed(origin, {}, false, st.opts.cors_origins, {})) return;
     res.set(http::field::access_control_allow_origin, origin);
     res.set(http::field::vary, "Origin");
 }
@@ -165,19 +253,33 @@ std::string metrics_text(server_state& st) {
     return out;
 }
 
-bool authorized(const server_state& st, const request& req) {
-    auto token = bearer_token(req[http::field::authorization]);
-    return token && token_matches(st.opts.token, *token);
-}
-
 response unauthorized(const request& req) {
     auto res = json_response(req, reply::error(401, "UNAUTHORIZED", "missing or invalid API token"));
     res.set(http::field::www_authenticate, "Bearer");
     return res;
 }
 
-/// Answers one HTTP request (everything except the WebSocket upgrade).
-response handle_request(server_state& st, const request& req, const std::string& remote) {
+response throttled(const request& req) {
+    auto res = json_response(req, reply::error(429, "TOO_MANY_AUTH_FAILURES",
+                                               "too many invalid tokens from this address; try again later"));
+    res.set(http::field::retry_after, "1");
+    return res;
+}
+
+/// The answer to a request whose token did not pass, counted and logged (rate-limited).
+response refuse_auth(server_state& st, const request& req, auth_result a, const std::string& remote) {
+    if (a == auth_result::throttled) {
+        refused(st, "auth_throttled", remote, "too many invalid tokens");
+        return throttled(req);
+    }
+    refused(st, "unauthorized", remote, a == auth_result::missing ? "no token" : "invalid token");
+    return unauthorized(req);
+}
+
+/// Answers one HTTP request (everything except the WebSocket upgrade). `authed` is set when the
+/// request carried the valid token.
+response handle_request(server_state& st, const request& req, const std::string& remote, const std::string& peer,
+                        bool& authed) {
     std::string_view target = req.target();
     std::string_view path = target_path(target);
     auto method = req.method();
@@ -192,7 +294,7 @@ response handle_request(server_state& st, const request& req, const std::string&
 
     if (method == http::verb::options) {  // CORS preflight: no token is sent with it
         auto origin = req[http::field::origin];
-        if (!origin.empty() && !origin_allowed(origin, {}, false, st.opts.cors_origins))
+        if (!origin.empty() && !origin_allowed(origin, {}, false, st.opts.cors_origins, {}))
             return json_response(req, reply::error(403, "FORBIDDEN", "origin not allowed"));
         response res{http::status::no_content, req.version()};
         res.set(http::field::server, "traded");
@@ -228,7 +330,9 @@ response handle_request(server_state& st, const request& req, const std::string&
         return json_response(req, reply::error(404, "NOT_FOUND", "no such page"));
     }
 
-    if (!authorized(st, req)) return unauthorized(req);
+    auto a = check_token(st, bearer_token(req[http::field::authorization]), peer);
+    if (a != auth_result::ok) return refuse_auth(st, req, a, remote);
+    authed = true;
 
     if (path == "/metrics") {
         if (method != http::verb::get)
@@ -276,6 +380,14 @@ response error_response(unsigned version, http::status status, std::string code,
     return res;
 }
 
+/// The peer's address without the port: the key of the failed-auth throttle.
+std::string peer_address(const tcp::socket& s) {
+    beast::error_code ec;
+    auto ep = s.remote_endpoint(ec);
+    if (ec) return "?";
+    return ep.address().to_string();
+}
+
 std::string endpoint_text(const tcp::socket& s) {
     beast::error_code ec;
     auto ep = s.remote_endpoint(ec);
@@ -298,11 +410,12 @@ class websocket_session : public session_base,
                           public std::enable_shared_from_this<websocket_session<Stream>> {
 public:
     websocket_session(std::shared_ptr<server_state> st, connection_slot slot, Stream&& stream, std::string remote,
-                      bool authed)
+                      std::string peer, bool authed)
         : st_(std::move(st)),
           slot_(std::move(slot)),
           ws_(std::move(stream)),
           remote_(std::move(remote)),
+          peer_(std::move(peer)),
           authed_(authed),
           queue_(st_->opts.limits.ws_queue),
           ping_timer_(st_->ioc),
@@ -318,13 +431,15 @@ public:
     /// Accepts the upgrade request.
     void run(request req) {
         session_id_ = register_session(*st_, this->weak_from_this());
+        slot_.track(this->weak_from_this());
         beast::get_lowest_layer(ws_).expires_never();  // the websocket timeouts take over
         websocket::stream_base::timeout t{};
         t.handshake_timeout = std::chrono::seconds(10);
         t.idle_timeout = st_->opts.limits.ws_idle_timeout;
         t.keep_alive_pings = false;  // our own ping timer: SPEC wants a ping every 15 s
         ws_.set_option(t);
-        ws_.read_message_max(st_->opts.limits.ws_message_bytes);
+        // Before auth only an auth op is accepted: a few hundred bytes.
+        ws_.read_message_max(authed_ ? st_->opts.limits.ws_message_bytes : st_->opts.limits.ws_pre_auth_message_bytes);
         ws_.set_option(websocket::stream_base::decorator(
             [](websocket::response_type& res) { res.set(http::field::server, "traded"); }));
         ws_.async_accept(req, beast::bind_front_handler(&websocket_session::on_accept, this->shared_from_this()));
@@ -337,6 +452,12 @@ public:
     void shutdown() override { begin_close(websocket::close_code::going_away, "server stopping"); }
 
     std::size_t queue_length() const override { return queue_.size(); }
+
+    void evict() override {
+        release();
+        slot_.release();
+        beast::get_lowest_layer(ws_).close();
+    }
 
 private:
     void on_accept(beast::error_code ec) {
@@ -382,21 +503,32 @@ private:
     void handle(std::string_view text) {
         auto msg = parse_ws(text);
         if (auto* a = std::get_if<ws_auth>(&msg)) {
-            if (!token_matches(st_->opts.token, a->token)) {
+            auto result = check_token(*st_, std::string_view(a->token), peer_);
+            if (result == auth_result::throttled) {
+                refused(*st_, "auth_throttled", remote_, "websocket: too many invalid tokens");
+                answer(a->id, reply::error(429, "TOO_MANY_AUTH_FAILURES",
+                                           "too many invalid tokens from this address; try again later"));
+                return begin_close(websocket::close_code::try_again_later, "too many invalid tokens");
+            }
+            if (result != auth_result::ok) {
+                refused(*st_, "unauthorized", remote_, "websocket: invalid token");
                 answer(a->id, reply::error(401, "UNAUTHORIZED", "invalid API token"));
                 return begin_close(websocket::close_code::policy_error, "invalid token");
             }
-            authed_ = true;
-            auth_timer_.cancel();
+            authenticated();
             json::object data;
             data["authenticated"] = true;
             return answer(a->id, reply::ok(std::move(data)));
         }
-        if (auto* e = std::get_if<ws_error>(&msg)) return answer(e->id, e->error);
         if (!authed_) {
+            // Nothing but an auth op is served before auth, and nothing else is answered twice: a
+            // client without the token gets one error and the close, not a conversation.
+            refused(*st_, "ws_pre_auth", remote_, "websocket message before auth");
             json::value id = std::visit([](const auto& m) -> json::value { return m.id; }, msg);
-            return answer(id, reply::error(401, "UNAUTHORIZED", "authenticate first: {\"op\":\"auth\",\"token\":...}"));
+            answer(id, reply::error(401, "UNAUTHORIZED", "authenticate first: {\"op\":\"auth\",\"token\":...}"));
+            return begin_close(websocket::close_code::policy_error, "authenticate first");
         }
+        if (auto* e = std::get_if<ws_error>(&msg)) return answer(e->id, e->error);
         if (auto* s = std::get_if<ws_subscribe>(&msg)) {
             if (!hub_id_) hub_id_ = st_->events.attach(this->weak_from_this());
             answer(s->id, reply::ok(subscription_json(s->channels, s->modes)));
@@ -433,8 +565,21 @@ private:
         enqueue(std::make_shared<const std::string>(render_ws_answer(id, r)), {});
     }
 
+    /// The session holds the token from now on: full message size, full queue, no auth timer, no
+    /// longer evictable.
+    void authenticated() {
+        authed_ = true;
+        auth_timer_.cancel();
+        slot_.promote();
+        ws_.read_message_max(st_->opts.limits.ws_message_bytes);
+    }
+
     void enqueue(std::shared_ptr<const std::string> msg, std::string_view key) {
         if (closing_ || !msg) return;
+        if (!authed_ && queue_.size() >= st_->opts.limits.ws_pre_auth_queue_messages) {
+            refused(*st_, "ws_pre_auth", remote_, "websocket send queue full before auth");
+            return begin_close(websocket::close_code::policy_error, "authenticate first");
+        }
         if (!writing_ && queue_.empty()) {  // idle (the usual case): write it now, skip the queue
             in_flight_ = std::move(msg);
             return start_write();
@@ -534,6 +679,7 @@ private:
     websocket::stream<Stream> ws_;
     beast::flat_buffer buffer_;
     std::string remote_;
+    std::string peer_;  // address without port: the failed-auth throttle's key
     bool authed_ = false;
     bool counted_ = false;
     send_queue queue_;
@@ -559,16 +705,21 @@ template <class Stream>
 class http_session : public session_base, public std::enable_shared_from_this<http_session<Stream>> {
 public:
     http_session(std::shared_ptr<server_state> st, connection_slot slot, Stream&& stream, std::string remote,
-                 bool refuse)
-        : st_(std::move(st)), slot_(std::move(slot)), stream_(std::move(stream)), remote_(std::move(remote)),
+                 std::string peer, bool refuse)
+        : st_(std::move(st)), slot_(std::move(slot)), stream_(std::move(stream)),
+          // Bounded: Boost 1.81's parser keeps a chunk-size line (extensions included) and the
+          // trailers whole in this buffer, with no limit of its own. Body bytes are moved out
+          // of it as they arrive, so headers plus a margin is enough.
+          buffer_(st_->opts.limits.header_bytes + 8 * 1024), remote_(std::move(remote)), peer_(std::move(peer)),
           refuse_(refuse) {}
 
     ~http_session() override { st_->sessions.erase(session_id_); }
 
     void run() {
         session_id_ = register_session(*st_, this->weak_from_this());
+        slot_.track(this->weak_from_this());
         if constexpr (is_tls(static_cast<Stream*>(nullptr))) {
-            beast::get_lowest_layer(stream_).expires_after(st_->opts.limits.read_timeout);
+            beast::get_lowest_layer(stream_).expires_after(st_->opts.limits.header_timeout);
             stream_.async_handshake(ssl::stream_base::server,
                                     beast::bind_front_handler(&http_session::on_handshake, this->shared_from_this()));
         } else {
@@ -580,74 +731,123 @@ public:
         if (!moved_) beast::get_lowest_layer(stream_).close();
     }
 
+    void evict() override {
+        slot_.release();
+        shutdown();
+    }
+
 private:
     void on_handshake(beast::error_code ec) {
         if (ec) return fail(ec, "tls handshake");
         do_read();
     }
 
+    /// Reads the next request's headers under the header deadline (the first request) or the
+    /// idle deadline (keep-alive), then its body under the read deadline.
     void do_read() {
         parser_.emplace();
         parser_->header_limit(static_cast<std::uint32_t>(st_->opts.limits.header_bytes));
         parser_->body_limit(st_->opts.limits.body_bytes);
-        beast::get_lowest_layer(stream_).expires_after(first_ ? st_->opts.limits.read_timeout
+        chunk_ext_bytes_ = 0;
+        chunks_ = 0;
+        // Boost 1.81 bounds neither chunk extensions nor the number of chunks: count them here.
+        // The parser keeps a reference to the callback, hence the member.
+        if (!on_chunk_) {
+            on_chunk_ = [this](std::uint64_t, beast::string_view ext, beast::error_code& ec) {
+                chunk_ext_bytes_ += ext.size();
+                if (chunk_ext_bytes_ > st_->opts.limits.chunk_extension_bytes ||
+                    ++chunks_ > st_->opts.limits.max_chunks)
+                    ec = http::error::body_limit;
+            };
+        }
+        parser_->on_chunk_header(on_chunk_);
+        beast::get_lowest_layer(stream_).expires_after(first_ ? st_->opts.limits.header_timeout
                                                               : st_->opts.limits.idle_timeout);
+        http::async_read_header(stream_, buffer_, *parser_,
+                                beast::bind_front_handler(&http_session::on_header, this->shared_from_this()));
+    }
+
+    void on_header(beast::error_code ec, std::size_t) {
+        if (ec) return on_read_error(ec);
+        beast::get_lowest_layer(stream_).expires_after(st_->opts.limits.read_timeout);
         http::async_read(stream_, buffer_, *parser_,
                          beast::bind_front_handler(&http_session::on_read, this->shared_from_this()));
     }
 
-    void on_read(beast::error_code ec, std::size_t) {
+    /// A request that could not be read: 413, 400, or the end of the connection.
+    void on_read_error(beast::error_code ec) {
         if (ec == http::error::end_of_stream) return do_close();
         if (ec == http::error::body_limit || ec == http::error::header_limit || ec == http::error::buffer_overflow) {
+            refused(*st_, "payload_too_large", remote_, ec.message());
             return send(error_response(11, http::status::payload_too_large, "PAYLOAD_TOO_LARGE",
                                        ec == http::error::body_limit ? "request body over the limit"
                                                                      : "request header over the limit"));
         }
-        if (ec && ec.category() == http::make_error_code(http::error::bad_method).category() &&
+        if (ec.category() == http::make_error_code(http::error::bad_method).category() &&
             ec != http::error::partial_message) {
+            refused(*st_, "bad_request", remote_, ec.message());
             return send(error_response(11, http::status::bad_request, "BAD_REQUEST", "malformed HTTP request"));
         }
-        if (ec) return fail(ec, "read");
+        if (ec == beast::error::timeout && !slot_.authenticated()) refused(*st_, "timeout", remote_, "request too slow");
+        return fail(ec, "read");
+    }
+
+    void on_read(beast::error_code ec, std::size_t) {
+        if (ec) return on_read_error(ec);
         first_ = false;
 
         auto& req = parser_->get();
         if (refuse_) {
+            refused(*st_, "too_many_connections", remote_, "connection limit reached");
             return send(error_response(req.version(), http::status::too_many_requests, "TOO_MANY_CONNECTIONS",
                                        "too many connections; try again later"));
         }
+        if (!host_allowed(req[http::field::host], st_->opts.hostnames)) {
+            // DNS rebinding: a browser sends the name the page was loaded from, not ours.
+            refused(*st_, "host", remote_, "Host header not allowed");
+            return send(error_response(req.version(), http::status::misdirected_request, "MISDIRECTED_REQUEST",
+                                       "unknown Host; add the name to server.hostnames"));
+        }
         if (websocket::is_upgrade(req) && target_path(req.target()) == "/api/v1/ws") return upgrade();
-        send(handle_request(*st_, req, remote_));
+        bool authed = false;
+        auto res = handle_request(*st_, req, remote_, peer_, authed);
+        if (authed) slot_.promote();
+        send(std::move(res));
     }
 
     void upgrade() {
         request req = parser_->release();
-        bool authed = false;
-        if (auto h = req[http::field::authorization]; !h.empty()) {
-            auto t = bearer_token(h);
-            if (!t || !token_matches(st_->opts.token, *t)) return send(unauthorized_close(req));
-            authed = true;
-        } else if (auto q = query_param(req.target(), "access_token")) {
-            if (!token_matches(st_->opts.token, *q)) return send(unauthorized_close(req));
-            authed = true;
-        }
         if (auto origin = req[http::field::origin]; !origin.empty()) {
             if (!origin_allowed(origin, req[http::field::host], is_tls(static_cast<Stream*>(nullptr)),
-                                st_->opts.cors_origins)) {
-                log::info("api", "websocket from {} refused: origin not allowed", remote_);
+                                st_->opts.cors_origins, st_->opts.hostnames)) {
+                refused(*st_, "origin", remote_, "websocket Origin not allowed");
                 return send(error_response(req.version(), http::status::forbidden, "FORBIDDEN",
                                            "origin not allowed"));
             }
         }
+        std::optional<std::string_view> token;
+        std::optional<std::string> query_token;
+        if (auto h = req[http::field::authorization]; !h.empty()) {
+            token = bearer_token(h);
+            if (!token) token = std::string_view();  // present but not Bearer: a wrong token
+        } else if ((query_token = query_param(req.target(), "access_token"))) {
+            token = *query_token;
+        }
+        bool authed = false;
+        if (token) {
+            auto a = check_token(*st_, token, peer_);
+            if (a != auth_result::ok) {
+                auto res = refuse_auth(*st_, req, a, remote_);
+                res.keep_alive(false);
+                return send(std::move(res));
+            }
+            authed = true;
+            slot_.promote();
+        }
         ++st_->http_requests[101];
         moved_ = true;
-        std::make_shared<websocket_session<Stream>>(st_, std::move(slot_), std::move(stream_), remote_, authed)
+        std::make_shared<websocket_session<Stream>>(st_, std::move(slot_), std::move(stream_), remote_, peer_, authed)
             ->run(std::move(req));
-    }
-
-    static response unauthorized_close(const request& req) {
-        auto res = unauthorized(req);
-        res.keep_alive(false);
-        return res;
     }
 
     void send(response res) {
@@ -705,6 +905,10 @@ private:
     std::optional<http::request_parser<http::string_body>> parser_;
     std::shared_ptr<response> res_;
     std::string remote_;
+    std::string peer_;  // address without port: the failed-auth throttle's key
+    std::size_t chunk_ext_bytes_ = 0;
+    std::size_t chunks_ = 0;
+    std::function<void(std::uint64_t, beast::string_view, beast::error_code&)> on_chunk_;
     bool refuse_ = false;
     bool first_ = true;
     bool moved_ = false;
@@ -721,8 +925,9 @@ void do_accept(std::shared_ptr<server_state> st);
 void on_accept(std::shared_ptr<server_state> st, beast::error_code ec, tcp::socket socket) {
     if (st->stopping || ec == net::error::operation_aborted) return;
     if (ec) {
-        // Typically EMFILE: retrying at once would spin. Try again shortly.
-        log::warn("api", "accept: {}", ec.message());
+        // Typically EMFILE: retrying at once would spin. Try again shortly; one log line per 10 s.
+        auto suppressed = st->refusals.note("accept", std::chrono::steady_clock::now());
+        if (suppressed >= 0) log::warn("api", "accept: {} [{} more in the last 10 s]", ec.message(), suppressed);
         auto& timer = st->accept_retry;
         timer.expires_after(std::chrono::milliseconds(100));
         timer.async_wait([st = std::move(st)](beast::error_code e) mutable {
@@ -730,23 +935,37 @@ void on_accept(std::shared_ptr<server_state> st, beast::error_code ec, tcp::sock
         });
         return;
     }
+    std::string remote = endpoint_text(socket);
+    // Unauthenticated connections have their own, smaller budget. When it is full the oldest of
+    // them (a slowloris, or an idle page) makes room: a client with the token gets in however
+    // many hostile connections arrived before it, and sends its token before it is the oldest.
+    while (!st->unauth.empty() && st->unauth.size() >= st->max_unauthenticated()) {
+        auto oldest = st->unauth.begin();
+        auto victim = oldest->second.lock();
+        st->unauth.erase(oldest);
+        if (victim) {
+            refused(*st, "evicted", remote, "oldest unauthenticated connection closed for a new one");
+            victim->evict();
+        }
+    }
     bool refuse = st->connections >= st->opts.max_connections;
     if (refuse && st->rejecting >= max_rejecting) {
+        refused(*st, "too_many_connections", remote, "connection limit reached; closed without an answer");
         beast::error_code ignored;
         socket.close(ignored);  // flooded: not even a 429
         return do_accept(std::move(st));
     }
-    std::string remote = endpoint_text(socket);
+    std::string peer = peer_address(socket);
     beast::error_code ignored;
     socket.set_option(tcp::no_delay(true), ignored);  // pushed events must not wait for Nagle
     connection_slot slot(st, refuse);
     if (st->tls_ctx) {
         std::make_shared<http_session<tls_stream>>(st, std::move(slot), tls_stream(std::move(socket), *st->tls_ctx),
-                                                   std::move(remote), refuse)
+                                                   std::move(remote), std::move(peer), refuse)
             ->run();
     } else {
         std::make_shared<http_session<plain_stream>>(st, std::move(slot), plain_stream(std::move(socket)),
-                                                     std::move(remote), refuse)
+                                                     std::move(remote), std::move(peer), refuse)
             ->run();
     }
     do_accept(std::move(st));
@@ -838,6 +1057,8 @@ server_stats server::stats() const {
     s.ws_clients = state_->ws_clients;
     s.ws_clients_dropped_total = state_->ws_dropped;
     s.http_requests = state_->http_requests;
+    s.unauthenticated = state_->unauth.size();
+    for (const auto& [reason, n] : state_->refusals.totals()) s.refused[reason] = n;
     for (const auto& [id, w] : state_->sessions)
         if (auto p = w.lock()) s.ws_queue_messages_max = std::max(s.ws_queue_messages_max, p->queue_length());
     return s;

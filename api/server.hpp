@@ -41,7 +41,18 @@ struct server_limits {
     std::size_t header_bytes = 8 * 1024;
     std::size_t body_bytes = 64 * 1024;
     std::size_t ws_message_bytes = 64 * 1024;
-    /// Time allowed to receive one whole request once the connection is open or busy.
+    /// Largest message a WebSocket may send before it has authenticated: an auth op is tiny.
+    std::size_t ws_pre_auth_message_bytes = 1024;
+    /// Answers a WebSocket may have waiting before it has authenticated.
+    std::size_t ws_pre_auth_queue_messages = 4;
+    /// Bytes of chunk extensions allowed in one request, all chunks together (Boost 1.81's
+    /// parser does not bound them itself).
+    std::size_t chunk_extension_bytes = 1024;
+    /// Chunks allowed in one request body.
+    std::size_t max_chunks = 1024;
+    /// Time allowed for the request line and headers of the first request of a connection.
+    std::chrono::milliseconds header_timeout{10'000};
+    /// Time allowed to receive a request's body once its headers are in, and to write an answer.
     std::chrono::milliseconds read_timeout{30'000};
     /// A keep-alive connection with no request for this long is closed.
     std::chrono::milliseconds idle_timeout{60'000};
@@ -66,7 +77,18 @@ struct server_options {
     /// Origins (e.g. "https://ops.example.com") allowed besides the same origin, for the
     /// WebSocket upgrade and CORS; "*" allows any.
     std::vector<std::string> cors_origins;
+    /// Host names (besides the loopback ones) a request's Host header may carry: the names the
+    /// operator reaches the server by. Anything else gets 421 (DNS rebinding defence).
+    std::vector<std::string> hostnames;
     std::size_t max_connections = 256;
+    /// Connections that have not presented a valid token yet may hold at most this many slots
+    /// (0: half of max_connections). When they are all taken the oldest unauthenticated one is
+    /// closed to make room, so a client with the token always gets in.
+    std::size_t max_unauthenticated = 0;
+    /// Failed-authentication throttle per peer address: a bucket of `auth_fail_burst` wrong
+    /// tokens refilled at `auth_fail_per_second`.
+    double auth_fail_burst = 10;
+    double auth_fail_per_second = 2;
     server_limits limits;
     /// Both set: serve https/wss only (PEM files).
     std::string tls_cert_file;
@@ -81,6 +103,11 @@ struct server_stats {
     std::size_t ws_queue_messages_max = 0;  ///< longest send queue right now
     std::uint64_t ws_clients_dropped_total = 0;  ///< closed with 1013 for falling behind
     std::map<unsigned, std::uint64_t> http_requests;  ///< answers by status code (101: upgrades)
+    std::size_t unauthenticated = 0;  ///< connections that have not presented a valid token
+    /// Clients refused or cut off, by reason ("host", "origin", "unauthorized", "auth_throttled",
+    /// "too_many_connections", "evicted", "payload_too_large", "bad_request", "timeout",
+    /// "ws_pre_auth", "accept").
+    std::map<std::string, std::uint64_t> refused;
 };
 
 struct server_state;

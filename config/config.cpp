@@ -4,6 +4,7 @@
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cerrno>
 #include <charconv>
 #include <cmath>
@@ -43,6 +44,25 @@ const std::vector<std::string>& notification_event_names() {
 }
 
 namespace {
+
+/// True when a URL's host is localhost or a loopback address ("http://127.0.0.1:9000/x").
+bool url_host_is_loopback(std::string_view url) {
+    auto scheme = url.find("://");
+    if (scheme == std::string_view::npos) return false;
+    auto rest = url.substr(scheme + 3);
+    rest = rest.substr(0, rest.find_first_of("/?#"));
+    if (auto at = rest.rfind('@'); at != std::string_view::npos) rest.remove_prefix(at + 1);
+    std::string_view host;
+    if (!rest.empty() && rest.front() == '[') {
+        host = rest.substr(1, rest.find(']') == std::string_view::npos ? 0 : rest.find(']') - 1);
+    } else {
+        host = rest.substr(0, rest.find(':'));
+    }
+    std::string h(host);
+    for (auto& c : h) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    if (h == "localhost" || h == "::1") return true;
+    return h.rfind("127.", 0) == 0 && h.find_first_not_of("0123456789.") == std::string::npos;
+}
 
 /// How a value the user wrote is quoted back in a message: scalars as a quoted string, other
 /// nodes by their shape, so "got a map" tells the user what went wrong without dumping YAML.
@@ -481,6 +501,7 @@ public:
             {"api_token", str(s.api_token)},
             {"api_token_file", str(s.api_token_file)},
             {"cors_origins", string_list(s.cors_origins)},
+            {"hostnames", string_list(s.hostnames)},
             {"tls", section({{"cert_file", str(s.tls.cert_file)}, {"key_file", str(s.tls.key_file)}})},
             {"max_connections", integer(s.max_connections, 1, 100000)},
             {"idle_timeout_s", integer(s.idle_timeout_s, 1, 86400)},
@@ -578,6 +599,31 @@ public:
         if (!any_failed({"server.api_token", "server.api_token_file"}) && !c.server.api_token.empty() &&
             !c.server.api_token_file.empty())
             fail_msg("server.api_token_file", "set either server.api_token or server.api_token_file, not both");
+        if (!any_failed({"server.api_token"}) && !c.server.api_token.empty() &&
+            c.server.api_token.size() < min_token_length)
+            fail_msg("server.api_token", fmt::format("must be at least {} characters (a short token can be guessed; "
+                                                     "generate one with: openssl rand -hex 32)",
+                                                     min_token_length));
+        for (std::size_t i = 0; i < c.server.hostnames.size(); ++i) {
+            const auto& h = c.server.hostnames[i];
+            if (h.find_first_of(" \t/@?#:") != std::string::npos)
+                fail_msg(fmt::format("server.hostnames[{}]", i), "expected a host name without scheme or port");
+        }
+        // Real money over plain http/ws to another machine would expose the signed requests and
+        // the listen key to the network; loopback (the simulator) is the only exception.
+        if (c.real_trading.enabled) {
+            const std::pair<const char*, const std::string*> urls[] = {
+                {"exchange.rest_url", &c.exchange.rest_url},
+                {"exchange.ws_public_url", &c.exchange.ws_public_url},
+                {"exchange.ws_market_url", &c.exchange.ws_market_url},
+                {"exchange.ws_private_url", &c.exchange.ws_private_url}};
+            for (const auto& [key, u] : urls) {
+                if (any_failed({key})) continue;
+                bool plain = u->rfind("http://", 0) == 0 || u->rfind("ws://", 0) == 0;
+                if (plain && !url_host_is_loopback(*u))
+                    fail_msg(key, "real trading needs https:// or wss:// for a host other than loopback");
+            }
+        }
         if (!any_failed({"storage.data_dir"}) && c.storage.data_dir.empty())
             fail_msg("storage.data_dir", "expected a directory path");
         if (!any_failed({"market.source", "market.replay_file"}) && c.market.source == "replay" &&
@@ -692,6 +738,8 @@ std::string to_yaml(const config& c, secrets s) {
     e << YAML::Key << "api_token_file" << YAML::Value << c.server.api_token_file;
     e << YAML::Key << "cors_origins" << YAML::Value;
     emit_list(e, c.server.cors_origins);
+    e << YAML::Key << "hostnames" << YAML::Value;
+    emit_list(e, c.server.hostnames);
     e << YAML::Key << "tls" << YAML::Value << YAML::BeginMap;
     e << YAML::Key << "cert_file" << YAML::Value << c.server.tls.cert_file;
     e << YAML::Key << "key_file" << YAML::Value << c.server.tls.key_file;

@@ -24,6 +24,9 @@ struct server_config {
     std::string api_token;
     std::string api_token_file;
     std::vector<std::string> cors_origins;
+    /// Names (besides localhost and loopback addresses) the API may be reached by: a request
+    /// with any other Host header is refused (421), which defeats DNS rebinding.
+    std::vector<std::string> hostnames;
     tls_config tls;
     int max_connections = 1024;
     int idle_timeout_s = 60;
@@ -166,6 +169,9 @@ struct config {
     notifications_config notifications;
     bool operator==(const config&) const = default;
 };
+
+/// Shortest API token accepted (the generated one has 64 characters).
+inline constexpr std::size_t min_token_length = 32;
 
 /// Result of loading: either a config or a list of errors ("paper_trading.stake_usd: expected a
 /// positive number, got 'abc'").

@@ -1,5 +1,6 @@
 #include "daemon/app.hpp"
 
+#include "api/guard.hpp"
 #include "api/server.hpp"
 #include "api/views.hpp"
 #include "daemon/binance_port.hpp"
@@ -63,11 +64,9 @@ std::string app::resolve_token(bool& created) {
     created = false;
     if (!cfg_.server.api_token.empty()) return cfg_.server.api_token;
     if (!cfg_.server.api_token_file.empty()) {
-        std::ifstream in(cfg_.server.api_token_file);
-        std::string t;
-        if (!in || !std::getline(in, t) || t.empty()) return {};
-        while (!t.empty() && (t.back() == '\r' || t.back() == ' ')) t.pop_back();
-        return t;
+        auto r = read_token_file(cfg_.server.api_token_file);  // warns on a mode other users can read
+        if (!r.warning.empty()) log::warn("daemon", "api token: {}", r.warning);
+        return r.token;
     }
     auto r = read_or_create_token(cfg_.storage.data_dir);
     if (!r.error.empty()) {
@@ -82,6 +81,7 @@ std::string app::resolve_token(bool& created) {
 std::string app::start() {
     const auto& dir = cfg_.storage.data_dir;
     if (auto err = ensure_data_dir(dir); !err.empty()) return err;
+    for (const auto& w : data_dir_warnings(dir)) log::warn("daemon", "{}", w);
     auto lock = data_dir_lock::acquire(dir);
     if (auto* err = std::get_if<std::string>(&lock)) return *err;
     lock_ = std::make_unique<data_dir_lock>(std::move(std::get<data_dir_lock>(lock)));
@@ -95,6 +95,11 @@ std::string app::start() {
     if (token_.empty())
         return cfg_.server.api_token_file.empty() ? "cannot create the API token in " + dir
                                                   : "server.api_token_file: cannot read a token from " + cfg_.server.api_token_file;
+    if (token_.size() < config::min_token_length)
+        return fmt::format("the API token from {} has {} characters; at least {} are required (generate one with: "
+                           "openssl rand -hex 32)",
+                           cfg_.server.api_token_file.empty() ? "server.api_token" : cfg_.server.api_token_file,
+                           token_.size(), config::min_token_length);
 
     symbols_ = paper::default_symbols(cfg_.market.symbols);
 
@@ -180,6 +185,7 @@ std::string app::start() {
     so.port = cfg_.server.port;
     so.token = token_;
     so.cors_origins = cfg_.server.cors_origins;
+    so.hostnames = cfg_.server.hostnames;
     so.max_connections = static_cast<std::size_t>(cfg_.server.max_connections);
     so.limits.idle_timeout = std::chrono::seconds(cfg_.server.idle_timeout_s);
     so.tls_cert_file = cfg_.server.tls.cert_file;
@@ -191,6 +197,9 @@ std::string app::start() {
     });
     for (auto m : all_modes) server_->hub().set_last_seq(m, runner(m).last_seq());
     if (auto err = server_->start()) return *err;
+    if (!server_->tls() && !api::is_loopback_host(cfg_.server.bind))
+        log::warn("api", "listening on {} without TLS: the API token and every answer cross the network in clear "
+                  "text; set server.tls or bind 127.0.0.1", cfg_.server.bind);
 
     const auto scheme = cfg_.server.tls.cert_file.empty() ? "http" : "https";
     if (token_created)
@@ -341,7 +350,12 @@ json::value app::notification_json(mode m, const engine::notification& n) {
                 if (!n.detail.empty()) v.as_object()["detail"] = n.detail;
                 return v;
             }
-            if (const auto* t = std::get_if<engine::trade>(&n.payload)) return api::to_json(*t);
+            if (const auto* t = std::get_if<engine::trade>(&n.payload)) {
+                // "corrected": a trade already pushed, re-sent with what really closed it.
+                auto v = api::to_json(*t);
+                if (!n.detail.empty()) v.as_object()["detail"] = n.detail;
+                return v;
+            }
             if (const auto* o = std::get_if<engine::opportunity>(&n.payload)) return api::to_json(*o);
             return nullptr;
         case engine::channel::safety: {
@@ -673,6 +687,11 @@ void app::refresh_metrics() {
         dropped.inc(static_cast<double>(st.ws_clients_dropped_total) - dropped.value());
         for (const auto& [code, count] : st.http_requests) {
             auto c = metrics_.get_counter(n::http_requests, {{"code", std::to_string(code)}});
+            c.inc(static_cast<double>(count) - c.value());
+        }
+        metrics_.set(n::api_unauthenticated, {}, static_cast<double>(st.unauthenticated));
+        for (const auto& [reason, count] : st.refused) {
+            auto c = metrics_.get_counter(n::api_refused, {{"reason", reason}});
             c.inc(static_cast<double>(count) - c.value());
         }
     }

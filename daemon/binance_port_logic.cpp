@@ -62,15 +62,15 @@ credentials parse_credentials_text(const std::string& text, const std::string& p
             return fail("CREDENTIALS_FILE_INVALID", path + ":" + std::to_string(n) + ": expected 'key: value'");
         const std::string key = trim(t.substr(0, colon));
         auto value = scalar(t.substr(colon + 1));
+        // Messages name the line, never its text: a malformed line may be a secret pasted in the
+        // wrong place ("api_secret abc:def..."), and these messages reach the log and the API.
+        const bool known = key == "api_key" || key == "api_secret";
+        if (!known)
+            return fail("CREDENTIALS_FILE_INVALID",
+                        path + ":" + std::to_string(n) + ": unknown key (expected api_key or api_secret)");
         if (!value)
             return fail("CREDENTIALS_FILE_INVALID", path + ":" + std::to_string(n) + ": malformed value of " + key);
-        if (key == "api_key")
-            c.api_key = *value;
-        else if (key == "api_secret")
-            c.api_secret = *value;
-        else
-            return fail("CREDENTIALS_FILE_INVALID",
-                        path + ":" + std::to_string(n) + ": unknown key '" + key + "' (expected api_key, api_secret)");
+        (key == "api_key" ? c.api_key : c.api_secret) = *value;
     }
     if (c.api_key.empty() || c.api_secret.empty())
         return fail("MISSING_CREDENTIALS",

@@ -82,6 +82,20 @@ std::string ensure_data_dir(const std::string& path) {
     return {};
 }
 
+std::vector<std::string> data_dir_warnings(const std::string& path) {
+    std::vector<std::string> out;
+    struct stat st {};
+    if (::stat(path.c_str(), &st) == 0 && (st.st_mode & 077) != 0)
+        out.push_back(fmt::format("data directory {} is accessible by other users (mode {:o}); chmod 700 it", path,
+                                  st.st_mode & 0777));
+    for (const char* name : {"traded.db", "traded.db-wal", "traded.db-shm", "api_token"}) {
+        std::string f = path + "/" + name;
+        if (::stat(f.c_str(), &st) == 0 && (st.st_mode & 077) != 0)
+            out.push_back(fmt::format("{} is readable by other users (mode {:o}); chmod 600 it", f, st.st_mode & 0777));
+    }
+    return out;
+}
+
 std::variant<data_dir_lock, std::string> data_dir_lock::acquire(const std::string& dir) {
     std::string path = dir + "/traded.lock";
     int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);

@@ -4,12 +4,18 @@
 
 #include <string>
 #include <variant>
+#include <vector>
 
 namespace traded::daemon {
 
 /// Creates `path` (and missing parents, mode 0700) if needed and checks it is a writable
 /// directory. Returns "" on success, else a message naming the path and the reason.
 std::string ensure_data_dir(const std::string& path);
+
+/// Warnings about a data directory (or the state files in it) that other users can read or
+/// enter: "data directory X is accessible by other users (mode 755); chmod 700 it". The daemon
+/// creates its files under umask 077, but a directory made by hand keeps its own mode.
+std::vector<std::string> data_dir_warnings(const std::string& path);
 
 /// Exclusive ownership of a data directory: a non-blocking flock on <dir>/traded.lock holding the
 /// owner's pid. Two daemons writing the same SQLite state would corrupt each other's view of the

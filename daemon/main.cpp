@@ -8,9 +8,13 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
 
+#include <algorithm>
 #include <cstdio>
 #include <string>
 #include <string_view>
+
+#include <sys/resource.h>
+#include <sys/stat.h>
 
 namespace {
 
@@ -28,6 +32,32 @@ options:
   --version             print the version and exit
   --help                print this help and exit
 )";
+
+/// Descriptors kept for everything that is not an API client: the database and its WAL, the
+/// lock, the log, exchange and notification connections, epoll and timers.
+constexpr rlim_t reserved_descriptors = 64;
+
+/// Raises the soft NOFILE limit to the hard one, then keeps server.max_connections below it.
+/// A cap at or above the descriptor limit never triggers: accept fails with EMFILE instead,
+/// nobody gets a 429, and the API (emergency stop included) is out of reach.
+void fit_connections_to_nofile(traded::config::config& cfg) {
+    rlimit lim{};
+    if (::getrlimit(RLIMIT_NOFILE, &lim) != 0) return;
+    if (lim.rlim_cur < lim.rlim_max) {
+        rlimit raised = lim;
+        raised.rlim_cur = lim.rlim_max == RLIM_INFINITY ? std::max<rlim_t>(lim.rlim_cur, 65536) : lim.rlim_max;
+        if (::setrlimit(RLIMIT_NOFILE, &raised) == 0) lim = raised;
+    }
+    if (lim.rlim_cur == RLIM_INFINITY) return;
+    const rlim_t room = lim.rlim_cur > 2 * reserved_descriptors ? lim.rlim_cur - reserved_descriptors : lim.rlim_cur / 2;
+    const auto wanted = static_cast<rlim_t>(cfg.server.max_connections);
+    if (wanted <= room) return;
+    cfg.server.max_connections = static_cast<int>(std::max<rlim_t>(room, 1));
+    traded::log::warn("daemon",
+                      "server.max_connections {} lowered to {}: the open-file limit is {} and {} descriptors are kept "
+                      "for the daemon itself (raise it with ulimit -n or LimitNOFILE=)",
+                      wanted, cfg.server.max_connections, lim.rlim_cur, lim.rlim_cur - room);
+}
 
 int fail_config(const std::vector<std::string>& errors, const std::string& file) {
     std::fprintf(stderr, "traded: invalid configuration%s%s:\n", file.empty() ? "" : " in ", file.c_str());
@@ -93,6 +123,9 @@ int main(int argc, char** argv) {
         cfg.server.port = static_cast<std::uint16_t>(p);
     }
     traded::log::configure(cfg.log.level, cfg.log.format);
+    // Everything the daemon creates (database, WAL, token, lock) is for its own user only.
+    ::umask(077);
+    fit_connections_to_nofile(cfg);
 
     boost::asio::io_context io(1);
     traded::daemon::app application(io, cfg);

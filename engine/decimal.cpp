@@ -7,6 +7,14 @@ namespace traded {
 
 namespace {
 using i128 = __int128;
+
+/// A 128-bit intermediate clamped to [-INT64_MAX, INT64_MAX]: an absurd amount stays visibly
+/// absurd instead of wrapping into a plausible one of the other sign.
+std::int64_t saturate(i128 v) {
+    if (v > INT64_MAX) return INT64_MAX;
+    if (v < -static_cast<i128>(INT64_MAX)) return -INT64_MAX;
+    return static_cast<std::int64_t>(v);
+}
 constexpr std::int64_t max_raw = std::numeric_limits<std::int64_t>::max();
 
 std::optional<decimal> checked(i128 v) {
@@ -104,34 +112,35 @@ int decimal::fractional_digits() const {
 }
 
 decimal decimal::operator*(decimal o) const {
+    // |raw| < 2^63 each, so the product fits 127 bits: only the narrowing needs a check.
     i128 p = static_cast<i128>(raw_) * o.raw_ / scale;
-    return from_raw(static_cast<std::int64_t>(p));
+    return from_raw(saturate(p));
 }
 
 decimal decimal::operator/(decimal o) const {
     if (o.raw_ == 0) return {};
     i128 q = static_cast<i128>(raw_) * scale / o.raw_;
-    return from_raw(static_cast<std::int64_t>(q));
+    return from_raw(saturate(q));
 }
 
 decimal decimal::floor_to(decimal step) const {
     if (step.raw_ <= 0) return *this;
     std::int64_t r = raw_ % step.raw_;
     if (r < 0) r += step.raw_;
-    return from_raw(raw_ - r);
+    return from_raw(saturate(static_cast<i128>(raw_) - r));
 }
 
 decimal decimal::ceil_to(decimal step) const {
     decimal f = floor_to(step);
-    return f.raw_ == raw_ ? f : from_raw(f.raw_ + step.raw_);
+    return f.raw_ == raw_ ? f : from_raw(saturate(static_cast<i128>(f.raw_) + step.raw_));
 }
 
 decimal decimal::round_to(decimal step) const {
     if (step.raw_ <= 0) return *this;
     decimal f = floor_to(step);
-    std::int64_t rem = raw_ - f.raw_;
+    i128 rem = static_cast<i128>(raw_) - f.raw_;
     bool up = raw_ >= 0 ? rem * 2 >= step.raw_ : rem * 2 > step.raw_;
-    return up ? from_raw(f.raw_ + step.raw_) : f;
+    return up ? from_raw(saturate(static_cast<i128>(f.raw_) + step.raw_)) : f;
 }
 
 bool decimal::is_multiple_of(decimal step) const {

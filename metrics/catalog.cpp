@@ -51,6 +51,10 @@ void declare_all(registry& r) {
     d(ws_queue_max, kind::gauge, "Longest WebSocket send queue right now (messages).");
     d(ws_dropped, kind::counter, "WebSocket sessions closed (1013) for falling behind.");
     d(ws_fanout_pending, kind::gauge, "Events waiting for (or in the middle of) WebSocket fan-out.");
+    d(api_refused, kind::counter,
+      "API clients refused or cut off, by reason (host, origin, unauthorized, auth_throttled, too_many_connections, "
+      "evicted, payload_too_large, bad_request, timeout, ws_pre_auth, accept).");
+    d(api_unauthenticated, kind::gauge, "Open API connections that have not presented a valid token.");
 
     d(notify_sent, kind::counter, "Notification messages delivered, by target.");
     d(notify_failed, kind::counter, "Notification messages given up on (4xx, or retries exhausted), by target.");

@@ -53,6 +53,8 @@ inline constexpr std::string_view ws_clients = "traded_ws_clients";
 inline constexpr std::string_view ws_queue_max = "traded_ws_queue_messages_max";
 inline constexpr std::string_view ws_dropped = "traded_ws_clients_dropped_total";
 inline constexpr std::string_view ws_fanout_pending = "traded_ws_fanout_pending";
+inline constexpr std::string_view api_refused = "traded_api_refused_total";
+inline constexpr std::string_view api_unauthenticated = "traded_api_unauthenticated_connections";
 
 // Notifications
 inline constexpr std::string_view notify_sent = "traded_notifications_sent_total";

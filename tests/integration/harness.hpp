@@ -121,7 +121,7 @@ private:
     std::string name_;
     std::string root_;
     std::string data_dir_;
-    std::string token_ = "test-token-0123456789abcdef";
+    std::string token_ = "test-token-0123456789abcdef0123456789abcdef";
     unsigned short port_ = 0;
     std::string yaml_;
     process proc_;

@@ -243,7 +243,14 @@ public:
             const std::string id = data && data->is_object() && data->as_object().if_contains("position_id")
                                        ? text(data->at("position_id"))
                                        : std::string();
-            if (!id.empty() && ++trades_[id] == 2) note("trade_recorded pushed twice for " + id);
+            // Once, plus at most one correction ("detail":"corrected", same trade) of a close
+            // first recorded from a flat position report.
+            const bool corrected = data && data->is_object() && data->as_object().if_contains("detail") &&
+                                   text(data->at("detail")) == "corrected";
+            auto& n = corrected ? corrections_[id] : trades_[id];
+            if (!id.empty() && ++n == 2)
+                note(fmt::format("trade_recorded{} pushed twice for {}", corrected ? " (corrected)" : "", id));
+            if (corrected && !id.empty() && trades_[id] == 0) note("a trade correction pushed before the trade, for " + id);
         }
     }
     void note(std::string v) {
@@ -257,6 +264,7 @@ private:
     std::set<std::string> closed_;
     std::map<std::string, std::int64_t> last_;
     std::map<std::string, int> trades_;
+    std::map<std::string, int> corrections_;
     std::vector<std::string> violations_;
     std::size_t events_ = 0;
 };

@@ -112,6 +112,13 @@ TEST_CASE("soak invariants: WebSocket seq and trade pushes", "[invariants]") {
     CHECK(c.closed_positions().count("p1") == 1);
     c.on_message(ev(14, "position_updated"));
     CHECK(c.violations().size() == 1);
-    c.on_message(ev(15, "trade_recorded"));
+    auto corrected = ev(15, "trade_recorded");
+    corrected["data"].as_object()["detail"] = "corrected";
+    c.on_message(corrected);  // one correction is fine
+    CHECK(c.violations().size() == 1);
+    corrected["seq"] = 16;
+    c.on_message(corrected);
     CHECK(c.violations().size() == 2);
+    c.on_message(ev(17, "trade_recorded"));
+    CHECK(c.violations().size() == 3);
 }

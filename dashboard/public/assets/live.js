@@ -199,7 +199,10 @@ export class Live extends EventTarget {
       case 'trades':
         if (snap) {
           st.trades = (Array.isArray(data) ? data.slice() : []).sort((a, b) => (a.closed_at ?? 0) - (b.closed_at ?? 0));
-        } else if (data && !st.trades.some((t) => t.trade_id === data.trade_id)) {
+        } else if (data && st.trades.some((t) => t.trade_id === data.trade_id)) {
+          // A correction (detail "corrected") of a trade already shown: it replaces the old one.
+          st.trades = st.trades.map((t) => (t.trade_id === data.trade_id ? data : t));
+        } else if (data) {
           st.trades.push(data);
           st.trades.sort((a, b) => (a.closed_at ?? 0) - (b.closed_at ?? 0));
           if (st.trades.length > MAX_TRADES) st.trades.splice(0, st.trades.length - MAX_TRADES);

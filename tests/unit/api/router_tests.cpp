@@ -431,3 +431,53 @@ TEST_CASE("router: mutated and truncated input never crashes and always gives an
     }
     CHECK(answered == 20000);
 }
+
+// Issue 10, finding 2 and 3: hostile messages cost bounded work and bounded answers.
+TEST_CASE("router: member caps, duplicate keys by hash, truncated echoes", "[router][hardening]") {
+    auto many = [](std::size_t n) {
+        std::string s = "{";
+        for (std::size_t i = 0; i < n; ++i) s += (i ? ",\"k" : "\"k") + std::to_string(i) + "\":1";
+        return s + "}";
+    };
+    {  // a message of thousands of keys is refused at the 33rd, whatever follows
+        auto e = ws_err(many(7700));
+        CHECK(e.error.code == "INVALID_PARAMETER");
+        CHECK(e.error.message == "message: too many fields (at most 32)");
+    }
+    {  // the same inside params, and in a REST body
+        std::string msg = R"({"op":"trades","id":1,"mode":"paper-trading","params":)" + many(500) + "}";
+        auto e = ws_err(msg);
+        CHECK(e.error.message == "params: too many fields (at most 32)");
+        CHECK(e.id.as_int64() == 1);
+        auto r = expect_error(req("PUT", "/api/v1/paper-trading/safety-limits", many(40)), 400, "INVALID_PARAMETER");
+        CHECK(r.message == "body: too many fields (at most 32)");
+    }
+    {  // 32 members are still read (and refused for what they are)
+        auto r = expect_error(req("PUT", "/api/v1/paper-trading/safety-limits", many(32)), 400, "INVALID_PARAMETER");
+        CHECK(r.message == "k0: unknown field");
+    }
+    {  // duplicates are still found, wherever they are
+        auto r = expect_error(req("POST", "/api/v1/paper-trading/start",
+                                  R"({"a":1,"b":2,"c":3,"clear_emergency":true,"clear_emergency":false})"),
+                              400, "INVALID_PARAMETER");
+        CHECK(r.message == "clear_emergency: duplicate field");
+        CHECK(ws_err(R"({"op":"auth","token":"a","token":"b"})").error.message == "token: duplicate field");
+    }
+    {  // a long key comes back cut to 64 characters, not whole
+        const std::string key(60000, 'q');
+        auto e = ws_err(R"({"op":"status","id":1,")" + key + R"(":1})");
+        CHECK(e.error.message == std::string(64, 'q') + "...: unknown field");
+        auto r = expect_error(req("POST", "/api/v1/paper-trading/start", "{\"" + key + "\":true}"), 400,
+                              "INVALID_PARAMETER");
+        CHECK(r.message.size() < 100);
+        auto bad = ws_err(R"({"op":"status","id":1,")" + key + R"(":tru})");
+        CHECK(bad.error.message.size() < 120);
+    }
+    {  // channel lists are capped too
+        std::string list = "[";
+        for (int i = 0; i < 1000; ++i) list += (i ? ",\"x\"" : "\"x\"");
+        list += "]";
+        auto e = ws_err(R"({"op":"subscribe","id":1,"channels":)" + list + "}");
+        CHECK(e.error.message == "channels: at most 32 items");
+    }
+}

@@ -75,9 +75,19 @@ TEST_CASE("bad values name the key path, the expectation and the value given", "
         {"server: {bind: {a: 1}}", "server.bind: expected a string, got a map"},
         {"server: {tls: {cert_file: c.pem}}",
          "server.tls: cert_file and key_file must both be set (https) or both be empty"},
-        {"server: {api_token: t, api_token_file: f}",
+        {"server: {api_token: 0123456789abcdef0123456789abcdef, api_token_file: f}",
          "server.api_token_file: set either server.api_token or server.api_token_file, not both"},
         {"server: 8000", "server: expected a map, got \"8000\""},
+        // Issue 10: a guessable token, a Host rule that cannot match, real money in clear text.
+        {"server: {api_token: abc}",
+         "server.api_token: must be at least 32 characters (a short token can be guessed; generate one with: "
+         "openssl rand -hex 32)"},
+        {"server: {hostnames: [\"https://ops.example.com\"]}",
+         "server.hostnames[0]: expected a host name without scheme or port"},
+        {"real_trading: {enabled: true}\nexchange: {rest_url: \"http://fapi.example.com\"}",
+         "exchange.rest_url: real trading needs https:// or wss:// for a host other than loopback"},
+        {"real_trading: {enabled: true}\nexchange: {ws_private_url: \"ws://10.0.0.5:9000/x\"}",
+         "exchange.ws_private_url: real trading needs https:// or wss:// for a host other than loopback"},
     };
     for (const auto& ex : examples) CHECK(only_error(ex.yaml) == ex.message);
 }

@@ -18,9 +18,10 @@ const char* const full_yaml = R"(
 server:
   bind: 0.0.0.0
   port: 9443
-  api_token: secret-token-123
+  api_token: secret-token-0123456789abcdef012345
   api_token_file: ""
   cors_origins: ["https://a.example", "http://localhost:5173"]
+  hostnames: [ops.example.com]
   tls: {cert_file: /etc/traded/cert.pem, key_file: /etc/traded/key.pem}
   max_connections: 64
   idle_timeout_s: 30
@@ -83,8 +84,9 @@ cfg::config full_expected() {
     cfg::config c;
     c.server.bind = "0.0.0.0";
     c.server.port = 9443;
-    c.server.api_token = "secret-token-123";
+    c.server.api_token = "secret-token-0123456789abcdef012345";
     c.server.cors_origins = {"https://a.example", "http://localhost:5173"};
+    c.server.hostnames = {"ops.example.com"};
     c.server.tls = {"/etc/traded/cert.pem", "/etc/traded/key.pem"};
     c.server.max_connections = 64;
     c.server.idle_timeout_s = 30;
@@ -194,7 +196,7 @@ TEST_CASE("to_yaml round-trips a full config, and redacts the token unless asked
     CHECK(back.cfg == c);
 
     std::string redacted = cfg::to_yaml(c);
-    CHECK(redacted.find("secret-token-123") == std::string::npos);
+    CHECK(redacted.find("secret-token-0123456789abcdef012345") == std::string::npos);
     auto back2 = cfg::load_string(redacted);
     REQUIRE(back2.ok());
     CHECK(back2.cfg.server.api_token.empty());

@@ -300,6 +300,15 @@ TEST_CASE("a credentials file must be private and well formed") {
     CHECK(parse_credentials_text("api_key: abc\n", "f.yaml").code == "MISSING_CREDENTIALS");
     CHECK(parse_credentials_text("api_key: abc\napi_secret: x\npassword: y\n", "f.yaml").code ==
           "CREDENTIALS_FILE_INVALID");
+    // Issue 10: a secret pasted without its key (or with a typo) is never quoted back.
+    for (const char* text : {"api_key: k\nAbCdEfSeCrEt0123:xyz\n", "api_secret AbCdEfSeCrEt0123: x\n",
+                             "api_key: k\nAbCdEfSeCrEt0123: \"unterminated\n"}) {
+        auto bad = parse_credentials_text(text, "f.yaml");
+        INFO(bad.message);
+        CHECK(bad.code == "CREDENTIALS_FILE_INVALID");
+        CHECK(bad.message.find("AbCdEfSeCrEt0123") == std::string::npos);
+        CHECK(bad.message.find("f.yaml:") == 0);
+    }
 
     char path[] = "/tmp/traded_creds_XXXXXX";
     const int fd = mkstemp(path);

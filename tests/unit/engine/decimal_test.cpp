@@ -66,3 +66,24 @@ TEST_CASE("decimal products and quotients", "[decimal]") {
     CHECK(d("-1.5").abs() == d("1.5"));
     CHECK(d("0.1") + d("0.2") == d("0.3"));  // exact, unlike double
 }
+
+// Issue 10: products and quotients narrowed a 128-bit result without a check, so an absurd
+// amount wrapped into a plausible one of the other sign. They saturate now, as does rounding
+// to a step at the edge of the range.
+TEST_CASE("decimal products and quotients saturate instead of wrapping", "[decimal]") {
+    const decimal max = decimal::from_raw(INT64_MAX);
+    const decimal min = decimal::from_raw(-INT64_MAX);
+    const decimal big = d("90000000000");  // 9e10, near the top of the range
+    CHECK(big * d("2") == max);
+    CHECK(big * d("-2") == min);
+    CHECK(d("-90000000000") * d("-90000000000") == max);
+    CHECK(big / d("0.0001") == max);
+    CHECK(d("-90000000000") / d("0.0001") == min);
+    CHECK(max.ceil_to(d("0.3")) == max);
+    CHECK(max.round_to(d("50000000000")) == max);
+    CHECK(min.floor_to(d("0.3")) == min);
+    // Ordinary values are unchanged.
+    CHECK(d("12.5") * d("3") == d("37.5"));
+    CHECK(d("1") / d("3") == d("0.33333333"));
+    CHECK(d("-1") / d("3") == d("-0.33333333"));
+}
