@@ -41,4 +41,23 @@ bool token_matches(std::string_view expected, std::string_view given) {
     return CRYPTO_memcmp(a.data(), b.data(), a.size()) == 0;
 }
 
+access token_access(std::string_view full_token, std::string_view read_token, std::string_view given) {
+    // Both compared every time: which one matched does not show in the timing either.
+    const bool full = token_matches(full_token, given);
+    const bool read = token_matches(read_token, given);
+    return full ? access::full : read ? access::read : access::none;
+}
+
+bool is_control(op o) {
+    switch (o) {
+        case op::close_position:
+        case op::start:
+        case op::stop:
+        case op::emergency_stop:
+        case op::set_safety_limits:
+        case op::submit_opportunity: return true;
+        default: return false;
+    }
+}
+
 }  // namespace traded::api

@@ -1,6 +1,8 @@
 #pragma once
 /// Pure access checks for the server: the API token (SPEC §4). Host/Origin checks: api/guard.hpp.
 
+#include "api/command.hpp"
+
 #include <optional>
 #include <string>
 #include <string_view>
@@ -15,5 +17,17 @@ std::optional<std::string_view> bearer_token(std::string_view authorization);
 /// with SHA-256 and the digests compared with CRYPTO_memcmp, so neither the content nor the
 /// length leaks through timing). An empty configured token matches nothing.
 bool token_matches(std::string_view expected, std::string_view given);
+
+/// What a presented token may do (SPEC §9): the API token everything; `server.read_token` every
+/// GET route, /metrics and WebSocket subscriptions, but no control operation.
+enum class access { none, read, full };
+
+/// The access `given` grants: full for the API token, read for the read token (each compared in
+/// constant time; an empty configured token matches nothing).
+access token_access(std::string_view full_token, std::string_view read_token, std::string_view given);
+
+/// True for the operations that change state (start, stop, close, emergency stop, safety limits,
+/// opportunities): refused with 403 READ_ONLY_TOKEN to the read token.
+bool is_control(op o);
 
 }  // namespace traded::api

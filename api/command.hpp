@@ -97,6 +97,10 @@ public:
     virtual boost::json::value snapshot(engine::channel ch, engine::mode m) = 0;
     /// Prometheus text for /metrics (the API layer appends its own counters).
     virtual std::string metrics_text() = 0;
+    /// GET /readyz (SPEC §9): {"ready": bool, "reasons": [codes]}. Null means ready.
+    virtual boost::json::value readiness() { return nullptr; }
+    /// GET /api/v1/config: the effective configuration with every secret redacted (null: none).
+    virtual boost::json::value config_json() { return nullptr; }
 };
 
 }  // namespace traded::api

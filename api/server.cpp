@@ -23,6 +23,7 @@
 #include <boost/beast/websocket/ssl.hpp>
 #include <boost/json/array.hpp>
 #include <boost/json/object.hpp>
+#include <boost/json/serialize.hpp>
 #include <fmt/format.h>
 
 #include <exception>
@@ -170,7 +171,15 @@ private:
 };
 
 /// Outcome of checking a presented token against the throttle and the configured token.
-enum class auth_result { ok, missing, wrong, throttled };
+/// `ok_read`: the read-only token (server.read_token, SPEC §9): GET routes, /metrics and WebSocket
+/// subscriptions, 403 READ_ONLY_TOKEN on every control operation.
+enum class auth_result { ok, ok_read, missing, wrong, throttled };
+
+bool accepted(auth_result a) { return a == auth_result::ok || a == auth_result::ok_read; }
+
+reply read_only_refusal() {
+    return reply::error(403, "READ_ONLY_TOKEN", "this token may only read; control operations need the API token");
+}
 
 /// Checks a token presented by `peer` (an address without port). A peer over its failure
 /// budget is refused without a check, so guessing is bounded whatever the connection count.
@@ -178,7 +187,11 @@ auth_result check_token(server_state& st, std::optional<std::string_view> token,
     if (!token) return auth_result::missing;
     auto now = std::chrono::steady_clock::now();
     if (!st.throttle.allowed(peer, now)) return auth_result::throttled;
-    if (token_matches(st.opts.token, *token)) return auth_result::ok;
+    switch (token_access(st.opts.token, st.opts.read_token, *token)) {
+        case access::full: return auth_result::ok;
+        case access::read: return auth_result::ok_read;
+        case access::none: break;
+    }
     st.throttle.failed(peer, now);
     return auth_result::wrong;
 }
@@ -292,6 +305,22 @@ response handle_request(server_state& st, const request& req, const std::string&
         return json_response(req, reply::ok(std::move(data)));
     }
 
+    if (path == "/readyz") {  // no token: for load balancers and systemd-style probes
+        if (method != http::verb::get && method != http::verb::head)
+            return json_response(req, reply::error(405, "METHOD_NOT_ALLOWED", "use GET on /readyz"));
+        json::value v;
+        try {
+            v = st.be.readiness();
+        } catch (const std::exception& e) {
+            log::error("api", "readiness failed: {}", e.what());
+            v = json::object{{"ready", false}, {"reasons", json::array{"INTERNAL_ERROR"}}};
+        }
+        if (v.is_null()) v = json::object{{"ready", true}, {"reasons", json::array{}}};
+        const bool ready = v.is_object() && v.as_object().contains("ready") && v.as_object().at("ready") == true;
+        return make_response(req, ready ? http::status::ok : http::status::service_unavailable, "application/json",
+                             json::serialize(v));
+    }
+
     if (method == http::verb::options) {  // CORS preflight: no token is sent with it
         auto origin = req[http::field::origin];
         if (!origin.empty() && !origin_allowed(origin, {}, false, st.opts.cors_origins, {}))
@@ -331,13 +360,23 @@ response handle_request(server_state& st, const request& req, const std::string&
     }
 
     auto a = check_token(st, bearer_token(req[http::field::authorization]), peer);
-    if (a != auth_result::ok) return refuse_auth(st, req, a, remote);
+    if (!accepted(a)) return refuse_auth(st, req, a, remote);
     authed = true;
+    // The read token reads: any method other than GET/HEAD changes something (or is refused anyway).
+    if (a == auth_result::ok_read && method != http::verb::get && method != http::verb::head)
+        return json_response(req, read_only_refusal());
 
     if (path == "/metrics") {
         if (method != http::verb::get)
             return json_response(req, reply::error(405, "METHOD_NOT_ALLOWED", "use GET on /metrics"));
         return make_response(req, http::status::ok, "text/plain; version=0.0.4; charset=utf-8", metrics_text(st));
+    }
+    if (path == "/api/v1/config") {
+        if (method != http::verb::get)
+            return json_response(req, reply::error(405, "METHOD_NOT_ALLOWED", "use GET on /api/v1/config"));
+        auto c = st.be.config_json();
+        if (c.is_null()) return json_response(req, reply::error(404, "NOT_FOUND", "no configuration"));
+        return json_response(req, reply::ok(std::move(c)));
     }
     if (path == "/api/v1/ws")
         return json_response(req, reply::error(426, "UPGRADE_REQUIRED", "this endpoint speaks WebSocket"));
@@ -410,13 +449,14 @@ class websocket_session : public session_base,
                           public std::enable_shared_from_this<websocket_session<Stream>> {
 public:
     websocket_session(std::shared_ptr<server_state> st, connection_slot slot, Stream&& stream, std::string remote,
-                      std::string peer, bool authed)
+                      std::string peer, bool authed, bool read_only)
         : st_(std::move(st)),
           slot_(std::move(slot)),
           ws_(std::move(stream)),
           remote_(std::move(remote)),
           peer_(std::move(peer)),
           authed_(authed),
+          read_only_(read_only),
           queue_(st_->opts.limits.ws_queue),
           ping_timer_(st_->ioc),
           auth_timer_(st_->ioc),
@@ -510,12 +550,13 @@ private:
                                            "too many invalid tokens from this address; try again later"));
                 return begin_close(websocket::close_code::try_again_later, "too many invalid tokens");
             }
-            if (result != auth_result::ok) {
+            if (!accepted(result)) {
                 refused(*st_, "unauthorized", remote_, "websocket: invalid token");
                 answer(a->id, reply::error(401, "UNAUTHORIZED", "invalid API token"));
                 return begin_close(websocket::close_code::policy_error, "invalid token");
             }
             authenticated();
+            read_only_ = result == auth_result::ok_read;
             json::object data;
             data["authenticated"] = true;
             return answer(a->id, reply::ok(std::move(data)));
@@ -541,6 +582,7 @@ private:
         auto& c = std::get<ws_command>(msg);
         c.cmd.from.remote = remote_;
         c.cmd.from.transport = "ws";
+        if (read_only_ && is_control(c.cmd.name)) return answer(c.id, read_only_refusal());
         reply r;
         try {
             r = st_->be.execute(c.cmd);
@@ -681,6 +723,7 @@ private:
     std::string remote_;
     std::string peer_;  // address without port: the failed-auth throttle's key
     bool authed_ = false;
+    bool read_only_ = false;  // authenticated with server.read_token
     bool counted_ = false;
     send_queue queue_;
     std::shared_ptr<const std::string> in_flight_;  // keeps the buffer alive during the write
@@ -834,9 +877,11 @@ private:
             token = *query_token;
         }
         bool authed = false;
+        bool read_only = false;
         if (token) {
             auto a = check_token(*st_, token, peer_);
-            if (a != auth_result::ok) {
+            read_only = a == auth_result::ok_read;
+            if (!accepted(a)) {
                 auto res = refuse_auth(*st_, req, a, remote_);
                 res.keep_alive(false);
                 return send(std::move(res));
@@ -846,7 +891,7 @@ private:
         }
         ++st_->http_requests[101];
         moved_ = true;
-        std::make_shared<websocket_session<Stream>>(st_, std::move(slot_), std::move(stream_), remote_, peer_, authed)
+        std::make_shared<websocket_session<Stream>>(st_, std::move(slot_), std::move(stream_), remote_, peer_, authed, read_only)
             ->run(std::move(req));
     }
 

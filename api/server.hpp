@@ -74,6 +74,9 @@ struct server_options {
     std::uint16_t port = 8000;  ///< 0: an ephemeral port (see server::port())
     /// The API token; empty means every authenticated route answers 401.
     std::string token;
+    /// Optional second token (server.read_token): GET routes, /metrics and WebSocket
+    /// subscriptions only; control operations answer 403 READ_ONLY_TOKEN.
+    std::string read_token;
     /// Origins (e.g. "https://ops.example.com") allowed besides the same origin, for the
     /// WebSocket upgrade and CORS; "*" allows any.
     std::vector<std::string> cors_origins;

@@ -500,6 +500,7 @@ public:
             {"port", integer(s.port, 1, 65535)},
             {"api_token", str(s.api_token)},
             {"api_token_file", str(s.api_token_file)},
+            {"read_token", str(s.read_token)},
             {"cors_origins", string_list(s.cors_origins)},
             {"hostnames", string_list(s.hostnames)},
             {"tls", section({{"cert_file", str(s.tls.cert_file)}, {"key_file", str(s.tls.key_file)}})},
@@ -599,6 +600,13 @@ public:
         if (!any_failed({"server.api_token", "server.api_token_file"}) && !c.server.api_token.empty() &&
             !c.server.api_token_file.empty())
             fail_msg("server.api_token_file", "set either server.api_token or server.api_token_file, not both");
+        if (!any_failed({"server.read_token", "server.api_token"}) && !c.server.read_token.empty() &&
+            c.server.read_token == c.server.api_token)
+            fail_msg("server.read_token", "must differ from server.api_token (it grants less)");
+        if (!any_failed({"server.read_token"}) && !c.server.read_token.empty() &&
+            c.server.read_token.size() < min_token_length)
+            fail_msg("server.read_token", fmt::format("must be at least {} characters (generate one with: openssl rand -hex 32)",
+                                                      min_token_length));
         if (!any_failed({"server.api_token"}) && !c.server.api_token.empty() &&
             c.server.api_token.size() < min_token_length)
             fail_msg("server.api_token", fmt::format("must be at least {} characters (a short token can be guessed; "
@@ -736,6 +744,8 @@ std::string to_yaml(const config& c, secrets s) {
     e << YAML::Key << "api_token" << YAML::Value
       << (s == secrets::include ? c.server.api_token : std::string());
     e << YAML::Key << "api_token_file" << YAML::Value << c.server.api_token_file;
+    e << YAML::Key << "read_token" << YAML::Value
+      << (s == secrets::include ? c.server.read_token : std::string());
     e << YAML::Key << "cors_origins" << YAML::Value;
     emit_list(e, c.server.cors_origins);
     e << YAML::Key << "hostnames" << YAML::Value;

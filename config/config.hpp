@@ -23,6 +23,8 @@ struct server_config {
     std::uint16_t port = 8000;
     std::string api_token;
     std::string api_token_file;
+    /// Optional read-only token (SPEC §9): GET routes, /metrics, WebSocket subscriptions.
+    std::string read_token;
     std::vector<std::string> cors_origins;
     /// Names (besides localhost and loopback addresses) the API may be reached by: a request
     /// with any other Host header is refused (421), which defeats DNS rebinding.

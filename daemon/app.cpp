@@ -4,6 +4,8 @@
 #include "api/server.hpp"
 #include "api/views.hpp"
 #include "daemon/binance_port.hpp"
+#include "daemon/config_view.hpp"
+#include "daemon/service/reload_plan.hpp"
 #include "daemon/data_dir.hpp"
 #include "log/log.hpp"
 #include "daemon/offline_port.hpp"
@@ -16,7 +18,10 @@
 
 #include <boost/json.hpp>
 
+#include <unistd.h>
+
 #include <chrono>
+#include <cstdlib>
 #include <fstream>
 
 namespace traded::daemon {
@@ -63,6 +68,16 @@ unsigned short app::port() const { return server_ ? server_->port() : 0; }
 std::string app::resolve_token(bool& created) {
     created = false;
     if (!cfg_.server.api_token.empty()) return cfg_.server.api_token;
+    // systemd credentials (LoadCredential=api_token:...) before the generated file.
+    if (const char* creds = std::getenv("CREDENTIALS_DIRECTORY");
+        cfg_.server.api_token_file.empty() && creds != nullptr && *creds != '\0') {
+        const std::string path = std::string(creds) + "/api_token";
+        if (::access(path.c_str(), F_OK) == 0) {
+            auto r = read_token_file(path);
+            if (!r.error.empty()) log::error("daemon", "api token: {}", r.error);
+            return r.token;
+        }
+    }
     if (!cfg_.server.api_token_file.empty()) {
         auto r = read_token_file(cfg_.server.api_token_file);  // warns on a mode other users can read
         if (!r.warning.empty()) log::warn("daemon", "api token: {}", r.warning);
@@ -161,6 +176,7 @@ std::string app::start() {
     if (live_port) {
         real_->set_block("RECONCILING", true);
         live_port->set_on_symbols([this](const std::vector<engine::symbol_info>& s) { real_->set_symbols(s); });
+        reconciled_ = false;
         live_port->set_on_untracked([this](const std::vector<foreign_position>& list) {
             std::set<std::string> symbols;
             for (const auto& u : list) symbols.insert(u.symbol);
@@ -168,6 +184,7 @@ std::string app::start() {
         });
         live_port->set_on_reconciled([this](const reconciliation_summary& r) {
             real_->set_block("RECONCILING", false);
+            reconciled_ = true;
             log::info("real", "reconciliation ({}): {} fixed, {} untracked, {} problems", r.trigger, r.fixed.size(),
                       r.untracked.size(), r.problems.size());
             // Corrections of real-money state: WARN, and told to the operator.
@@ -184,6 +201,7 @@ std::string app::start() {
     so.bind_address = cfg_.server.bind;
     so.port = cfg_.server.port;
     so.token = token_;
+    so.read_token = cfg_.server.read_token;
     so.cors_origins = cfg_.server.cors_origins;
     so.hostnames = cfg_.server.hostnames;
     so.max_connections = static_cast<std::size_t>(cfg_.server.max_connections);
@@ -202,7 +220,11 @@ std::string app::start() {
                   "text; set server.tls or bind 127.0.0.1", cfg_.server.bind);
 
     const auto scheme = cfg_.server.tls.cert_file.empty() ? "http" : "https";
-    if (token_created)
+    // The journal is readable by more people than the 0600 token file: there, only its path.
+    if (token_created && log::under_journal())
+        log::info("api", "dashboard: {}://127.0.0.1:{}/ (API token generated into {}/api_token; `traded token` prints the URL with it)",
+                  scheme, server_->port(), cfg_.storage.data_dir);
+    else if (token_created)
         log::info("api", "dashboard: {}://127.0.0.1:{}/#access_token={}", scheme, server_->port(), token_);
 
     if (cfg_.market.source == "synthetic") {
@@ -701,5 +723,108 @@ std::string app::metrics_text() {
     refresh_metrics();
     return metrics_.text();
 }
+
+// ---------------------------------------------------------------------------------------------
+// Service: reload, readiness, status, effective configuration (SPEC §9)
+// ---------------------------------------------------------------------------------------------
+
+void app::reload(const config::config& next) {
+    const auto plan = service::plan_reload(cfg_, next);
+    if (!plan.changed()) {
+        log::info("daemon", "reload: the configuration is unchanged");
+        return;
+    }
+    const config::config old = cfg_;
+    cfg_ = service::reloaded(cfg_, next);
+    if (old.log != cfg_.log) log::configure(cfg_.log.level, cfg_.log.format);
+    if (old.opportunities != cfg_.opportunities) {
+        engine::opportunity_manager fresh(opp_config(cfg_.opportunities));
+        for (const auto& o : opportunities_.recent()) fresh.record(o);  // the list survives
+        opportunities_ = std::move(fresh);
+    }
+    if (old.notifications != cfg_.notifications && notifier_) {
+        // Events still queued for the old targets are dropped with them (said in the log).
+        notifier_->stop();
+        notifier_ = std::make_unique<notify::notifier>(io_, cfg_.notifications);
+        notifier_->start();
+    }
+    for (auto m : all_modes) {
+        if (!paper_ || !real_) break;
+        const config::trading_config& t = m == mode::paper ? static_cast<const config::trading_config&>(cfg_.paper_trading)
+                                                           : cfg_.real_trading;
+        const config::trading_config& was = m == mode::paper ? static_cast<const config::trading_config&>(old.paper_trading)
+                                                             : old.real_trading;
+        if (t.stake_usd == was.stake_usd && t.max_positions == was.max_positions && t.max_daily_loss == was.max_daily_loss)
+            continue;
+        runner(m).set_config_limits(t.stake_usd, t.max_positions, t.max_daily_loss);
+        const auto& ov = runner(m).engine().state().overrides;
+        if (ov.stake_usd || ov.max_positions || ov.max_daily_loss)
+            log::warn("daemon", "reload: {} safety limits set at run time (PUT safety-limits) stay in force over the file",
+                      engine::to_string(m));
+    }
+    if (!plan.apply.empty()) log::info("daemon", "reload: applied {}", fmt::join(plan.apply, ", "));
+    if (!plan.restart.empty())
+        log::warn("daemon", "reload: changed but needing a restart (running values kept): {}", fmt::join(plan.restart, ", "));
+}
+
+std::string app::status_summary() {
+    if (!paper_ || !real_) return "starting";
+    if (stopped_) return "stopping";
+    auto part = [this](mode m) {
+        const auto& e = runner(m).engine();
+        const char* name = m == mode::paper ? "paper" : "real";
+        if (!e.config().enabled) return fmt::format("{} disabled", name);
+        int open = 0;
+        for (const auto& [id, p] : e.positions())
+            if (p.status == engine::position_status::opening || p.status == engine::position_status::open ||
+                p.status == engine::position_status::closing)
+                ++open;
+        const char* state = e.state().emergency_stopped ? "EMERGENCY STOPPED" : e.state().running ? "running" : "stopped";
+        return fmt::format("{} {}, {} open", name, state, open);
+    };
+    auto ready = readiness();
+    std::string s = part(mode::paper) + "; " + part(mode::real) + "; API port " + std::to_string(port());
+    if (!ready.as_object().at("ready").as_bool()) {
+        s += "; not ready:";
+        for (const auto& r : ready.as_object().at("reasons").as_array()) s += " " + std::string(r.as_string());
+    }
+    return s;
+}
+
+json::value app::readiness() {
+    json::array reasons;
+    if (stopped_) reasons.push_back("STOPPING");
+    if (!paper_ || !real_) {
+        reasons.push_back("STARTING");
+    } else {
+        const auto now = wall_clock_ms();
+        for (auto m : all_modes)
+            if (!runner(m).storage_ok()) {
+                reasons.push_back("STORAGE_UNAVAILABLE");
+                break;
+            }
+        if (!reconciled_) reasons.push_back("RECONCILING");
+        // Market data: every engine that trades must have seen a recent tick of some symbol.
+        const engine::millis fresh_ms =
+            cfg_.market.source == "synthetic" ? std::max<engine::millis>(5000, 10LL * cfg_.market.synthetic.interval_ms) : 30000;
+        for (auto m : all_modes) {
+            auto& rn = runner(m);
+            if (!rn.engine().config().enabled) continue;
+            engine::millis newest = 0;
+            for (const auto& [sym, at] : rn.last_tick_at()) newest = std::max(newest, at);
+            const auto since = newest > 0 ? newest : process_started_ms_;
+            if (now - since > fresh_ms) {
+                reasons.push_back("MARKET_DATA_STALE");
+                break;
+            }
+        }
+    }
+    json::object o;
+    o["ready"] = reasons.empty();
+    o["reasons"] = std::move(reasons);
+    return o;
+}
+
+json::value app::config_json() { return daemon::config_json(cfg_); }
 
 }  // namespace traded::daemon

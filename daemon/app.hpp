@@ -46,11 +46,21 @@ public:
     void stop();
     /// The bound API port (after start).
     unsigned short port() const;
+    /// SIGHUP (SPEC §9): `next` is a valid configuration (CLI overrides applied). Reloadable keys
+    /// apply at once; the others are named in the log as needing a restart and keep their
+    /// running values.
+    void reload(const config::config& next);
+    /// One line for systemd's STATUS=.
+    std::string status_summary();
+    /// The configuration in force (after reloads).
+    const config::config& current_config() const { return cfg_; }
 
     // api::backend
     api::reply execute(const api::command& cmd) override;
     boost::json::value snapshot(engine::channel ch, engine::mode m) override;
     std::string metrics_text() override;
+    boost::json::value readiness() override;
+    boost::json::value config_json() override;
 
 private:
     engine_runner& runner(engine::mode m);
@@ -96,6 +106,8 @@ private:
     metrics::registry metrics_;
     engine::millis process_started_ms_ = 0;
     bool stopped_ = false;
+    /// Real trading: the start-up reconciliation with the exchange has completed (readiness).
+    bool reconciled_ = true;
 };
 
 /// Wall clock in epoch milliseconds: the only clock the engines ever see, handed in as `now`.

@@ -94,6 +94,19 @@ credentials load_credentials(const config::exchange_config& cfg, const env_reade
         ss << f.rdbuf();
         return parse_credentials_text(ss.str(), path);
     }
+    // systemd credentials (LoadCredential=binance:FILE): the file, under $CREDENTIALS_DIRECTORY,
+    // readable by this service alone.
+    if (auto dir = env("CREDENTIALS_DIRECTORY"); dir && !dir->empty()) {
+        const std::string path = *dir + "/binance";
+        std::ifstream f(path);
+        if (f) {
+            std::stringstream ss;
+            ss << f.rdbuf();
+            auto c = parse_credentials_text(ss.str(), path);
+            if (c.ok()) c.source = "systemd credential binance";
+            return c;
+        }
+    }
     auto key = env(cfg.api_key_env);
     auto secret = env(cfg.api_secret_env);
     if (!key || key->empty() || !secret || secret->empty()) {

@@ -40,7 +40,8 @@ using env_reader = std::function<std::optional<std::string>(const std::string&)>
 
 /// The credentials for `cfg`: the credentials file when exchange.credentials_file is set (a YAML
 /// file with `api_key:` and `api_secret:`, refused when group or others may read it), else the
-/// environment variables named by exchange.api_key_env / api_secret_env.
+/// systemd credential `binance` ($CREDENTIALS_DIRECTORY/binance, the same YAML) when there is one,
+/// else the environment variables named by exchange.api_key_env / api_secret_env.
 credentials load_credentials(const config::exchange_config& cfg, const env_reader& env);
 
 /// Parses the credentials file text (a two-key YAML mapping; quotes and comments allowed).

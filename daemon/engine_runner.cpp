@@ -242,15 +242,18 @@ void engine_runner::log_action(const engine::action& a) const {
         log::write(lvl, component,
                    fmt::format("{} {}: position={} client_order_id={} symbol={} side={} qty={} price={}{}",
                                engine::to_string(o.kind), what, o.position_id, o.client_id, o.symbol,
-                               engine::to_string(o.side), o.qty.to_string(), price, p->reduce_only ? " reduce_only" : ""));
+                               engine::to_string(o.side), o.qty.to_string(), price, p->reduce_only ? " reduce_only" : ""),
+                   log::fields{component, o.position_id, o.symbol, o.client_id});
     } else if (const auto* c = std::get_if<engine::cancel_order>(&a)) {
         const auto it = engine_.orders().find(c->client_id);
         const auto* o = it != engine_.orders().end() ? &it->second : nullptr;
+        const auto position_id = position_of(o, c->client_id);
         log::write(lvl, component,
                    fmt::format("{} cancel sent: position={} client_order_id={} symbol={} side={} qty={} price={}",
-                               kind_of(o, c->client_id), position_of(o, c->client_id), c->client_id, c->symbol,
+                               kind_of(o, c->client_id), position_id, c->client_id, c->symbol,
                                o != nullptr ? engine::to_string(o->side) : "?", o != nullptr ? o->qty.to_string() : "?",
-                               o != nullptr ? o->trigger_price.to_string() : "?"));
+                               o != nullptr ? o->trigger_price.to_string() : "?"),
+                   log::fields{component, position_id, c->symbol, c->client_id});
     }
 }
 
@@ -269,7 +272,8 @@ void engine_runner::log_event(const engine::event& ev, const engine::output& out
         log::write(lvl, component,
                    fmt::format("{} {}: position={} client_order_id={} symbol={} side={} qty={} price={}{}",
                                engine::to_string(o.kind), what, o.position_id, o.client_id, o.symbol,
-                               engine::to_string(o.side), qty, price, extra));
+                               engine::to_string(o.side), qty, price, extra),
+                   log::fields{component, o.position_id, o.symbol, o.client_id});
     };
     if (const auto* f = std::get_if<engine::order_fill>(&ev)) {
         if (const auto* o = find(f->client_id))
@@ -297,14 +301,16 @@ void engine_runner::log_event(const engine::event& ev, const engine::output& out
             orders += std::holds_alternative<engine::cancel_order>(act) ? 0 : 1;
         }
         log::write(lvl, component,
-                   fmt::format("EMERGENCY STOP: latched; {} cancel(s) and {} close step(s) follow", cancels, orders));
+                   fmt::format("EMERGENCY STOP: latched; {} cancel(s) and {} close step(s) follow", cancels, orders),
+                   log::fields{component, {}, {}, {}});
     } else if (const auto* cr = std::get_if<engine::close_request>(&ev)) {
         const auto* p = engine_.find_position(cr->position_id);
         if (!out.result.ok() || out.result.already_closed || p == nullptr) return;
         log::write(lvl, component,
                    fmt::format("close requested ({}): position={} symbol={} side={} qty={} mark={}",
                                engine::to_string(cr->reason), p->position_id, p->symbol, engine::to_string(p->pos_side),
-                               p->qty.to_string(), p->mark_price.to_string()));
+                               p->qty.to_string(), p->mark_price.to_string()),
+                   log::fields{component, p->position_id, p->symbol, {}});
     }
 }
 

@@ -51,6 +51,10 @@ public:
     void set_symbol_blocks(const std::string& reason, std::set<std::string> symbols);
     /// The exchange's symbol filters replace the defaults.
     void set_symbols(std::vector<engine::symbol_info> s) { engine_.set_symbols(std::move(s)); }
+    /// Config reload: the config's base safety limits (run-time overrides stay on top).
+    void set_config_limits(decimal stake_usd, int max_positions, decimal max_daily_loss) {
+        engine_.set_config_limits(stake_usd, max_positions, max_daily_loss);
+    }
 
     /// While storage is failing, try to write the whole state again (called on a timer, so a
     /// disk that has space again unblocks new entries without waiting for the next trade).

@@ -457,6 +457,13 @@ struct store::impl {
         q.bind(ts);
         if (m) q.bind(engine::to_string(*m)); else q.bind_null();
         q.bind(to_string(kind)).bind(what).bind(detail).bind(remote).run();
+        // Retention: ids only grow, so everything at or below (newest - kept) is older than the
+        // kept rows. A range delete on the primary key: nothing to do costs one index probe.
+        if (opts.audit_rows_kept > 0) {
+            const std::int64_t newest = sqlite3_last_insert_rowid(db.get());
+            if (newest > opts.audit_rows_kept)
+                prepare("DELETE FROM audit_log WHERE id <= ?").bind(newest - opts.audit_rows_kept).run();
+        }
     }
 
     static engine::position read_position(const query& q) {

@@ -76,6 +76,9 @@ struct open_options {
     int busy_timeout_ms = 5000;
     /// load() returns every non-closed position plus this many most recent CLOSED/FAILED ones.
     int closed_positions_kept = 1000;
+    /// audit_log keeps this many most recent rows (0: all); older ones are deleted as new ones
+    /// are written, so the table cannot grow without bound.
+    std::int64_t audit_rows_kept = 200000;
 };
 
 /// The SQLite state store.

@@ -103,6 +103,14 @@ public:
     /// exchangeInfo at connect). Sizing and TP/SL rounding use them from the next entry on.
     void set_symbols(std::vector<symbol_info> symbols) { symbols_ = std::move(symbols); }
 
+    /// A configuration reload (SIGHUP) changed the config's own safety limits. Run-time
+    /// overrides (PUT safety-limits) stay on top of them, as at start.
+    void set_config_limits(decimal stake_usd, int max_positions, decimal max_daily_loss) {
+        cfg_.stake_usd = stake_usd;
+        cfg_.max_positions = max_positions;
+        cfg_.max_daily_loss = max_daily_loss;
+    }
+
     // Read-only views -----------------------------------------------------------------------
     const engine_config& config() const { return cfg_; }
     /// Config with run-time overrides applied.

@@ -6,6 +6,9 @@
 #include "tests/fuzz/config_fuzz_target.hpp"
 #include "tests/fuzz/decimal_fuzz_target.hpp"
 #include "tests/fuzz/router_fuzz_target.hpp"
+#if TRADED_FUZZ_REPLAY
+#include "tests/fuzz/replay_fuzz_target.hpp"
+#endif
 
 #include <catch2/catch.hpp>
 
@@ -66,6 +69,12 @@ TEST_CASE("fuzz corpus: config loader", "[fuzz]") {
 TEST_CASE("fuzz corpus: decimal parser", "[fuzz]") {
     CHECK(replay(corpus("decimal"), traded::fuzz::check_decimal) > 0);
 }
+
+#if TRADED_FUZZ_REPLAY
+TEST_CASE("fuzz corpus: replay files (recordings, Binance public-data CSV)", "[fuzz]") {
+    CHECK(replay(corpus("replay"), traded::fuzz::check_replay) > 0);
+}
+#endif
 
 TEST_CASE("fuzz findings stay fixed", "[fuzz]") {
     // Each was a fuzzer crash; the files are in the corpus too, these name what they were.

@@ -127,7 +127,7 @@ TEST_CASE("hardening: under a low open-file limit the cap triggers and the API s
     auto status = http("GET", port, "/api/v1/paper-trading/status", "", token);
     auto took = std::chrono::steady_clock::now() - started;
     CHECK(status.status == 200);
-    CHECK(took < std::chrono::seconds(2));
+    CHECK(took < std::chrono::seconds(5));  // bounded, with room for ASan builds on a busy machine
     CHECK(http("GET", port, "/healthz").status == 200);
     auto metrics = http("GET", port, "/metrics", "", token).body;
     CHECK(metrics.find("traded_api_refused_total{reason=\"evicted\"}") != std::string::npos);

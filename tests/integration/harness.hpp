@@ -114,7 +114,12 @@ public:
     const std::string& token() const { return token_; }
     const std::string& data_dir() const { return data_dir_; }
     process& proc() { return proc_; }
-    std::string config_path() const { return data_dir_ + "/../" + name_ + ".yaml"; }
+    /// The config file the daemon was started with (--config): tests rewrite it for SIGHUP.
+    std::string config_path() const { return root_ + "/traded.yaml"; }
+    /// The config the fixture writes before `extra_yaml` (port and token).
+    std::string base_yaml() const {
+        return "server:\n  bind: 127.0.0.1\n  port: " + std::to_string(port_) + "\n  api_token: \"" + token_ + "\"\n";
+    }
 
 private:
     void launch();

@@ -332,6 +332,47 @@ TEST_CASE("a credentials file must be private and well formed") {
     std::remove(path);
 }
 
+TEST_CASE("systemd credentials: $CREDENTIALS_DIRECTORY/binance before the environment, after an explicit file") {
+    char dir[] = "/tmp/traded_credsdir_XXXXXX";
+    REQUIRE(::mkdtemp(dir) != nullptr);
+    const std::string file = std::string(dir) + "/binance";
+    {
+        std::ofstream f(file);
+        f << "api_key: from-credential\napi_secret: credential-secret\n";
+    }
+    ::chmod(file.c_str(), 0400);
+    traded::config::exchange_config cfg;
+    cfg.api_key_env = "K";
+    cfg.api_secret_env = "S";
+    std::map<std::string, std::string> env{{"K", "from-env"}, {"S", "env-secret"}, {"CREDENTIALS_DIRECTORY", dir}};
+    auto reader = [&](const std::string& n) -> std::optional<std::string> {
+        auto it = env.find(n);
+        if (it == env.end()) return std::nullopt;
+        return it->second;
+    };
+    auto c = load_credentials(cfg, reader);
+    REQUIRE(c.ok());
+    CHECK(c.api_key == "from-credential");
+    CHECK(c.source == "systemd credential binance");
+
+    // No `binance` credential in the directory: the environment as before.
+    std::remove(file.c_str());
+    auto e = load_credentials(cfg, reader);
+    REQUIRE(e.ok());
+    CHECK(e.api_key == "from-env");
+
+    // A malformed credential is an error naming the file, never falling back silently.
+    {
+        std::ofstream f(file);
+        f << "api_key: only-a-key\n";
+    }
+    auto bad = load_credentials(cfg, reader);
+    CHECK(bad.code == "MISSING_CREDENTIALS");
+    CHECK(bad.message.find(file) != std::string::npos);
+    std::remove(file.c_str());
+    ::rmdir(dir);
+}
+
 // ---------------------------------------------------------------------------------------------
 // Orders whose outcome is unknown (issue 13)
 // ---------------------------------------------------------------------------------------------

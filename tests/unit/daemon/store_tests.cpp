@@ -177,6 +177,23 @@ TEST_CASE("later commits update rows in place and advance seq", "[store]") {
     CHECK(snap.trades.size() == 1);
 }
 
+// Issue 10: audit_log grew without bound (one row per control action and per transition).
+TEST_CASE("audit log keeps only the most recent rows", "[store]") {
+    temp_dir dir;
+    open_options opts;
+    opts.audit_rows_kept = 5;
+    store s = open_ok(dir.path(), opts);
+    for (int i = 0; i < 12; ++i)
+        REQUIRE(s.audit(i, en::mode::paper, audit_kind::control, "start", std::to_string(i), "") == "");
+    change_set c;  // rows written by a commit count as well
+    c.audit.push_back({audit_kind::transition, "position_opened", "12", ""});
+    REQUIRE(s.commit(en::mode::paper, c, 12) == "");
+    auto all = s.audit_tail(100);
+    REQUIRE(all.size() == 5);
+    CHECK(all.front().detail == "8");
+    CHECK(all.back().detail == "12");
+}
+
 TEST_CASE("load keeps every open position but only the most recent closed ones", "[store]") {
     temp_dir dir;
     open_options opts;
