@@ -8,6 +8,7 @@
 
 #include <boost/json/value.hpp>
 
+#include <chrono>
 #include <optional>
 #include <string>
 #include <variant>
@@ -93,6 +94,15 @@ class backend {
 public:
     virtual ~backend() = default;
     virtual reply execute(const command& cmd) = 0;
+    /// How long to wait before executing `cmd`, which has already waited `waited`; zero: now.
+    /// Lets a command wait for something under way (`start` while the exchange connection is
+    /// being established, SPEC §1) without blocking the loop: the server asks again after the
+    /// delay and executes once the answer is zero.
+    virtual std::chrono::milliseconds hold(const command& cmd, std::chrono::milliseconds waited) {
+        (void)cmd;
+        (void)waited;
+        return std::chrono::milliseconds(0);
+    }
     /// Current state of one channel for one mode (sent as the WS `snapshot` on subscribe).
     virtual boost::json::value snapshot(engine::channel ch, engine::mode m) = 0;
     /// Prometheus text for /metrics (the API layer appends its own counters).

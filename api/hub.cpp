@@ -141,6 +141,24 @@ void hub::publish(engine::mode m, engine::channel ch, std::string_view event_nam
     schedule_pump();
 }
 
+void hub::publish_quote(engine::mode m, const std::string& symbol, engine::millis ts, json::value data) {
+    event_ref ev;
+    ev.mode = m;
+    ev.ch = engine::channel::market;
+    ev.quote = true;
+    ev.key = "quote:" + std::string(engine::to_string(m)) + ":" + symbol;
+    json::object o;
+    o["type"] = "event";
+    o["channel"] = "market";
+    o["mode"] = engine::to_string(m);
+    o["ts"] = ts;
+    o["event"] = "quote";
+    o["data"] = std::move(data);
+    ev.text = std::make_shared<const std::string>(to_text(o));
+    fanout_.push_back(std::move(ev));
+    schedule_pump();
+}
+
 void hub::schedule_pump() {
     if (pump_scheduled_ || fanout_.empty()) return;
     pump_scheduled_ = true;
@@ -165,7 +183,7 @@ void hub::pump() {
             auto who = it->second.who.lock();
             if (!who) {
                 subs_.erase(it);
-            } else if (it->second.on[s] && ev.seq > it->second.floor[s]) {
+            } else if (it->second.on[s] && (ev.quote || ev.seq > it->second.floor[s])) {
                 auto text = ev.text;  // keep the message alive even if the log drops it meanwhile
                 who->deliver(text, ev.key);
             }
@@ -226,9 +244,10 @@ void hub::subscribe(subscriber_id id, const std::vector<engine::channel>& channe
                 auto text = ev.text;
                 who->deliver(text, ev.key);
             }
-            continue;
         }
         for (auto ch : channels) {
+            // Quotes are never replayed: the market channel always starts from its snapshot.
+            if (resume && ch != engine::channel::market) continue;
             if (!state()) return;
             json::object o;
             o["type"] = "snapshot";

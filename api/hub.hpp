@@ -129,6 +129,11 @@ public:
     void publish(engine::mode m, engine::channel ch, std::string_view event_name, std::int64_t seq,
                  engine::millis ts, boost::json::value data);
 
+    /// Pushes one quote on the `market` channel (SPEC §3): `{"type":"event","channel":"market",
+    /// "mode":..,"ts":..,"event":"quote","data":..}`. No seq, not logged, never replayed; a slow
+    /// session keeps only the newest quote per symbol (coalesced by symbol).
+    void publish_quote(engine::mode m, const std::string& symbol, engine::millis ts, boost::json::value data);
+
     /// The sequence the daemon restored at start (snapshots carry it until the next event).
     void set_last_seq(engine::mode m, std::int64_t seq);
     /// Sequence of the last event published for a mode (or set at start).
@@ -158,7 +163,7 @@ public:
     std::size_t log_size(engine::mode m) const;
 
 private:
-    static constexpr std::size_t channel_count = 6;
+    static constexpr std::size_t channel_count = 7;
     static constexpr std::size_t slot_count = 2 * channel_count;
     static std::size_t slot(engine::mode m, engine::channel ch);
 
@@ -169,6 +174,7 @@ private:
         engine::channel ch = engine::channel::positions;
         std::shared_ptr<const std::string> text;
         std::string key;  // coalesce key ("" for none)
+        bool quote = false;  // market quote: no seq, so no snapshot floor applies
     };
     struct sub_state {
         std::weak_ptr<subscriber> who;

@@ -1,5 +1,6 @@
 #include "api/json_text.hpp"
 
+#include <array>
 #include <charconv>
 #include <cmath>
 
@@ -14,13 +15,22 @@ void append_int(std::string& out, Int v) {
 }
 }  // namespace
 
+/// Bytes that JSON strings must escape: control characters, '"' and '\\'.
+constexpr std::array<bool, 256> escape_table = [] {
+    std::array<bool, 256> t{};
+    for (int c = 0; c < 0x20; ++c) t[static_cast<std::size_t>(c)] = true;
+    t['"'] = true;
+    t['\\'] = true;
+    return t;
+}();
+
 void append_quoted(std::string& out, std::string_view s) {
     static constexpr char hex[] = "0123456789abcdef";
     out.push_back('"');
     std::size_t run = 0;  // start of the pending run of bytes that need no escape
     for (std::size_t i = 0; i < s.size(); ++i) {
         const auto c = static_cast<unsigned char>(s[i]);
-        if (c >= 0x20 && c != '"' && c != '\\') continue;
+        if (!escape_table[c]) continue;
         out.append(s.data() + run, i - run);
         run = i + 1;
         switch (c) {

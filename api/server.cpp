@@ -406,6 +406,29 @@ response handle_request(server_state& st, const request& req, const std::string&
     return res;
 }
 
+/// How long the backend wants an authorized API command in `req` to wait before it is executed
+/// (backend::hold); zero for everything else.
+std::chrono::milliseconds hold_time(server_state& st, const request& req, std::chrono::milliseconds waited) {
+    std::string_view target = req.target();
+    if (!target_path(target).starts_with("/api/v1/")) return {};
+    // Only a request with the right token is held (and failures are counted by the answer).
+    const auto token = bearer_token(req[http::field::authorization]);
+    if (!token || !token_matches(st.opts.token, *token)) return {};
+    http_request hr;
+    hr.method = std::string(req.method_string());
+    hr.target = std::string(target);
+    hr.body = req.body();
+    hr.content_type = std::string(req[http::field::content_type]);
+    auto routed = parse_http(hr);
+    const auto* cmd = std::get_if<command>(&routed);
+    if (cmd == nullptr) return {};
+    try {
+        return st.be.hold(*cmd, waited);
+    } catch (const std::exception&) {
+        return {};
+    }
+}
+
 /// A body that cannot be parsed as HTTP, or is too large, gets a JSON error and the connection
 /// is closed (its state is unknown).
 response error_response(unsigned version, http::status status, std::string code, std::string message) {
@@ -583,6 +606,27 @@ private:
         c.cmd.from.remote = remote_;
         c.cmd.from.transport = "ws";
         if (read_only_ && is_control(c.cmd.name)) return answer(c.id, read_only_refusal());
+        run_command(std::move(c), std::chrono::steady_clock::now());
+    }
+
+    /// Executes a command once the backend no longer holds it (see backend::hold); other
+    /// messages of this client are served meanwhile.
+    void run_command(ws_command c, std::chrono::steady_clock::time_point asked) {
+        const auto waited = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - asked);
+        std::chrono::milliseconds d{0};
+        try {
+            d = st_->be.hold(c.cmd, waited);
+        } catch (const std::exception&) {
+            d = {};
+        }
+        if (d.count() > 0 && !closing_ && !st_->stopping) {
+            auto t = std::make_shared<net::steady_timer>(st_->ioc, d);
+            t->async_wait([self = this->shared_from_this(), t, c = std::move(c), asked](beast::error_code ec) mutable {
+                if (ec) return;
+                self->run_command(std::move(c), asked);
+            });
+            return;
+        }
         reply r;
         try {
             r = st_->be.execute(c.cmd);
@@ -754,7 +798,7 @@ public:
           // trailers whole in this buffer, with no limit of its own. Body bytes are moved out
           // of it as they arrive, so headers plus a margin is enough.
           buffer_(st_->opts.limits.header_bytes + 8 * 1024), remote_(std::move(remote)), peer_(std::move(peer)),
-          refuse_(refuse) {}
+          refuse_(refuse), hold_timer_(st_->ioc) {}
 
     ~http_session() override { st_->sessions.erase(session_id_); }
 
@@ -852,6 +896,22 @@ private:
                                        "unknown Host; add the name to server.hostnames"));
         }
         if (websocket::is_upgrade(req) && target_path(req.target()) == "/api/v1/ws") return upgrade();
+        respond(std::chrono::steady_clock::now());
+    }
+
+    /// Answers the request read, once the backend no longer holds it (a `start` waiting for the
+    /// exchange connection): the wait is a timer, never a blocked loop.
+    void respond(std::chrono::steady_clock::time_point asked) {
+        auto& req = parser_->get();
+        const auto waited = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - asked);
+        if (auto d = hold_time(*st_, req, waited); d.count() > 0 && !st_->stopping) {
+            hold_timer_.expires_after(d);
+            hold_timer_.async_wait([self = this->shared_from_this(), asked](beast::error_code ec) {
+                if (ec) return;
+                self->respond(asked);
+            });
+            return;
+        }
         bool authed = false;
         auto res = handle_request(*st_, req, remote_, peer_, authed);
         if (authed) slot_.promote();
@@ -955,6 +1015,7 @@ private:
     std::size_t chunks_ = 0;
     std::function<void(std::uint64_t, beast::string_view, beast::error_code&)> on_chunk_;
     bool refuse_ = false;
+    net::steady_timer hold_timer_;
     bool first_ = true;
     bool moved_ = false;
     std::size_t drained_ = 0;

@@ -35,6 +35,7 @@ double pnl_percent(decimal pnl, decimal stake_usd, int leverage) {
 
 json::value to_json(const engine::position& p) {
     json::object o;
+    o.reserve(24);  // every field below (+ "detail"): one table, no rehash while filling it
     o["position_id"] = p.position_id;
     o["symbol"] = p.symbol;
     o["side"] = engine::to_string(p.pos_side);
@@ -63,6 +64,7 @@ json::value to_json(const engine::position& p) {
 
 json::value to_json(const engine::trade& t) {
     json::object o;
+    o.reserve(13);
     o["trade_id"] = t.trade_id;
     o["position_id"] = t.position_id;
     o["symbol"] = t.symbol;
@@ -96,6 +98,9 @@ json::value to_json(const engine::safety_status& s) {
     json::object by_symbol;
     for (const auto& [sym, reason] : s.blocked_symbols) by_symbol[sym] = reason;
     o["blocked_symbols"] = std::move(by_symbol);
+    json::array stale;
+    for (const auto& sym : s.stale_symbols) stale.emplace_back(sym);
+    o["stale_symbols"] = std::move(stale);
     o["stake_usd"] = num(s.stake_usd);
     o["trading_day"] = s.trading_day;
     return o;
@@ -124,6 +129,7 @@ json::value to_json(const engine::opportunity& op) {
     o["score"] = display(op.score);
     o["reason"] = op.reason;
     o["ts"] = op.ts;
+    o["source"] = op.source;
     return o;
 }
 

@@ -120,7 +120,7 @@ engine make_engine(int open_positions, int first_symbol) {
     for (int i = 0; i < listed_symbols; ++i) eng.handle(market_tick{symbol_name(i), make_quote(0, now)}, now);
     for (int i = first_symbol; i < first_symbol + open_positions; ++i) {
         ++now;
-        opportunity opp{symbol_name(i), i % 2 == 0 ? side::long_side : side::short_side, 1.0, "bench", now};
+        opportunity opp{symbol_name(i), i % 2 == 0 ? side::long_side : side::short_side, 1.0, "bench", now, "exchange"};
         output o = eng.handle(open_request{opp}, now);
         if (!o.result.ok()) {
             std::fprintf(stderr, "open %d refused: %s %s\n", i, o.result.code.c_str(), o.result.message.c_str());

@@ -9,11 +9,14 @@
 //   (b) event-loop lag during the fan-out: a steady_timer on the server's io_context re-armed
 //       for 1 ms after each run records how late it fires (max and p99 over the fan-out windows).
 // Baseline (same run): the lag probe with no clients, while the same K-event publish runs every
-// 20 ms for one second. A control row repeats N = 1000 with the hub's fan-out slice unbounded,
-// which shows what the 64-session slicing buys.
+// 20 ms for one second. A control row (BENCH_WS_UNBOUNDED=1) repeats N = 1000 with the hub's fan-out slice
+// unbounded, which shows what the 64-session slicing buys. The floor row sends the same bytes
+// with raw send() to 1000 loopback TCP connections read by epoll (run_send_floor).
 //
-// Run: build-bench/bench/bench_ws_fanout   (bounded: about 10-40 s; aborts after 50 s)
+// Run: build-bench/bench/bench_ws_fanout   (bounded: about 10-60 s; aborts after 150 s).
+// BENCH_WS_UNBOUNDED=1 adds the unbounded-slice control row.
 
+#include "api/json_text.hpp"
 #include "api/server.hpp"
 
 #include <boost/asio/io_context.hpp>
@@ -39,7 +42,14 @@
 #include <thread>
 #include <vector>
 
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/epoll.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 namespace net = boost::asio;
 namespace beast = boost::beast;
@@ -54,7 +64,7 @@ namespace {
 
 constexpr const char* token = "bench-token-0123456789";
 constexpr int events_per_round = 100;  // K
-const auto run_deadline = bench_clock::now() + std::chrono::seconds(50);
+const auto run_deadline = bench_clock::now() + std::chrono::seconds(150);
 
 [[noreturn]] void fail(const std::string& why) {
     std::fprintf(stderr, "bench_ws_fanout: %s\n", why.c_str());
@@ -326,7 +336,7 @@ scenario_result run_scenario(std::size_t n, std::size_t slice, std::string label
     std::uint64_t expected = 0;
     const auto start = bench_clock::now();
     int rounds = 0;
-    while (rounds < 3 || (rounds < 30 && bench_clock::now() - start < std::chrono::seconds(3))) {
+    while (rounds < 5 || (rounds < 30 && bench_clock::now() - start < std::chrono::seconds(3))) {
         expected += n * events_per_round;
         const auto t0 = bench_clock::now();
         publish_round(s, seq);
@@ -372,6 +382,104 @@ void raise_nofile(std::size_t need) {
         fail(fmt::format("RLIMIT_NOFILE is {}; need {}", rl.rlim_cur, need));
 }
 
+/// Bytes of one published event as the hub writes it (envelope + payload text).
+std::size_t to_text_size() {
+    const std::int64_t seq = 1000;
+    return traded::api::to_text(json::object{{"type", "event"},
+                                             {"channel", "positions"},
+                                             {"mode", "paper-trading"},
+                                             {"seq", seq},
+                                             {"ts", 1732363200000 + seq},
+                                             {"event", "position_opened"},
+                                             {"data", position_payload(seq)}})
+        .size();
+}
+
+/// The machine's floor for the same traffic: N loopback TCP connections, the server thread
+/// send()s the same K frames (same byte size as the WebSocket frames: header + event text) to
+/// every connection, the client thread reads them with epoll; time until every byte is read.
+/// No WebSocket, no hub, no Asio: what one send() per frame per client costs here.
+scenario_result run_send_floor(std::size_t n, std::size_t frame_bytes, int rounds) {
+    const int lfd = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t len = sizeof addr;
+    if (::bind(lfd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 || ::listen(lfd, 4096) != 0 ||
+        ::getsockname(lfd, reinterpret_cast<sockaddr*>(&addr), &len) != 0)
+        fail("floor: listen");
+    std::vector<int> clients, servers;
+    for (std::size_t i = 0; i < n; ++i) {
+        const int c = ::socket(AF_INET, SOCK_STREAM, 0);
+        if (::connect(c, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) fail("floor: connect");
+        const int sfd = ::accept(lfd, nullptr, nullptr);
+        if (sfd < 0) fail("floor: accept");
+        int one = 1;
+        ::setsockopt(sfd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+        ::fcntl(c, F_SETFL, O_NONBLOCK);
+        clients.push_back(c);
+        servers.push_back(sfd);
+    }
+    ::close(lfd);
+    const std::string frame(frame_bytes, 'x');
+    const std::size_t per_client = frame_bytes * events_per_round;
+    std::vector<double> deliver_ms;
+    for (int r = 0; r < rounds; ++r) {
+        std::promise<void> done;
+        auto finished = done.get_future();
+        std::thread reader([&] {
+            const int ep = ::epoll_create1(0);
+            std::vector<std::size_t> got(n, 0);
+            for (std::size_t i = 0; i < n; ++i) {
+                epoll_event ev{};
+                ev.events = EPOLLIN;
+                ev.data.u64 = i;
+                ::epoll_ctl(ep, EPOLL_CTL_ADD, clients[i], &ev);
+            }
+            std::size_t complete = 0;
+            std::vector<epoll_event> evs(256);
+            char buf[65536];
+            while (complete < n) {
+                const int k = ::epoll_wait(ep, evs.data(), static_cast<int>(evs.size()), 1000);
+                if (k < 0) fail("floor: epoll");
+                if (bench_clock::now() > run_deadline) fail("floor: deadline");
+                for (int j = 0; j < k; ++j) {
+                    const auto i = static_cast<std::size_t>(evs[j].data.u64);
+                    for (;;) {
+                        const ssize_t m = ::recv(clients[i], buf, sizeof buf, 0);
+                        if (m <= 0) break;
+                        got[i] += static_cast<std::size_t>(m);
+                    }
+                    if (got[i] >= per_client) {
+                        ++complete;
+                        ::epoll_ctl(ep, EPOLL_CTL_DEL, clients[i], nullptr);
+                    }
+                }
+            }
+            ::close(ep);
+            done.set_value();
+        });
+        const auto start = bench_clock::now();
+        for (int k = 0; k < events_per_round; ++k)
+            for (int sfd : servers)
+                if (::send(sfd, frame.data(), frame.size(), 0) != static_cast<ssize_t>(frame.size())) fail("floor: send");
+        finished.wait();
+        deliver_ms.push_back(std::chrono::duration<double, std::milli>(bench_clock::now() - start).count());
+        reader.join();
+    }
+    for (int fd : clients) ::close(fd);
+    for (int fd : servers) ::close(fd);
+    std::sort(deliver_ms.begin(), deliver_ms.end());
+    scenario_result res;
+    res.label = fmt::format("floor: raw send() N={}", n);
+    res.clients = n;
+    res.rounds = rounds;
+    res.deliver_median_ms = deliver_ms[deliver_ms.size() / 2];
+    res.deliver_max_ms = deliver_ms.back();
+    res.msgs_per_s = static_cast<double>(n * events_per_round) / (res.deliver_median_ms / 1000.0);
+    return res;
+}
+
 }  // namespace
 
 int main() {
@@ -384,7 +492,11 @@ int main() {
     results.push_back(run_baseline());
     for (std::size_t n : {1u, 100u, 1000u})
         results.push_back(run_scenario(n, 64, fmt::format("N={} (slice 64)", n)));
-    results.push_back(run_scenario(1000, std::numeric_limits<std::size_t>::max(), "N=1000 (slice unbounded)"));
+    if (std::getenv("BENCH_WS_UNBOUNDED") != nullptr)  // control row: what the 64-session slicing buys
+        results.push_back(run_scenario(1000, std::numeric_limits<std::size_t>::max(), "N=1000 (slice unbounded)"));
+    // A WebSocket frame of this size carries a 4-byte header (126-byte-length form) before the text.
+    const std::size_t frame_bytes = to_text_size() + 4;
+    results.push_back(run_send_floor(1000, frame_bytes, 5));
 
     std::printf("%-26s %6s %14s %12s %14s %8s %12s %12s %7s\n", "case", "rounds", "deliver med ms",
                 "deliver max", "msgs/s (med)", "lag n", "lag p99 us", "lag max us", "drops");

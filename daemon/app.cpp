@@ -7,6 +7,7 @@
 #include "daemon/config_view.hpp"
 #include "daemon/service/reload_plan.hpp"
 #include "daemon/data_dir.hpp"
+#include "daemon/market_hub.hpp"
 #include "log/log.hpp"
 #include "daemon/offline_port.hpp"
 #include "daemon/paper_port.hpp"
@@ -38,15 +39,6 @@ engine::millis wall_clock_ms() {
 namespace {
 constexpr mode all_modes[] = {mode::real, mode::paper};
 
-engine::opportunity_config opp_config(const config::opportunities_config& c) {
-    engine::opportunity_config oc;
-    oc.strategy = c.strategy;
-    oc.lookback = c.lookback;
-    oc.threshold_bps = c.threshold_bps;
-    oc.cooldown_ms = c.cooldown_ms;
-    return oc;
-}
-
 bool same_balance(const balance_snapshot& a, const balance_snapshot& b) {
     return a.wallet_balance == b.wallet_balance && a.available_balance == b.available_balance &&
            a.unrealized_pnl == b.unrealized_pnl;
@@ -54,7 +46,7 @@ bool same_balance(const balance_snapshot& a, const balance_snapshot& b) {
 }  // namespace
 
 app::app(boost::asio::io_context& io, config::config cfg)
-    : io_(io), cfg_(std::move(cfg)), opportunities_(opp_config(cfg_.opportunities)), feed_timer_(io), storage_timer_(io) {
+    : io_(io), cfg_(std::move(cfg)), storage_timer_(io), market_timer_(io) {
     metrics::declare_all(metrics_);
     process_started_ms_ = wall_clock_ms();
 }
@@ -139,6 +131,8 @@ std::string app::start() {
         bo.leverage = cfg_.real_trading.leverage;
         bo.stake_usd = cfg_.real_trading.stake_usd;
         bo.metrics = &metrics_;
+        // Market data comes from the market-data layer (market_hub), like every engine's.
+        bo.market_streams = false;
         auto bp = std::make_unique<binance_port>(io_, std::move(bo), symbols_, [this]() -> const engine::engine* {
             return real_ ? &real_->engine() : nullptr;
         });
@@ -151,14 +145,23 @@ std::string app::start() {
     auto pub = [this](mode m, const engine::notification& n, std::int64_t seq, engine::millis ts) {
         publish(m, n, seq, ts);
     };
-    paper_ = std::make_unique<engine_runner>(mode::paper,
-                                             engine::engine(cfg_.paper_trading.to_engine(mode::paper), symbols_),
+    auto engine_config = [this](mode m) {
+        auto c = m == mode::paper ? cfg_.paper_trading.to_engine(m) : cfg_.real_trading.to_engine(m);
+        c.max_staleness_ms = cfg_.market.max_staleness_ms;
+        return c;
+    };
+    paper_ = std::make_unique<engine_runner>(mode::paper, engine::engine(engine_config(mode::paper), symbols_),
                                              store_.get(), *paper_port_, pub, wall_clock_ms);
-    real_ = std::make_unique<engine_runner>(mode::real,
-                                            engine::engine(cfg_.real_trading.to_engine(mode::real), symbols_),
+    real_ = std::make_unique<engine_runner>(mode::real, engine::engine(engine_config(mode::real), symbols_),
                                             store_.get(), *real_port_, pub, wall_clock_ms);
     for (auto m : all_modes) {
         runner(m).set_metrics(&metrics_);
+        // Every quote an engine sees goes to the `market` channel, labelled with its source: real
+        // trading only ever sees the exchange's streams (SPEC §1, §8).
+        runner(m).set_on_tick([this, m](const engine::market_tick& t) {
+            market_feed_.on_quote(m, {t.symbol, t.q.bid, t.q.ask, t.q.mark, {},
+                                      m == mode::real ? "exchange" : cfg_.market.source, wall_clock_ms()});
+        });
         runner(m).set_on_storage([this, m](bool ok, const std::string& error) {
             if (!ok) notifier_->on_daemon(notify::daemon_note("storage_unavailable", m, wall_clock_ms(), error));
         });
@@ -227,24 +230,31 @@ std::string app::start() {
     else if (token_created)
         log::info("api", "dashboard: {}://127.0.0.1:{}/#access_token={}", scheme, server_->port(), token_);
 
-    if (cfg_.market.source == "synthetic") {
-        // The market resumes where open positions last saw it, so a restart does not teleport
-        // prices back to the built-in start levels.
-        std::map<std::string, decimal> start_prices;
-        for (const auto& [id, p] : paper_->engine().positions())
-            if (p.status != engine::position_status::closed && p.status != engine::position_status::failed &&
-                p.mark_price.is_positive())
-                start_prices[p.symbol] = p.mark_price;
-        feed_ = std::make_unique<paper::synthetic_feed>(cfg_.market.synthetic.seed, cfg_.market.synthetic.volatility_bps,
-                                                        symbols_, start_prices);
-        // Quotes first (the simulated account needs prices), then rebuild the paper account.
-        const auto now = wall_clock_ms();
-        paper_port_->set_now(now);
-        for (const auto& s : symbols_)
-            if (auto q = feed_->current(s.symbol)) paper_port_->on_quote(s.symbol, *q, now);
+    // Market data. The synthetic walk resumes where open positions last saw the market, so a
+    // restart does not teleport prices back to the built-in start levels.
+    std::map<std::string, decimal> start_prices;
+    for (const auto& [id, p] : paper_->engine().positions())
+        if (p.status != engine::position_status::closed && p.status != engine::position_status::failed) {
+            if (p.mark_price.is_positive()) start_prices[p.symbol] = p.mark_price;
+            if (p.status != engine::position_status::opening) paper_restore_needs_.insert(p.symbol);
+        }
+    // Without open paper positions the simulated account needs no prices to be rebuilt.
+    if (paper_restore_needs_.empty()) {
+        paper_port_->set_now(wall_clock_ms());
         paper_port_->restore(paper_->engine(), cfg_.paper_trading.starting_balance);
-        on_feed_tick();
+        paper_restored_ = true;
+    } else {
+        paper_->set_block("WAITING_FOR_MARKET_DATA", true);
     }
+    market_sinks sinks;
+    sinks.quote = [this](mode m, const std::string& symbol, const engine::quote& q) { on_market_quote(m, symbol, q); };
+    sinks.signal = [this](const engine::opportunity& opp, const std::vector<mode>& targets) {
+        on_opportunity(opp, targets);
+    };
+    market_ = std::make_unique<market_hub>(io_, cfg_, symbols_, start_prices, wall_clock_ms, std::move(sinks));
+    // Watchers that only observe the market (recorder, WS `market` channel) attach here, before
+    // start(): market_->add_raw_watcher(...) / market_->add_quote_watcher(...).
+    if (auto err = market_->start(); !err.empty()) return err;
 
     // Autostart paper trading unless it was explicitly stopped before (state survives restart).
     if (cfg_.paper_trading.enabled && cfg_.paper_trading.autostart && paper_->engine().state().started_at == 0 &&
@@ -254,6 +264,7 @@ std::string app::start() {
     }
     for (auto m : all_modes) arm_wakeup(m);
     arm_storage_retry();
+    arm_market_push();
     log::info("daemon", "paper trading {}, real trading {}",
               paper_->engine().state().running ? "running" : "stopped",
               cfg_.real_trading.enabled ? (real_->engine().state().running ? "running" : "stopped") : "disabled");
@@ -263,8 +274,9 @@ std::string app::start() {
 void app::stop() {
     if (stopped_) return;
     stopped_ = true;
-    feed_timer_.cancel();
+    if (market_) market_->stop();
     storage_timer_.cancel();
+    market_timer_.cancel();
     for (auto& [m, t] : wakeups_) t->cancel();
     if (live_port_) live_port_->stop();
     if (server_) server_->stop();
@@ -275,25 +287,31 @@ void app::stop() {
 // Market data and timers
 // ---------------------------------------------------------------------------------------------
 
-void app::arm_feed() {
-    feed_timer_.expires_after(std::chrono::milliseconds(cfg_.market.synthetic.interval_ms));
-    feed_timer_.async_wait([this](boost::system::error_code ec) {
-        if (ec) return;
-        on_feed_tick();
-    });
-}
-
-void app::on_feed_tick() {
+void app::on_market_quote(mode m, const std::string& symbol, const engine::quote& q) {
     const auto now = wall_clock_ms();
-    for (auto& tick : feed_->step(now)) {
-        // Execution before market data: fills of triggered TP/SL reach the engine first.
-        paper_port_->set_now(now);
-        paper_port_->on_quote(tick.symbol, tick.q, now);
-        paper_->dispatch(tick);
-        if (auto opp = opportunities_.on_tick(tick.symbol, tick.q, now)) on_opportunity(*opp, std::nullopt);
+    if (m == mode::real) {
+        real_->dispatch(engine::market_tick{symbol, q});
+        return;
     }
+    if (!paper_restored_) {
+        // Hold paper quotes until every symbol with an open paper position has one, then rebuild
+        // the simulated account (it needs prices) before anything trades on it.
+        paper_pending_quotes_[symbol] = q;
+        for (const auto& s : paper_restore_needs_)
+            if (!paper_pending_quotes_.count(s)) return;
+        paper_port_->set_now(now);
+        for (const auto& [s, pq] : paper_pending_quotes_) paper_port_->on_quote(s, pq, now);
+        paper_port_->restore(paper_->engine(), cfg_.paper_trading.starting_balance);
+        paper_restored_ = true;
+        paper_->set_block("WAITING_FOR_MARKET_DATA", false);
+        for (const auto& [s, pq] : std::exchange(paper_pending_quotes_, {})) paper_->dispatch(engine::market_tick{s, pq});
+        return;
+    }
+    // Execution before market data: fills of triggered TP/SL reach the engine first.
+    paper_port_->set_now(now);
+    paper_port_->on_quote(symbol, q, now);
+    paper_->dispatch(engine::market_tick{symbol, q});
     maybe_push_balance(mode::paper, false);
-    arm_feed();
 }
 
 void app::arm_storage_retry() {
@@ -302,6 +320,18 @@ void app::arm_storage_retry() {
         if (ec) return;
         for (auto m : all_modes) runner(m).retry_storage();
         arm_storage_retry();
+    });
+}
+
+void app::arm_market_push() {
+    market_timer_.expires_after(std::chrono::milliseconds(cfg_.market.push_interval_ms));
+    market_timer_.async_wait([this](boost::system::error_code ec) {
+        if (ec) return;
+        // At most one quote per symbol per interval (SPEC §3): the newest one since the last push.
+        if (server_)
+            for (auto m : all_modes)
+                for (const auto& q : market_feed_.take_changed(m)) server_->hub().publish_quote(m, q.symbol, q.ts, api::to_json(q));
+        arm_market_push();
     });
 }
 
@@ -334,13 +364,15 @@ void app::maybe_push_balance(mode m, bool force) {
     runner(m).announce(n);
 }
 
-void app::on_opportunity(const engine::opportunity& opp, std::optional<mode> only) {
+void app::on_opportunity(const engine::opportunity& opp, const std::vector<mode>& targets) {
+    opportunities_.record(opp);
     engine::notification n;
     n.ch = engine::channel::opportunities;
     n.event_name = "opportunity";
     n.payload = opp;
     for (auto m : all_modes) {
-        if (only && *only != m) continue;
+        // Only the engines trading on the prices the signal was computed from (market_hub).
+        if (std::find(targets.begin(), targets.end(), m) == targets.end()) continue;
         runner(m).announce(n);
         if (!runner(m).engine().state().running) continue;
         auto out = runner(m).dispatch(engine::open_request{opp});
@@ -387,6 +419,7 @@ json::value app::notification_json(mode m, const engine::notification& n) {
         }
         case engine::channel::account: return balance_json(m);
         case engine::channel::status: return status_json(m);
+        case engine::channel::market: return nullptr;  // quotes go through hub().publish_quote
     }
     return nullptr;
 }
@@ -412,6 +445,7 @@ json::value app::snapshot(engine::channel ch, mode m) {
         case engine::channel::safety: return api::to_json(e.safety(now));
         case engine::channel::account: return balance_json(m);
         case engine::channel::status: return status_json(m);
+        case engine::channel::market: return market_feed_.snapshot(m);
         case engine::channel::opportunities: {
             json::array a;
             // Newest first, as GET /api/v1/opportunities answers.
@@ -443,6 +477,14 @@ json::value app::status_json(mode m) {
     s.config = e.effective_config();
     s.exchange.connected = ps.connected;
     s.exchange.market_stream = ps.market_stream;
+    // The engine's prices come from the market-data layer, whatever its port is.
+    if (market_) {
+        if (auto k = market_->source_of(m)) {
+            const auto ms = market_->status_of(m);
+            s.exchange.market_stream = *k == market::source_kind::exchange ? (ms.connected ? "connected" : "connecting")
+                                                                            : std::string(market::to_string(*k));
+        }
+    }
     s.exchange.user_stream = ps.user_stream;
     if (ps.last_event_at > 0) s.exchange.last_event_age_ms = now - ps.last_event_at;
     for (const auto& u : runner(m).port().untracked()) s.untracked.push_back({u.symbol, u.amount, u.entry_price});
@@ -470,9 +512,52 @@ json::value app::status_json(mode m) {
     rec["untracked"] = std::move(untracked);
     o["reconciliation"] = std::move(rec);
     if (notifier_) o["notifications"] = notifier_->status_json();
+    o["market"] = market_json(m, now);
     o["storage_ok"] = runner(m).storage_ok();
     if (!runner(m).storage_ok()) o["storage_error"] = runner(m).storage_error();
     return v;
+}
+
+json::value app::market_json(mode m, engine::millis now) {
+    // SPEC §8: the engine's price source with its connection and age, per-symbol quote ages, and
+    // which symbols are stale (new entries blocked there); every running source is listed too.
+    json::object o;
+    const auto& e = runner(m).engine();
+    auto source_json = [now](const market::source_status& st) {
+        json::object so;
+        so["connected"] = st.connected;
+        so["detail"] = st.detail;
+        so["last_update_age_ms"] = st.last_update_ms > 0 ? json::value(now - st.last_update_ms) : json::value(nullptr);
+        return so;
+    };
+    const auto kind = market_ ? market_->source_of(m) : std::nullopt;
+    o["source"] = kind ? json::value(std::string(market::to_string(*kind))) : json::value(nullptr);
+    if (kind) {
+        auto so = source_json(market_->status_of(m));
+        for (auto& [k, v] : so) o[k] = v;
+    }
+    o["max_staleness_ms"] = cfg_.market.max_staleness_ms;
+    json::object ages;
+    json::array stale;
+    for (const auto& sym : e.symbols()) {
+        auto it = e.quote_received_at().find(sym.symbol);
+        ages[sym.symbol] = it == e.quote_received_at().end() ? json::value(nullptr) : json::value(now - it->second);
+        if (kind && e.stale(sym.symbol, now)) stale.push_back(json::string(sym.symbol));
+    }
+    o["quote_age_ms"] = std::move(ages);
+    o["stale_symbols"] = std::move(stale);
+    json::array all;
+    if (market_)
+        for (const auto& v : market_->sources()) {
+            auto so = source_json(v.status);
+            so["kind"] = std::string(market::to_string(v.kind));
+            json::array feeds;
+            for (auto f : v.feeds) feeds.push_back(json::string(engine::to_string(f)));
+            so["feeds"] = std::move(feeds);
+            all.push_back(std::move(so));
+        }
+    o["sources"] = std::move(all);
+    return o;
 }
 
 json::value app::balance_json(mode m) {
@@ -609,6 +694,18 @@ api::reply app::execute(const api::command& cmd) {
     return r;
 }
 
+std::chrono::milliseconds app::hold(const api::command& cmd, std::chrono::milliseconds waited) {
+    // SPEC §1: a real `start` that arrives while the exchange connection is still being
+    // established (for example in the first second after launch) waits for it, up to
+    // exchange.connect_timeout_ms; execute() then answers, with 503 only if it never came.
+    if (cmd.name != api::op::start || cmd.mode != mode::real || !live_port_ || !real_) return {};
+    if (!real_->engine().config().enabled || waited.count() >= cfg_.exchange.connect_timeout_ms) return {};
+    const auto& p = std::get<api::start_params>(cmd.args);
+    if (real_->engine().state().emergency_stopped && !p.clear_emergency) return {};  // answered at once
+    if (!live_port_->connecting() || live_port_->preflight().code != "EXCHANGE_UNAVAILABLE") return {};
+    return std::chrono::milliseconds(100);
+}
+
 api::reply app::submit_opportunity(const api::command& cmd) {
     const auto& p = std::get<api::opportunity_params>(cmd.args);
     const bool known = std::any_of(symbols_.begin(), symbols_.end(), [&](const auto& s) { return s.symbol == p.symbol; });
@@ -619,6 +716,7 @@ api::reply app::submit_opportunity(const api::command& cmd) {
     opp.reason = p.reason.empty() ? "manual" : p.reason;
     opp.ts = wall_clock_ms();
     opp.score = 0;
+    opp.source = "manual";  // the operator's decision: may go to the real engine (SPEC §1)
 
     opportunities_.record(opp);
     engine::notification n;
@@ -737,11 +835,8 @@ void app::reload(const config::config& next) {
     const config::config old = cfg_;
     cfg_ = service::reloaded(cfg_, next);
     if (old.log != cfg_.log) log::configure(cfg_.log.level, cfg_.log.format);
-    if (old.opportunities != cfg_.opportunities) {
-        engine::opportunity_manager fresh(opp_config(cfg_.opportunities));
-        for (const auto& o : opportunities_.recent()) fresh.record(o);  // the list survives
-        opportunities_ = std::move(fresh);
-    }
+    // Strategy params: every source's strategy starts over with them (the recent list survives).
+    if (old.opportunities != cfg_.opportunities && market_) market_->set_strategy(cfg_.opportunities);
     if (old.notifications != cfg_.notifications && notifier_) {
         // Events still queued for the old targets are dropped with them (said in the log).
         notifier_->stop();

@@ -6,10 +6,10 @@
 /// Everything here runs on the single io_context thread: no mutexes anywhere.
 
 #include "api/command.hpp"
+#include "api/market_feed.hpp"
 #include "config/config.hpp"
 #include "daemon/engine_runner.hpp"
 #include "engine/opportunities.hpp"
-#include "exchange/paper/synthetic_feed.hpp"
 #include "metrics/registry.hpp"
 
 #include <boost/asio/io_context.hpp>
@@ -18,6 +18,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 
 namespace traded::api {
@@ -33,6 +34,7 @@ class store;
 class data_dir_lock;
 class paper_port;
 class binance_port;
+class market_hub;
 
 class app final : public api::backend {
 public:
@@ -57,6 +59,7 @@ public:
 
     // api::backend
     api::reply execute(const api::command& cmd) override;
+    std::chrono::milliseconds hold(const api::command& cmd, std::chrono::milliseconds waited) override;
     boost::json::value snapshot(engine::channel ch, engine::mode m) override;
     std::string metrics_text() override;
     boost::json::value readiness() override;
@@ -66,15 +69,16 @@ private:
     engine_runner& runner(engine::mode m);
     boost::json::value status_json(engine::mode m);
     boost::json::value balance_json(engine::mode m);
+    boost::json::value market_json(engine::mode m, engine::millis now);
     boost::json::value notification_json(engine::mode m, const engine::notification& n);
     api::reply command_reply(engine::mode m, const engine::output& out, boost::json::value data);
     api::reply submit_opportunity(const api::command& cmd);
     void publish(engine::mode m, const engine::notification& n, std::int64_t seq, engine::millis ts);
-    void on_opportunity(const engine::opportunity& opp, std::optional<engine::mode> only);
+    void on_opportunity(const engine::opportunity& opp, const std::vector<engine::mode>& targets);
+    void on_market_quote(engine::mode m, const std::string& symbol, const engine::quote& q);
     void audit(const api::command& cmd, const api::reply& r);
-    void arm_feed();
     void arm_storage_retry();
-    void on_feed_tick();
+    void arm_market_push();
     void arm_wakeup(engine::mode m);
     void maybe_push_balance(engine::mode m, bool force);
     std::string resolve_token(bool& created);
@@ -91,10 +95,19 @@ private:
     engine::millis started_at_ = 0;
     std::unique_ptr<engine_runner> paper_;
     std::unique_ptr<engine_runner> real_;
+    /// Recent opportunities (strategy signals of every source and manual ones), for the API.
     engine::opportunity_manager opportunities_;
-    std::unique_ptr<paper::synthetic_feed> feed_;
-    boost::asio::steady_timer feed_timer_;
+    /// The market-data layer: sources, strategies per source, routing to the engines.
+    std::unique_ptr<market_hub> market_;
+    /// The simulated account is rebuilt once quotes for the symbols of open paper positions
+    /// arrived (at once for synthetic prices; with live or replayed prices, when they come).
+    bool paper_restored_ = false;
+    std::set<std::string> paper_restore_needs_;
+    std::map<std::string, engine::quote> paper_pending_quotes_;
     boost::asio::steady_timer storage_timer_;
+    /// WS `market` channel: every quote the engines see, pushed per symbol every push_interval_ms.
+    api::market_feed market_feed_;
+    boost::asio::steady_timer market_timer_;
     std::map<engine::mode, std::unique_ptr<boost::asio::steady_timer>> wakeups_;
     std::map<engine::mode, balance_snapshot> last_pushed_balance_;
     std::map<engine::mode, engine::millis> last_balance_push_at_;

@@ -343,7 +343,7 @@ struct binance_port::impl : std::enable_shared_from_this<impl> {
         auto self = shared_from_this();
         // Market data needs no account: start it at once.
         bn::stream_roots roots{opts.exchange.ws_public_url, opts.exchange.ws_market_url, opts.exchange.ws_private_url};
-        for (auto& c : bn::market_connections(roots, opts.symbols)) {
+        for (auto& c : opts.market_streams ? bn::market_connections(roots, opts.symbols) : std::vector<bn::stream_connection>{}) {
             // More than 1024 streams on one root make several connections: keep their names apart.
             if (market_states.count(c.root_name)) c.root_name += "#" + std::to_string(market_states.size());
             market_states[c.root_name] = "connecting";
@@ -1633,6 +1633,7 @@ std::vector<engine::symbol_info> binance_port::symbols() const { return impl_->s
 std::vector<foreign_position> binance_port::untracked() const { return impl_->untracked_list; }
 reconciliation_summary binance_port::reconciliation() const { return impl_->summary; }
 bool binance_port::reconciled() const { return impl_->reconciled_once; }
+bool binance_port::connecting() const { return impl_->started && !impl_->stopped && impl_->config_error.empty(); }
 
 void binance_port::set_on_reconciled(std::function<void(const reconciliation_summary&)> cb) {
     impl_->on_reconciled = std::move(cb);

@@ -57,6 +57,9 @@ struct binance_port_options {
     /// Where REST round trips, rate-limit weight, stream reconnects and market messages are
     /// counted (/metrics); nullptr records nothing. Must outlive the port.
     metrics::registry* metrics = nullptr;
+    /// Open the market streams here and deliver market_ticks to the engine. The daemon sets it
+    /// false: its market-data layer (market_hub) feeds the engine from the exchange source.
+    bool market_streams = true;
 };
 
 /// The port; see the file comment.
@@ -90,6 +93,10 @@ public:
     reconciliation_summary reconciliation() const;
     /// True once the first reconciliation sweep completed (new entries should wait for it).
     bool reconciled() const;
+    /// True while a preflight answer of EXCHANGE_UNAVAILABLE may still turn into a ready
+    /// connection by itself (connecting, syncing, loading, reconciling); false when the port is
+    /// not started or misconfigured.
+    bool connecting() const;
     /// Called after every completed sweep (start-up reconciliation included).
     void set_on_reconciled(std::function<void(const reconciliation_summary&)> cb);
     /// Called when the list of untracked exchange positions changes (entries on those symbols

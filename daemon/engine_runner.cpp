@@ -89,6 +89,7 @@ engine::output engine_runner::process(const engine::event& ev) {
     if (tick != nullptr) {
         last_tick_at_[tick->symbol] = now;
         ticks_.inc();
+        if (on_tick_) on_tick_(*tick);
     }
     auto out = engine_.handle(ev, now);
     const auto decided = steady::now();

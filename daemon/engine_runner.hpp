@@ -65,6 +65,8 @@ public:
 
     /// Called when storage starts failing (false, the error) or recovers (true).
     void set_on_storage(std::function<void(bool ok, const std::string& error)> cb) { on_storage_ = std::move(cb); }
+    /// Called with every market tick this engine processes (the WS `market` channel shows them).
+    void set_on_tick(std::function<void(const engine::market_tick&)> cb) { on_tick_ = std::move(cb); }
     /// Records latencies and order counts into `r` from now on (it must outlive the runner).
     void set_metrics(metrics::registry* r);
     /// Wall-clock time (epoch ms) of the last market tick per symbol, for staleness gauges.
@@ -113,6 +115,7 @@ private:
 
     // Metrics (inert handles until set_metrics).
     std::function<void(bool, const std::string&)> on_storage_;
+    std::function<void(const engine::market_tick&)> on_tick_;
     metrics::registry* metrics_ = nullptr;
     metrics::histogram tick_to_decision_;
     metrics::histogram decision_to_wire_;

@@ -2,6 +2,7 @@
 // one io_context on the main thread; as a systemd service it speaks the notify protocol, reloads
 // on SIGHUP and stops gracefully on SIGTERM/SIGINT (daemon/service/).
 
+#include "backtest/cli.hpp"
 #include "config/config.hpp"
 #include "daemon/app.hpp"
 #include "daemon/config_view.hpp"
@@ -28,6 +29,7 @@ namespace {
 constexpr std::string_view usage = R"(usage: traded [options]
        traded token [--config FILE] [--data-dir DIR]
        traded backup [--config FILE] [--data-dir DIR] DEST
+       traded backtest --config FILE --replay PATH... [--out DIR]   (see traded backtest --help)
 
 Trading daemon for USD-M perpetual futures: paper trading on a built-in market by default,
 real trading on Binance USD-M when enabled in the config. API and dashboard on
@@ -142,6 +144,7 @@ int print_token(const traded::config::config& cfg) {
 }  // namespace
 
 int main(int argc, char** argv) {
+    if (argc > 1 && std::string_view(argv[1]) == "backtest") return traded::backtest::cli_main(argc - 1, argv + 1);
     cli c;
     for (int i = 1; i < argc; ++i) {
         std::string_view a = argv[i];

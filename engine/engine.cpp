@@ -133,6 +133,13 @@ safety_status engine::safety(millis now) const {
             s.blocked_reasons.push_back(reason + ":" + sym);
             s.blocked_symbols.emplace(sym, reason);
         }
+    // A quiet symbol blocks entries on it only; with every symbol quiet nothing can open.
+    for (const auto& sym : symbols_)
+        if (stale(sym.symbol, now)) {
+            s.stale_symbols.push_back(sym.symbol);
+            s.blocked_reasons.push_back("MARKET_DATA_STALE:" + sym.symbol);
+        }
+    if (!symbols_.empty() && s.stale_symbols.size() == symbols_.size()) s.can_open_new = false;
     s.stake_usd = c.stake_usd;
     s.trading_day = utc_date(now);
     return s;
@@ -281,16 +288,25 @@ void engine::impl_access::check_daily_loss() {
 }
 
 void engine::impl_access::prune_history() {
-    std::vector<std::pair<millis, std::string>> done;
+    std::vector<std::pair<millis, const std::string*>> done;
     for (const auto& [id, p] : e.positions_)
-        if (is_terminal(p.status)) done.emplace_back(p.closed_at, id);
+        if (is_terminal(p.status)) done.emplace_back(p.closed_at, &id);
     if (done.size() <= max_terminal_positions) return;
-    std::sort(done.begin(), done.end());
+    // Only the `excess` oldest need ordering (usually one per close): partial sort, not a full one.
     const std::size_t excess = done.size() - max_terminal_positions;
+    std::partial_sort(done.begin(), done.begin() + static_cast<std::ptrdiff_t>(excess), done.end(),
+                      [](const auto& a, const auto& b) { return a.first != b.first ? a.first < b.first : *a.second < *b.second; });
+    std::vector<std::string> forget;
     for (std::size_t i = 0; i < excess; ++i) {
         if (done[i].first >= now) break;  // never one closed in this step (callers still use it)
-        const std::string& id = done[i].second;
-        for (auto it = e.orders_.begin(); it != e.orders_.end();)
+        forget.push_back(*done[i].second);
+    }
+    for (const std::string& id : forget) {
+        // A position's orders are keyed "<position_id>-<suffix>": one contiguous range of the
+        // ordered map, so forgetting them does not walk every order.
+        const std::string prefix = id + "-";
+        for (auto it = e.orders_.lower_bound(prefix);
+             it != e.orders_.end() && it->first.compare(0, prefix.size(), prefix) == 0;)
             it = it->second.position_id == id ? e.orders_.erase(it) : std::next(it);
         if (const auto pos = e.positions_.find(id); pos != e.positions_.end()) e.unindex_position(pos->second);
         e.positions_.erase(id);
@@ -304,8 +320,15 @@ void engine::impl_access::prune_history() {
 // Market data
 // ---------------------------------------------------------------------------------------------
 
+bool engine::stale(const std::string& symbol, millis now) const {
+    if (cfg_.max_staleness_ms <= 0) return false;
+    auto it = quote_at_.find(symbol);
+    return it == quote_at_.end() || now - it->second > cfg_.max_staleness_ms;
+}
+
 void engine::impl_access::operator()(const market_tick& ev) {
     e.quotes_[ev.symbol] = ev.q;
+    e.quote_at_[ev.symbol] = now;
     const engine_config c = e.effective_config();
     decimal mark = ev.q.mark;
     if (!mark.is_positive() && ev.q.bid.is_positive() && ev.q.ask.is_positive())
@@ -473,6 +496,13 @@ void engine::impl_access::operator()(const open_request& ev) {
         return refuse("EMERGENCY_LATCHED", 409,
                       "emergency stop is latched; start with clear_emergency to resume");
     if (!e.state_.running) return refuse("NOT_RUNNING", 409, "the engine is not running");
+    // Real money acts only on signals computed from the exchange's own prices, or on an
+    // operator's manual decision (SPEC §1): never on the synthetic or a replayed market.
+    if (c.engine_mode == mode::real && opp.source != "exchange" && opp.source != "manual")
+        return refuse("SIGNAL_SOURCE", 409,
+                      fmt::format("real trading acts only on signals from the exchange's own market streams; this "
+                                  "one came from {}",
+                                  opp.source.empty() ? std::string("an unlabeled source") : opp.source + " prices"));
     if (e.state_.daily_loss_limit_hit)
         return refuse("DAILY_LOSS_LIMIT_HIT", 409,
                       "daily loss limit reached; new entries resume at 00:00 UTC");
@@ -505,6 +535,10 @@ void engine::impl_access::operator()(const open_request& ev) {
                                                             : q->second.bid;
     if (!price.is_positive())
         return refuse("NO_MARKET_DATA", 409, fmt::format("no quote for {} yet", opp.symbol));
+    if (e.stale(opp.symbol, now))
+        return refuse("MARKET_DATA_STALE", 409,
+                      fmt::format("the last quote for {} is {} ms old (max_staleness_ms {})", opp.symbol,
+                                  now - e.quote_at_[opp.symbol], c.max_staleness_ms));
 
     const decimal qty = (c.stake_usd / price).floor_to(sym->step_size);
     if (!qty.is_positive() || qty < sym->min_qty || qty * price < sym->min_notional)

@@ -45,6 +45,11 @@ struct safety_status {
     std::vector<std::string> blocked_reasons;  // UPPER_SNAKE reasons, e.g. "NOT_RUNNING"; per-symbol
                                                // ones as "REASON:SYMBOL" (they block that symbol only)
     std::map<std::string, std::string> blocked_symbols;  // symbol -> reason (e.g. UNTRACKED_POSITION)
+    /// Symbols whose quotes are older than max_staleness_ms (or never came): no new entries on
+    /// them (also in blocked_reasons as "MARKET_DATA_STALE:SYMBOL"; blocked_symbols keeps the
+    /// blocks that outlast a quote, such as UNTRACKED_POSITION); can_open_new stays true while
+    /// at least one symbol is fresh.
+    std::vector<std::string> stale_symbols;
     decimal stake_usd;
     std::string trading_day;  // "YYYY-MM-DD" (UTC)
 };
@@ -124,6 +129,10 @@ public:
     const std::map<std::string, order_record>& orders() const { return orders_; }
     const std::vector<trade>& trades() const { return trades_; }
     const std::map<std::string, quote>& quotes() const { return quotes_; }
+    /// When (the `now` of handle) the last quote of each symbol reached the engine.
+    const std::map<std::string, millis>& quote_received_at() const { return quote_at_; }
+    /// True when new entries on `symbol` are blocked because its quote is too old (or missing).
+    bool stale(const std::string& symbol, millis now) const;
     const std::vector<symbol_info>& symbols() const { return symbols_; }
     const symbol_info* find_symbol(const std::string& symbol) const;
     bool exchange_connected() const { return exchange_connected_; }
@@ -143,6 +152,7 @@ private:
     std::map<std::string, order_record> orders_;
     std::vector<trade> trades_;
     std::map<std::string, quote> quotes_;
+    std::map<std::string, millis> quote_at_;  // not persisted: a restart starts without quotes
     /// Symbol -> its positions that are not over (plus, until the next tick on that symbol prunes
     /// them, ones that ended since), so a market tick touches only that symbol's positions
     /// instead of walking every position. Invariant: every non-terminal position is listed.

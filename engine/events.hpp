@@ -129,7 +129,9 @@ using action = std::variant<place_order, cancel_order, query_position>;
 // Notifications for subscribers (SPEC §3 event names)
 // ---------------------------------------------------------------------------------------------
 
-enum class channel { positions, trades, safety, account, status, opportunities };
+/// `market` carries quotes (SPEC §3): pushed by the daemon from the market-data layer, never by
+/// the engine, without seq and never replayed.
+enum class channel { positions, trades, safety, account, status, opportunities, market };
 std::string_view to_string(channel c);
 std::optional<channel> parse_channel(std::string_view s);
 

@@ -45,10 +45,10 @@ constexpr std::array<std::pair<order_status, std::string_view>, 8> order_statuse
     {order_status::partially_filled, "PARTIALLY_FILLED"}, {order_status::filled, "FILLED"},
     {order_status::canceled, "CANCELED"}, {order_status::rejected, "REJECTED"},
     {order_status::expired, "EXPIRED"}, {order_status::unknown, "UNKNOWN"}}};
-constexpr std::array<std::pair<channel, std::string_view>, 6> channels{{
+constexpr std::array<std::pair<channel, std::string_view>, 7> channels{{
     {channel::positions, "positions"}, {channel::trades, "trades"}, {channel::safety, "safety"},
     {channel::account, "account"}, {channel::status, "status"},
-    {channel::opportunities, "opportunities"}}};
+    {channel::opportunities, "opportunities"}, {channel::market, "market"}}};
 }  // namespace
 
 std::string_view to_string(mode m) { return name_of(modes, m); }

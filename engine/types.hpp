@@ -78,6 +78,9 @@ struct engine_config {
     decimal absolute_floor_dollars = decimal::from_int(7);
     decimal stop_loss_percent = *decimal::parse("0.5");
     decimal max_daily_loss = decimal::from_int(500);
+    /// A symbol whose last quote reached the engine longer ago than this blocks new entries on it
+    /// (MARKET_DATA_STALE); 0 disables the check.
+    millis max_staleness_ms = 0;
 };
 
 /// Partial update of the run-time safety limits (PUT safety-limits).
@@ -159,6 +162,10 @@ struct opportunity {
     double score = 0;  // display value
     std::string reason;
     millis ts = 0;
+    /// Whose prices produced it: "exchange", "synthetic", "replay" (a strategy on that market
+    /// source) or "manual" (an operator's decision). Real trading acts only on "exchange" and
+    /// "manual" (SPEC §1): anything else, an unlabeled idea included, is refused there.
+    std::string source = {};
 };
 
 /// Latest prices of a symbol.

@@ -85,7 +85,9 @@ bool reader::fail_json(simdjson::error_code e) {
 }
 
 bool reader::seen(std::string_view field) const {
-    return std::find(seen_.begin(), seen_.end(), field) != seen_.end();
+    const auto* end = seen_inline_.begin() + seen_count_;
+    return std::find(seen_inline_.begin(), end, field) != end ||
+           std::find(seen_more_.begin(), seen_more_.end(), field) != seen_more_.end();
 }
 
 bool reader::require(std::initializer_list<std::string_view> fields) {
@@ -288,9 +290,7 @@ bool scan_envelope(od::document& doc, reader& r, envelope& env) {
     bool ok = for_each_field(obj, r, [&](std::string_view key, od::value& v) {
         if (key == "e") {
             if (r.string(v, "e", env.event_type)) env.has_event = true;
-        } else if (key == "stream") {
-            r.string(v, "stream", env.stream);
-        } else if (key == "data") {
+        } else if (key == "data") {  // ("stream", the combined-stream name, is not needed)
             od::json_type dt;
             if (auto e = v.type().get(dt); e) {
                 r.fail_json(e);

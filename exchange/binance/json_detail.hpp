@@ -8,6 +8,7 @@
 
 #include <simdjson.h>
 
+#include <array>
 #include <cstdint>
 #include <initializer_list>
 #include <optional>
@@ -61,7 +62,12 @@ public:
     /// Records a failure not tied to one field.
     bool fail_json(simdjson::error_code e);
     /// Marks a field as present without reading a value (objects and arrays read by hand).
-    void mark(std::string_view field) { seen_.push_back(field); }
+    void mark(std::string_view field) {
+        if (seen_count_ < seen_inline_.size())
+            seen_inline_[seen_count_++] = field;
+        else
+            seen_more_.push_back(field);
+    }
     bool seen(std::string_view field) const;
     /// Fails naming the first field of `fields` that was not read. Returns ok().
     bool require(std::initializer_list<std::string_view> fields);
@@ -95,7 +101,11 @@ private:
 
     std::string_view context_;
     std::string error_;
-    std::vector<std::string_view> seen_;
+    // Fields read so far: inline for the usual payload (no heap allocation per message on the
+    // market-data path), spilling to the vector only for very wide objects.
+    std::array<std::string_view, 32> seen_inline_{};
+    std::size_t seen_count_ = 0;
+    std::vector<std::string_view> seen_more_;
     bool json_broken_ = false;
 };
 
@@ -133,7 +143,6 @@ struct envelope {
     bool data_is_array = false;  // {"stream":..,"data":[..]}
     bool has_event = false;
     std::string event_type;      // "e"
-    std::string stream;          // combined-stream name
     bool is_response = false;    // {"result":..,"id":..} or {"code":..,"msg":..}
     std::string response_detail;
 };

@@ -196,20 +196,15 @@ asio::awaitable<rest_response> rest_client::perform(pending& p) {
             wait_timer_.expires_after(std::chrono::milliseconds(std::max<millis>(1, d.until - now)));
             co_await wait_timer_.async_wait(use_tuple);
         }
-        if (p.req.is_order && clock_() > wait_deadline) {
-            // An order that could not be written within its max_wait (queued behind slow
-            // requests, or a -1021 / 429 retry came too late) is not sent at all: after a crash,
-            // the daemon bounds how long an order it decided may still execute by this deadline.
-            rest_response r;
-            r.error = fmt::format("not sent: could not be written within {} ms", p.opts.max_wait.count());
-            co_return r;
-        }
         if (p.req.security != binance::security_type::none && !has_credentials()) {
             rest_response r;
             r.error = "no API credentials configured";
             co_return r;
         }
-        rest_response r = co_await send_once(p.req, timeout);
+        // An order that cannot be written within its max_wait (queued behind slow requests, a slow
+        // connect, or a -1021 / 429 retry too late) is not sent at all: after a crash, the daemon
+        // bounds how long an order it decided may still execute by this deadline.
+        rest_response r = co_await send_once(p.req, timeout, p.req.is_order ? wait_deadline : 0);
         if (r.outcome != rest_outcome::answered) co_return r;
         if (r.code() == -1021 && !resynced) {
             // Our clock drifted from the server's: measure again, re-sign, send once more. The
@@ -277,7 +272,7 @@ void rest_client::close_connection() {
 }
 
 asio::awaitable<rest_response> rest_client::send_once(const binance::rest_request& req,
-                                                      std::chrono::milliseconds timeout) {
+                                                      std::chrono::milliseconds timeout, millis write_by) {
     auto self = shared_from_this();
     rest_response r;
     const bool idempotent = req.method == binance::http_method::get;
@@ -289,6 +284,11 @@ asio::awaitable<rest_response> rest_client::send_once(const binance::rest_reques
             ++consecutive_failures_;
             r.outcome = rest_outcome::failed;
             r.error = "cannot connect to " + base_.host + ":" + base_.port + ": " + cec.message();
+            co_return r;
+        }
+        if (write_by != 0 && clock_() > write_by) {
+            r.outcome = rest_outcome::failed;
+            r.error = "not sent: it could not be written in time (max_wait)";
             co_return r;
         }
         http::request<http::string_body> hreq{

@@ -145,7 +145,9 @@ private:
 
     asio::awaitable<void> run_queue();
     asio::awaitable<rest_response> perform(pending& p);
-    asio::awaitable<rest_response> send_once(const binance::rest_request& req, std::chrono::milliseconds timeout);
+    /// `write_by` (epoch ms, 0 = none): the request is not written after it (failed, not sent).
+    asio::awaitable<rest_response> send_once(const binance::rest_request& req, std::chrono::milliseconds timeout,
+                                             millis write_by = 0);
     asio::awaitable<error_code> ensure_connected(std::chrono::milliseconds timeout, bool& reused);
     asio::awaitable<void> time_loop();
     void close_connection();

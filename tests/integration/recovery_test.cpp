@@ -301,7 +301,8 @@ TEST_CASE("no new entry on a symbol where the exchange holds a position traded d
     bool listed = false;
     for (const auto& r : safety.at("blocked_reasons").as_array()) listed = listed || str(r) == "UNTRACKED_POSITION:SOLUSDT";
     CHECK(listed);
-    CHECK(safety.at("can_open_new").as_bool());  // other symbols stay open
+    // Other symbols stay open (once their quotes are fresh: slow to arrive under sanitizers).
+    CHECK(eventually([&] { return e.d->data(rt + "safety-status").at("can_open_new").as_bool(); }));
     const auto st = e.d->data(rt + "status");
     INFO(json::serialize(st));
     REQUIRE(st.at("untracked").as_array().size() == 1);

@@ -23,9 +23,14 @@ sim_fixture::sim_fixture(bool tls) : tls_(tls) {
                             "symbols: [BTCUSDT, ETHUSDT, SOLUSDT]\n"
                             "prices:\n  source: static\n"
                             "log:\n  level: info\n";
-    const std::string path = root_ + "/sim.yaml";
-    write_file(path, cfg);
-    proc_ = process::spawn({TRADED_SIM_BIN, "--config", path, "--port", std::to_string(port_)}, root_ + "/sim.log");
+    write_file(root_ + "/sim.yaml", cfg);
+    launch();
+}
+
+void sim_fixture::launch() {
+    static int launches = 0;
+    const std::string log = root_ + "/sim" + std::to_string(++launches) + ".log";
+    proc_ = process::spawn({TRADED_SIM_BIN, "--config", root_ + "/sim.yaml", "--port", std::to_string(port_)}, log);
     bool up = eventually([&] { return !proc_.running() || proc_.log().find("listening on") != std::string::npos; },
                          std::chrono::milliseconds(10000));
     if (!up || !proc_.running()) FAIL("traded-sim did not start; log:\n" << proc_.log());
@@ -33,6 +38,11 @@ sim_fixture::sim_fixture(bool tls) : tls_(tls) {
     set_price("BTCUSDT", "50000.0", "50000.1", "50000.0");
     set_price("ETHUSDT", "3000.00", "3000.01", "3000.00");
     set_price("SOLUSDT", "150.00", "150.01", "150.00");
+}
+
+void sim_fixture::restart() {
+    if (proc_.running()) proc_.stop(std::chrono::milliseconds(3000));
+    launch();
 }
 
 sim_fixture::~sim_fixture() {

@@ -28,6 +28,9 @@ public:
     /// PEM certificate path (TLS only).
     const std::string& cert_file() const { return cert_; }
     process& proc() { return proc_; }
+    /// Starts the simulator again on the same port and config (after proc().stop()), with the
+    /// fixed prices set again.
+    void restart();
 
     /// POST an admin route; REQUIREs 200 and returns the JSON answer.
     json::value admin(const std::string& path, const std::string& body);
@@ -43,6 +46,7 @@ public:
     std::string exchange_yaml() const;
 
 private:
+    void launch();
     std::string root_;
     std::string cert_;
     unsigned short port_ = 0;

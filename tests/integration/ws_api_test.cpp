@@ -16,7 +16,8 @@ void strip_volatile(json::value& v) {
     if (v.is_object()) {
         auto& o = v.as_object();
         for (auto k : {"uptime_s", "last_event_age_ms", "mark_price", "pnl", "pnl_pct", "unrealized_pnl",
-                       "margin_balance", "available_balance", "updated_at", "highest_profit_ever", "ts"})
+                       "margin_balance", "available_balance", "updated_at", "highest_profit_ever", "ts",
+                       "last_update_age_ms", "quote_age_ms"})
             o.erase(k);
         for (auto& kv : o) strip_volatile(kv.value());
     } else if (v.is_array()) {

@@ -21,7 +21,7 @@ const pageModes = route === 'overview' ? MODES : [route];
 adoptTokenFromUrl();
 
 const $ = (id) => document.getElementById(id);
-const live = new Live(pageModes);
+const live = new Live(pageModes, { market: route !== 'overview' }); // price charts on engine pages
 const perfByMode = Object.fromEntries(MODES.map((m) => [m, null]));
 
 for (const a of document.querySelectorAll('nav a[data-route]')) {
@@ -361,7 +361,7 @@ function mountOverview(root) {
   return {
     render(mode, channel) {
       if (channel === 'opportunities') renderOpportunities();
-      else renderMode(mode, Date.now());
+      else if (channel !== 'market') renderMode(mode, Date.now());
     },
     renderPerformance(mode) {
       renderMode(mode, Date.now());

@@ -6,6 +6,7 @@
 import { h, setText, setDir, replace } from './dom.js';
 import * as fmt from './format.js';
 import { createPnlCharts } from './charts.js';
+import { createPriceCharts } from './price-charts.js';
 
 const TRADES_SHOWN = 200;
 
@@ -80,6 +81,8 @@ export function mountEngineView(root, mode, live, actions) {
   const tradesBody = h('tbody', { id: 'trades-body' });
   const tradesEmpty = h('p', { class: 'muted empty', id: 'trades-empty' }, 'No closed trades yet.');
   const oppList = h('ol', { class: 'feed', id: 'opportunities' });
+  const priceCharts = h('div', { class: 'price-charts', id: 'price-charts' });
+  const pricesEmpty = h('p', { class: 'muted empty', id: 'prices-empty' }, 'A live price chart appears here for each symbol with an open position.');
   const chartsEmpty = [0, 1].map(() => h('p', { class: 'muted chart-empty' }, 'Drawn from closed trades: none yet.'));
   const equityEl = h('div', { class: 'chart', id: 'equity-chart', role: 'img', 'aria-label': 'Equity curve: cumulative PnL of closed trades' });
   const barsEl = h('div', { class: 'chart', id: 'pnl-chart', role: 'img', 'aria-label': 'PnL of each closed trade' });
@@ -136,6 +139,10 @@ export function mountEngineView(root, mode, live, actions) {
           h('thead', {}, h('tr', {}, ...['Symbol', 'Side', 'Entry', 'Mark', 'Qty', 'Stake', 'Lev.', 'TP price', 'SL price', 'Floor', 'PnL', 'PnL %', 'Status', ''].map((c) => h('th', { scope: 'col' }, c)))),
           positionsBody)),
       positionsEmpty),
+    h('section', { class: 'panel', 'aria-labelledby': 'prices-h' },
+      h('h2', { id: 'prices-h' }, 'Live prices'),
+      pricesEmpty,
+      priceCharts),
     h('div', { class: 'charts' },
       h('section', { class: 'panel', 'aria-labelledby': 'equity-h' }, h('h2', { id: 'equity-h' }, 'Equity curve (cumulative PnL)'), chartsEmpty[0], equityEl),
       h('section', { class: 'panel', 'aria-labelledby': 'bars-h' }, h('h2', { id: 'bars-h' }, 'PnL per trade'), chartsEmpty[1], barsEl)),
@@ -152,6 +159,7 @@ export function mountEngineView(root, mode, live, actions) {
         oppList))));
   replace(root, page);
   const charts = createPnlCharts(equityEl, barsEl);
+  const prices = createPriceCharts(priceCharts);
   const st = () => live.state[mode];
 
   function renderStatus(now) {
@@ -333,6 +341,12 @@ export function mountEngineView(root, mode, live, actions) {
     if (!st().opportunities.length) replace(oppList, h('li', { class: 'muted' }, 'No opportunities yet.'));
   }
 
+  function renderPrices() {
+    const s = st();
+    const shown = prices.update({ positions: s.positions, trades: s.trades, quotes: s.quotes, prices: s.prices, since: Number(s.status?.started_at) || 0 });
+    pricesEmpty.hidden = shown > 0;
+  }
+
   const renderers = {
     status: () => renderStatus(Date.now()),
     safety: renderSafety,
@@ -340,6 +354,7 @@ export function mountEngineView(root, mode, live, actions) {
     positions: renderPositions,
     trades: renderTrades,
     opportunities: renderOpportunities,
+    market: renderPrices,
   };
   for (const r of Object.values(renderers)) r();
 
@@ -348,6 +363,7 @@ export function mountEngineView(root, mode, live, actions) {
     render(channel) {
       renderers[channel]?.();
       if (channel === 'status') renderPositions(); // floor target comes from status.config
+      if (channel === 'positions' || channel === 'trades' || channel === 'status') renderPrices();
     },
     renderPerformance,
     /** Once a second: ages and uptime move without any network traffic. */

@@ -11,6 +11,7 @@ export const CHANNELS = ['positions', 'trades', 'safety', 'account', 'status', '
 const BACKOFF_MS = [500, 1000, 2000, 4000, 8000, 15000];
 const MAX_TRADES = 1000;
 const MAX_OPPORTUNITIES = 100;
+const MAX_PRICE_POINTS = 2000; // per symbol: the snapshot's history plus pushed quotes
 const FINISHED = new Set(['CLOSED', 'FAILED']);
 
 /** Error codes that mean "your token is missing or wrong" (UNAUTHORIZED, INVALID_TOKEN, ...). */
@@ -31,6 +32,8 @@ function emptyMode() {
     status: null,
     statusAt: 0,          // ts of the message that carried `status`
     opportunities: [],    // newest first
+    quotes: new Map(),    // symbol -> latest quote {symbol, bid, ask, mark, last, source, ts} (channel `market`)
+    prices: new Map(),    // symbol -> [[ts ms, mark], ...] oldest first, for the price chart
     loaded: new Set(),    // channels whose snapshot arrived
   };
 }
@@ -42,9 +45,11 @@ function emptyMode() {
  *  - 'change' (detail: {mode, channel, kind: 'snapshot'|'event', event, data}).
  */
 export class Live extends EventTarget {
-  constructor(modes) {
+  /** `market: true` also subscribes to the `market` channel (quotes for the price charts). */
+  constructor(modes, { market = false } = {}) {
     super();
     this.modes = modes;
+    this.channels = market ? [...CHANNELS, 'market'] : CHANNELS;
     this.state = Object.fromEntries(modes.map((m) => [m, emptyMode()]));
     this.connection = { state: 'connecting', attempt: 0, retryInMs: 0, error: '' };
     this.ws = null;
@@ -99,7 +104,7 @@ export class Live extends EventTarget {
       for (const mode of this.modes) {
         const id = this.nextId++;
         this.pending.set(id, mode);
-        const msg = { op: 'subscribe', id, channels: CHANNELS, modes: [mode] };
+        const msg = { op: 'subscribe', id, channels: this.channels, modes: [mode] };
         const since = this.state[mode].seq;
         if (since !== null) msg.since_seq = since;
         ws.send(JSON.stringify(msg));
@@ -174,7 +179,7 @@ export class Live extends EventTarget {
 
   apply(msg) {
     const st = this.state[msg.mode];
-    if (!st || !CHANNELS.includes(msg.channel)) return;
+    if (!st || !this.channels.includes(msg.channel)) return;
     const seq = Number(msg.seq);
     if (msg.type === 'event' && Number.isFinite(seq)) {
       if (st.lastEventSeq !== null && seq <= st.lastEventSeq) return; // replayed twice
@@ -223,6 +228,19 @@ export class Live extends EventTarget {
         else if (data) {
           st.opportunities.unshift(data);
           st.opportunities.length = Math.min(st.opportunities.length, MAX_OPPORTUNITIES);
+        }
+        break;
+      case 'market':
+        // Quotes carry no seq and are never replayed: the snapshot restarts the history.
+        if (snap) {
+          st.quotes = new Map(Object.entries(data?.quotes || {}));
+          st.prices = new Map(Object.entries(data?.history || {}).map(([sym, pts]) => [sym, Array.isArray(pts) ? pts.slice() : []]));
+        } else if (data && data.symbol) {
+          st.quotes.set(data.symbol, data);
+          const pts = st.prices.get(data.symbol) || [];
+          pts.push([Number(data.ts) || Date.now(), Number(data.mark)]);
+          if (pts.length > MAX_PRICE_POINTS) pts.splice(0, pts.length - MAX_PRICE_POINTS);
+          st.prices.set(data.symbol, pts);
         }
         break;
       default:

@@ -125,7 +125,7 @@ TEST_CASE("safety, performance, opportunity views", "[views]") {
     CHECK(keys(sv) == std::set<std::string>{"max_positions", "open_positions", "positions_remaining", "max_daily_loss",
                                             "daily_realized_pnl", "daily_loss_remaining", "daily_loss_limit_hit",
                                             "emergency_stopped", "can_open_new", "blocked_reasons",
-                                            "blocked_symbols", "stake_usd", "trading_day"});
+                                            "blocked_symbols", "stale_symbols", "stake_usd", "trading_day"});
     CHECK(sv.at("daily_realized_pnl").as_double() == Approx(-12.5));
     CHECK(sv.at("blocked_reasons").as_array().at(0) == "NOT_RUNNING");
     CHECK(sv.at("blocked_symbols").as_object().empty());
@@ -142,9 +142,10 @@ TEST_CASE("safety, performance, opportunity views", "[views]") {
                                             "max_drawdown"});
     CHECK(pv.at("total_pnl").as_double() == Approx(30));
 
-    engine::opportunity o{"ETHUSDT", engine::side::short_side, 0.8, "momentum", 1732400000000};
+    engine::opportunity o{"ETHUSDT", engine::side::short_side, 0.8, "momentum", 1732400000000, "synthetic"};
     auto ov = to_json(o);
-    CHECK(keys(ov) == std::set<std::string>{"symbol", "side", "score", "reason", "ts"});
+    CHECK(keys(ov) == std::set<std::string>{"symbol", "side", "score", "reason", "ts", "source"});
+    CHECK(ov.at("source") == "synthetic");
     CHECK(ov.at("side") == "SHORT");
 }
 

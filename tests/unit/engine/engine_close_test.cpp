@@ -211,7 +211,7 @@ TEST_CASE("close requested while OPENING waits for the entry, then closes", "[en
     s.start();
     s.tick("BTCUSDT", "49990", "50000");
     const std::string id =
-        s.step(open_request{opportunity{"BTCUSDT", side::long_side, 1, "", t0}}).result.position_id;
+        s.step(open_request{opportunity{"BTCUSDT", side::long_side, 1, "", t0, "exchange"}}).result.position_id;
     output c = s.step(close_request{id, exit_reason::manual});
     CHECK(c.result.ok());
     CHECK(c.actions.empty());
@@ -235,7 +235,7 @@ TEST_CASE("a CLOSED or FAILED position answers already_closed", "[engine][close]
     s.start();
     s.tick("BTCUSDT", "49990", "50000");
     const std::string id =
-        s.step(open_request{opportunity{"BTCUSDT", side::long_side, 1, "", t0}}).result.position_id;
+        s.step(open_request{opportunity{"BTCUSDT", side::long_side, 1, "", t0, "exchange"}}).result.position_id;
     s.step(order_rejected{id + "-E", -4164, "notional too small"});
     output c = s.step(close_request{id, exit_reason::manual});
     CHECK(c.result.ok());

@@ -189,7 +189,7 @@ TEST_CASE("TP/SL placement failure closes at market at once; never unprotected",
     s.start();
     s.tick("BTCUSDT", "49990", "50000");
     const std::string id =
-        s.step(open_request{opportunity{"BTCUSDT", side::long_side, 1, "", t0}}).result.position_id;
+        s.step(open_request{opportunity{"BTCUSDT", side::long_side, 1, "", t0, "exchange"}}).result.position_id;
     s.step(order_fill{id + "-E", "1", "e1", d("0.004"), d("50000"), d("0.08"), true});
     s.step(order_accepted{id + "-SL", "2"});
 

@@ -8,7 +8,7 @@ using namespace traded::engine::test;
 
 namespace {
 open_request opp(const std::string& symbol, side s = side::long_side) {
-    return open_request{opportunity{symbol, s, 1.0, "test idea", t0}};
+    return open_request{opportunity{symbol, s, 1.0, "test idea", t0, "exchange"}};
 }
 }  // namespace
 

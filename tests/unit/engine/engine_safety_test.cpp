@@ -7,7 +7,7 @@ using traded::decimal;
 
 namespace {
 open_request opp(const std::string& symbol, side s = side::long_side) {
-    return open_request{opportunity{symbol, s, 1.0, "", t0}};
+    return open_request{opportunity{symbol, s, 1.0, "", t0, "exchange"}};
 }
 set_limits_request limits(std::optional<decimal> stake, std::optional<int> max_pos,
                           std::optional<decimal> loss) {

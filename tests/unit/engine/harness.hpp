@@ -212,7 +212,7 @@ struct sim {
 
     /// Opens a position through the fake exchange (entry filled, TP and SL resting).
     std::string open(const std::string& symbol, side s) {
-        output o = run(open_request{opportunity{symbol, s, 1.0, "test", now}});
+        output o = run(open_request{opportunity{symbol, s, 1.0, "test", now, "exchange"}});
         REQUIRE(o.result.ok());
         REQUIRE(!o.result.position_id.empty());
         REQUIRE(pos(o.result.position_id).status == position_status::open);

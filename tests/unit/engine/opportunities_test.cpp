@@ -62,7 +62,7 @@ TEST_CASE("strategy none produces nothing; manual ones are recorded, bounded", "
     CHECK_FALSE(m.on_tick("BTCUSDT", at("60000"), 1));
     CHECK(m.recent().empty());
     for (int i = 0; i < 150; ++i)
-        m.record(opportunity{"BTCUSDT", side::long_side, 0, "manual " + std::to_string(i), i});
+        m.record(opportunity{"BTCUSDT", side::long_side, 0, "manual " + std::to_string(i), i, "manual"});
     REQUIRE(m.recent().size() == opportunity_manager::recent_capacity);
     CHECK(m.recent().front().reason == "manual 50");
     CHECK(m.recent().back().reason == "manual 149");

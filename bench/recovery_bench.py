@@ -1,0 +1,163 @@
+#!/usr/bin/env python3
+"""B6 recovery: the daemon killed with SIGKILL while it holds 1k or 10k open paper positions and
+100k trades in its store; time from exec of the restarted daemon to /healthz 200 and to the first
+answer of GET positions with every position, beside a raw SELECT of the same rows (Python's
+sqlite3 module reading the same file in the same run). Prints a Markdown table.
+
+The store is made by the daemon itself (100 positions opened through the API on 100 synthetic
+symbols), then widened with copies of those rows under new ids; trades are written in the
+store's own row format. Called by scripts/bench; stdlib only. Daemon pinned to CPU 0.
+"""
+import json
+import os
+import shutil
+import signal
+import sqlite3
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import system_bench as sb  # noqa: E402
+
+
+def healthz_ok(port):
+    try:
+        code, _ = sb.http(port, "GET", "/healthz", timeout=1)
+        return code == 200
+    except OSError:
+        return False
+
+
+def widen(db_path, positions, trades):
+    db = sqlite3.connect(db_path)
+    pcols = [r[1] for r in db.execute("PRAGMA table_info(positions)")]
+    ocols = [r[1] for r in db.execute("PRAGMA table_info(orders)")]
+    base_pos = db.execute("SELECT * FROM positions WHERE status = 'OPEN'").fetchall()
+    base_ord = db.execute("SELECT * FROM orders").fetchall()
+    pi, oi = pcols.index("position_id"), ocols.index("position_id")
+    ci = ocols.index("client_id")
+    by_pos = {}
+    for o in base_ord:
+        by_pos.setdefault(o[oi], []).append(o)
+    new_p, new_o = [], []
+    k = 0
+    while len(base_pos) + len(new_p) < positions:
+        k += 1
+        for p in base_pos:
+            if len(base_pos) + len(new_p) >= positions:
+                break
+            old = p[pi]
+            nid = f"{old}x{k}"
+            row = list(p)
+            row[pi] = nid
+            for c in ("tp_order_id", "sl_order_id"):
+                j = pcols.index(c)
+                if row[j]:
+                    row[j] = row[j].replace(old, nid)
+            new_p.append(row)
+            for o in by_pos.get(old, []):
+                r = list(o)
+                r[oi] = nid
+                r[ci] = r[ci].replace(old, nid)
+                new_o.append(r)
+    db.executemany(f"INSERT INTO positions VALUES ({','.join('?' * len(pcols))})", new_p)
+    db.executemany(f"INSERT INTO orders VALUES ({','.join('?' * len(ocols))})", new_o)
+    t0 = 1_700_000_000_000
+    db.executemany(
+        "INSERT INTO trades (mode, trade_id, position_id, symbol, side, entry_price, exit_price, qty, pnl, fees,"
+        " pnl_pct, exit_reason, opened_at, closed_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+        [("paper-trading", f"paper_{t0 + i}_S{i % 100:03d}USDT-T", f"paper_{t0 + i}_S{i % 100:03d}USDT",
+          f"S{i % 100:03d}USDT", "LONG", "100", "100.5", "0.5", "0.2", "0.04", 0.6, "TAKE_PROFIT", t0 + i,
+          t0 + i + 60_000) for i in range(trades)])
+    db.commit()
+    db.close()
+
+
+def raw_select(db_path):
+    t = time.perf_counter()
+    db = sqlite3.connect(db_path)
+    n = len(db.execute("SELECT * FROM positions WHERE mode = 'paper-trading' AND status NOT IN ('CLOSED','FAILED')")
+            .fetchall())
+    n += len(db.execute("SELECT * FROM orders WHERE mode = 'paper-trading'").fetchall())
+    n += len(db.execute("SELECT * FROM trades WHERE mode = 'paper-trading' ORDER BY closed_at").fetchall())
+    db.close()
+    return (time.perf_counter() - t) * 1000, n
+
+
+def main():
+    import argparse
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--reps", type=int, default=5)
+    ap.add_argument("--sizes", default="1000,10000")
+    a = ap.parse_args()
+    build = os.path.join(sb.ROOT, "build")
+    sb.raise_nofile()
+    reps = a.reps
+    tmp = tempfile.mkdtemp(prefix="traded-b6-")
+    out = ["B6 recovery (paper): SIGKILL, then exec -> /healthz 200 and -> GET positions answered with every "
+           f"position; {reps} restarts per row (median, min-max); raw SELECT = Python sqlite3 reading the "
+           "same positions, orders and trades rows from the same file\n",
+           "| store | exec -> /healthz 200 ms | exec -> positions complete ms | raw SELECT ms (rows) | "
+           "healthz / raw SELECT |",
+           "|---|---:|---:|---:|---:|"]
+    try:
+        port = sb.free_port()
+        cfg = sb.daemon_config(tmp, port)
+        db_path = os.path.join(tmp, "data", "traded.db")
+        seed = None
+        for positions in [int(x) for x in a.sizes.split(",")]:
+            shutil.rmtree(os.path.join(tmp, "data"), ignore_errors=True)
+            if seed is None:
+                d = sb.pinned(0, [os.path.join(build, "daemon", "traded"), "--config", cfg],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                if not sb.wait_http(port, "/api/v1/paper-trading/status"):
+                    sys.exit("daemon did not come up")
+                for s in sb.SYMBOLS:
+                    sb.http(port, "POST", "/api/v1/opportunities",
+                            {"symbol": s, "side": "LONG", "reason": "bench", "mode": "paper-trading"})
+                time.sleep(0.5)
+                d.send_signal(signal.SIGTERM)
+                d.wait(timeout=30)
+                seed = os.path.join(tmp, "seed")
+                shutil.copytree(os.path.join(tmp, "data"), seed)
+                shutil.rmtree(os.path.join(tmp, "data"))
+            shutil.copytree(seed, os.path.join(tmp, "data"))
+            if not os.path.exists(db_path):
+                cands = [f for f in os.listdir(os.path.join(tmp, "data")) if f.endswith(".db")]
+                db_path = os.path.join(tmp, "data", cands[0])
+            widen(db_path, positions, 100_000)
+            health, complete, raw = [], [], []
+            for _ in range(reps):
+                t = time.perf_counter()
+                d = sb.pinned(0, [os.path.join(build, "daemon", "traded"), "--config", cfg],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                while not healthz_ok(port):
+                    if d.poll() is not None:
+                        sys.exit("daemon exited during recovery")
+                    if time.perf_counter() - t > 120:
+                        sys.exit("no /healthz within 120 s")
+                    time.sleep(0.002)
+                health.append((time.perf_counter() - t) * 1000)
+                while True:
+                    code, body = sb.http(port, "GET", "/api/v1/paper-trading/positions", timeout=30)
+                    if code == 200 and len(json.loads(body)["data"]) >= positions:
+                        break
+                    time.sleep(0.002)
+                complete.append((time.perf_counter() - t) * 1000)
+                d.kill()  # SIGKILL: the next start recovers from what was committed
+                d.wait()
+                ms, rows = raw_select(db_path)
+                raw.append(ms)
+            f = lambda v: f"{statistics.median(v):.0f} ({min(v):.0f}-{max(v):.0f})"  # noqa: E731
+            out.append(f"| {positions:,} open positions, 100,000 trades | {f(health)} | {f(complete)} | "
+                       f"{f(raw)} ({rows:,}) | {statistics.median(health) / statistics.median(raw):.1f}x |")
+        print("\n".join(out))
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
