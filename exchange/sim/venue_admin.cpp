@@ -314,6 +314,10 @@ http_response venue::admin_state(millis wall_now) {
             row["parentAlgoId"] = o.parent_algo_id;
             orders.push_back(std::move(row));
         }
+        // Every execution as GET userTrades shows it (realizedPnl, commission): what tests
+        // compare the daemon's recorded money with.
+        json::array trades;
+        for (const auto& t : a.trades) trades.push_back(user_trade(t, *symbol(t.symbol)));
         std::size_t open_algos = static_cast<std::size_t>(
             std::count_if(a.algos.begin(), a.algos.end(), [](const auto& kv) { return kv.second.status == "NEW"; }));
         accounts.push_back(json::object{
@@ -330,6 +334,7 @@ http_response venue::admin_state(millis wall_now) {
             {"algoOrders", std::move(algos)},
             {"orders", std::move(orders)},
             {"tradeCount", a.trades.size()},
+            {"trades", std::move(trades)},
         });
     }
 

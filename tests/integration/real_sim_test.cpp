@@ -10,6 +10,7 @@
 #include <fmt/format.h>
 
 #include <atomic>
+#include <cmath>
 #include <string>
 #include <thread>
 #include <vector>
@@ -240,22 +241,66 @@ TEST_CASE("real: 20 concurrent closes send exactly one reduce-only close order",
     CHECK(trade_count_for(d, id) == 1);
 }
 
-// Known daemon gap: a close made on the exchange is only noticed by the 30 s positionRisk poll
-// with two confirmations (daemon/binance_port.cpp periodic_ms), not from the user stream.
-TEST_CASE("real: a close on the exchange is recorded EXTERNAL", "[integration][real]") {
+// Issue 11, exact money on every exit: a 200 USDT ETHUSDT long closed by hand on the exchange (a
+// `web_` order) is recorded from the exchange's own fills, within 2 s, with the exchange's realized
+// PnL minus both legs' commissions; the account channel pushes the exchange's new wallet balance.
+TEST_CASE("real: a close on the exchange is recorded EXTERNAL with the exchange's money", "[integration][real]") {
     real_env e;
     auto& d = *e.d;
-    const auto id = open_real(d, "BTCUSDT", "LONG");
+    ws_client ws;
+    REQUIRE(ws.connect(d.port(), "/api/v1/ws?access_token=" + d.token()).empty());
+    ws.send(R"({"op":"subscribe","id":1,"channels":["account"],"modes":["real-trading"]})");
+    const auto id = open_real(d, "ETHUSDT", "LONG");
     wait_open(d, id);
-    e.sim.admin("/admin/close-position", R"({"symbol":"BTCUSDT"})");
+    e.sim.set_price("ETHUSDT", "3004.50", "3004.51", "3004.50");  // a move, so the pnl is not zero
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    e.sim.admin("/admin/close-position", R"({"symbol":"ETHUSDT"})");
     const auto t0 = std::chrono::steady_clock::now();
-    CHECK(wait_trade_reason(d, id, std::chrono::milliseconds(80000)) == "EXTERNAL");
-    const auto took = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() - t0);
-    // The user stream reports the foreign fill at once; a user expects to learn of it promptly.
-    CHECK(took.count() <= 15);
+    std::optional<json::object> t;
+    REQUIRE(eventually([&] { return (t = trade_for(d, id)).has_value(); }, std::chrono::milliseconds(15000)));
+    const auto took = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0);
+    INFO("trade: " << json::serialize(*t) << " after " << took.count() << " ms\nlog:\n" << d.proc().log());
+    CHECK(t->at("exit_reason").as_string() == "EXTERNAL");
+    CHECK(took.count() <= 2000);
+
+    // The exchange's own numbers: every ETHUSDT execution of the account (entry and manual close).
+    const auto st = e.sim.state();
+    const auto& acct = st.at("accounts").at(0);
+    double realized = 0, commissions = 0, exit_qty = 0, exit_notional = 0;
+    int fills = 0;
+    for (const auto& tr : acct.at("trades").as_array()) {
+        if (tr.at("symbol").as_string() != "ETHUSDT") continue;
+        ++fills;
+        realized += num(tr.at("realizedPnl"));
+        commissions += num(tr.at("commission"));
+        if (tr.at("side").as_string() == "SELL") {
+            exit_qty += num(tr.at("qty"));
+            exit_notional += num(tr.at("qty")) * num(tr.at("price"));
+        }
+    }
+    INFO("sim trades: " << json::serialize(acct.at("trades")));
+    REQUIRE(fills >= 2);
+    CHECK(realized > 0);
+    CHECK(std::abs(num(t->at("pnl")) - (realized - commissions)) < 0.005);
+    CHECK(std::abs(num(t->at("fees")) - commissions) < 0.005);
+    CHECK(std::abs(num(t->at("exit_price")) - exit_notional / exit_qty) < 0.01);
     CHECK(log_rows(e.sim, id + "-X").empty());
     CHECK(eventually([&] { return algo_status(e.sim, id + "-TP") != "NEW" && algo_status(e.sim, id + "-SL") != "NEW"; }));
     CHECK(trade_count_for(d, id) == 1);
+
+    // balance_updated with the exchange's wallet balance after the close.
+    const double wallet = num(e.sim.state().at("accounts").at(0).at("walletBalance"));
+    bool pushed = false;
+    for (int i = 0; i < 100 && !pushed; ++i) {
+        auto m = ws.receive_json(std::chrono::milliseconds(3000));
+        if (!m) break;
+        const auto& o = m->as_object();
+        const auto* type = o.if_contains("type");
+        const auto* name = o.if_contains("event");
+        if (!type || !name || *type != "event" || *name != "balance_updated") continue;
+        pushed = std::abs(num(o.at("data").at("wallet_balance")) - wallet) < 1e-6;
+    }
+    CHECK(pushed);
 }
 
 TEST_CASE("real: emergency stop closes both positions and latches", "[integration][real]") {
