@@ -146,6 +146,31 @@ std::string algo_status(sim_fixture& sim, const std::string& cid) {
     return "";
 }
 
+/// The trade's money equals the exchange's own: realized PnL minus every commission of the
+/// symbol's executions (entry and exit), and the exit price is the exchange's average.
+void check_exchange_money(sim_fixture& sim, const std::string& symbol, const json::object& t) {
+    const auto st = sim.state();
+    const auto& acct = st.at("accounts").at(0);
+    double realized = 0, commissions = 0, exit_qty = 0, exit_notional = 0;
+    int fills = 0;
+    for (const auto& tr : acct.at("trades").as_array()) {
+        if (tr.at("symbol").as_string() != symbol) continue;
+        ++fills;
+        realized += num(tr.at("realizedPnl"));
+        commissions += num(tr.at("commission"));
+        if (tr.at("side").as_string() == (t.at("side").as_string() == "LONG" ? "SELL" : "BUY")) {
+            exit_qty += num(tr.at("qty"));
+            exit_notional += num(tr.at("qty")) * num(tr.at("price"));
+        }
+    }
+    INFO("trade: " << json::serialize(t) << "\nsim trades: " << json::serialize(acct.at("trades")));
+    REQUIRE(fills >= 2);
+    CHECK(realized != 0);
+    CHECK(std::abs(num(t.at("pnl")) - (realized - commissions)) < 0.005);
+    CHECK(std::abs(num(t.at("fees")) - commissions) < 0.005);
+    CHECK(std::abs(num(t.at("exit_price")) - exit_notional / exit_qty) < 0.01);
+}
+
 }  // namespace
 
 TEST_CASE("real: start, entry, then TP and SL at the position's prices", "[integration][real]") {
@@ -263,27 +288,7 @@ TEST_CASE("real: a close on the exchange is recorded EXTERNAL with the exchange'
     CHECK(t->at("exit_reason").as_string() == "EXTERNAL");
     CHECK(took.count() <= 2000);
 
-    // The exchange's own numbers: every ETHUSDT execution of the account (entry and manual close).
-    const auto st = e.sim.state();
-    const auto& acct = st.at("accounts").at(0);
-    double realized = 0, commissions = 0, exit_qty = 0, exit_notional = 0;
-    int fills = 0;
-    for (const auto& tr : acct.at("trades").as_array()) {
-        if (tr.at("symbol").as_string() != "ETHUSDT") continue;
-        ++fills;
-        realized += num(tr.at("realizedPnl"));
-        commissions += num(tr.at("commission"));
-        if (tr.at("side").as_string() == "SELL") {
-            exit_qty += num(tr.at("qty"));
-            exit_notional += num(tr.at("qty")) * num(tr.at("price"));
-        }
-    }
-    INFO("sim trades: " << json::serialize(acct.at("trades")));
-    REQUIRE(fills >= 2);
-    CHECK(realized > 0);
-    CHECK(std::abs(num(t->at("pnl")) - (realized - commissions)) < 0.005);
-    CHECK(std::abs(num(t->at("fees")) - commissions) < 0.005);
-    CHECK(std::abs(num(t->at("exit_price")) - exit_notional / exit_qty) < 0.01);
+    check_exchange_money(e.sim, "ETHUSDT", *t);
     CHECK(log_rows(e.sim, id + "-X").empty());
     CHECK(eventually([&] { return algo_status(e.sim, id + "-TP") != "NEW" && algo_status(e.sim, id + "-SL") != "NEW"; }));
     CHECK(trade_count_for(d, id) == 1);
@@ -301,6 +306,25 @@ TEST_CASE("real: a close on the exchange is recorded EXTERNAL with the exchange'
         pushed = std::abs(num(o.at("data").at("wallet_balance")) - wallet) < 1e-6;
     }
     CHECK(pushed);
+}
+
+// The same close while the user stream is down: learned from userTrades once the stream is back.
+TEST_CASE("real: a close on the exchange missed by the user stream is recorded from userTrades", "[integration][real]") {
+    real_env e;
+    auto& d = *e.d;
+    const auto id = open_real(d, "ETHUSDT", "LONG");
+    wait_open(d, id);
+    e.sim.set_price("ETHUSDT", "2996.10", "2996.11", "2996.10");
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    e.sim.admin("/admin/fault", R"({"kind":"drop_streams"})");
+    e.sim.admin("/admin/close-position", R"({"symbol":"ETHUSDT"})");
+    std::optional<json::object> t;
+    REQUIRE(eventually([&] { return (t = trade_for(d, id)).has_value(); }, std::chrono::milliseconds(40000)));
+    INFO("log:\n" << d.proc().log());
+    CHECK(t->at("exit_reason").as_string() == "EXTERNAL");
+    check_exchange_money(e.sim, "ETHUSDT", *t);
+    std::this_thread::sleep_for(std::chrono::milliseconds(1000));
+    CHECK(trade_count_for(d, id) == 1);
 }
 
 TEST_CASE("real: emergency stop closes both positions and latches", "[integration][real]") {
