@@ -50,7 +50,7 @@ constexpr engine::millis fill_grace_ms = 1'500;
 constexpr engine::millis foreign_hold_ms = 400;
 /// How long TP/SL/close placements wait for a rate-limit back-off or ban before the port looks
 /// at them again (a protected position's order keeps waiting; a stop-less one escalates).
-constexpr engine::millis protective_max_wait_ms = 20'000;
+constexpr engine::millis protective_max_wait_ms = 10'000;
 /// FAILED positions this recent are candidates for revival when the exchange holds a position
 /// nothing of ours explains (their entry may have executed after we gave up on it).
 constexpr engine::millis revive_max_age_ms = 24LL * 3600 * 1000;
@@ -58,6 +58,11 @@ constexpr engine::millis revive_max_age_ms = 24LL * 3600 * 1000;
 bool is_entry(const std::string& client_id) {
     auto p = engine::split_client_order_id(client_id);
     return p && p->second == engine::order_kind::entry;
+}
+
+bool is_close(const std::string& client_id) {
+    auto p = engine::split_client_order_id(client_id);
+    return p && p->second == engine::order_kind::close;
 }
 
 bool is_terminal(engine::position_status s) {
@@ -977,8 +982,8 @@ struct binance_port::impl : std::enable_shared_from_this<impl> {
                 }
                 const engine::millis until = rest->governor().banned_until();
                 const engine::millis wait = std::clamp<engine::millis>(until - now(), 1'000, 30'000);
-                log::warn(component, "{}: {}; the position stays protected by what rests; sending it when the ban ends "
-                          "(next try in {} ms)", cid, r.describe(), wait);
+                log::warn(component, "{}: {}; sending it when the ban ends (next try in {} ms){}", cid, r.describe(), wait,
+                          is_close(cid) ? "" : "; the stop resting on the exchange protects the position meanwhile");
                 if (!co_await sleep(wait)) co_return;
                 continue;
             }

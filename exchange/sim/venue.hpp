@@ -255,6 +255,7 @@ private:
     http_response admin_resume(const boost::json::object& body);
     http_response admin_fault(const boost::json::object& body, millis wall_now);
     http_response admin_close_position(const boost::json::object& body, millis wall_now);
+    http_response admin_cancel_algo(const boost::json::object& body, millis wall_now);
     http_response admin_state(millis wall_now);
     http_response admin_reset(millis wall_now);
     account_state* admin_account(const boost::json::object& body, std::string& error);

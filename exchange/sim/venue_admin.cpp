@@ -70,6 +70,7 @@ http_response venue::admin(const http_request& req, const std::string& path, mil
         return admin_fault(body, wall_now);
     }
     if (m == "POST" && path == "/admin/close-position") return admin_close_position(body, wall_now);
+    if (m == "POST" && path == "/admin/cancel-algo") return admin_cancel_algo(body, wall_now);
     if (m == "GET" && path == "/admin/state") return admin_state(wall_now);
     if (m == "POST" && path == "/admin/reset") return admin_reset(wall_now);
     return admin_error(fmt::format("no admin endpoint {} {}", m, path), 404);
@@ -270,6 +271,29 @@ http_response venue::admin_close_position(const json::object& body, millis wall_
     auto answer = json::parse(resp.body, ec);
     if (resp.status != 200) return admin_json(json::object{{"error", "the exchange refused"}, {"answer", answer}}, 409);
     return admin_json(json::object{{"ok", true}, {"order", answer}});
+}
+
+/// Cancels a resting algo order by clientAlgoId, as a user would on the exchange's web UI.
+http_response venue::admin_cancel_algo(const json::object& body, millis wall_now) {
+    std::string error;
+    account_state* a = admin_account(body, error);
+    if (a == nullptr) return admin_error(error);
+    const std::string cid = json_string(body, "clientAlgoId");
+    http_request req;
+    req.method = "DELETE";
+    req.target = "/admin/cancel-algo";
+    call c;
+    c.req = &req;
+    c.path = req.target;
+    c.acct = a;
+    c.acct_index = index_of(*a);
+    c.now = server_time(wall_now);
+    c.params["clientAlgoId"] = cid;
+    auto resp = delete_algo_order(c);
+    boost::system::error_code ec;
+    auto answer = json::parse(resp.body, ec);
+    if (resp.status != 200) return admin_json(json::object{{"error", "the exchange refused"}, {"answer", answer}}, 409);
+    return admin_json(json::object{{"ok", true}, {"answer", answer}});
 }
 
 http_response venue::admin_state(millis wall_now) {

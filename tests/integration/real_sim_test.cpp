@@ -141,9 +141,10 @@ std::string wait_trade_reason(daemon_fixture& d, const std::string& id,
 
 std::string algo_status(sim_fixture& sim, const std::string& cid) {
     const auto st = sim.state();
+    std::string status;  // of the newest order with that client id (a re-placed TP re-uses it)
     for (auto& a : st.at("accounts").at(0).at("algoOrders").as_array())
-        if (a.at("clientAlgoId").as_string() == cid) return std::string(a.at("algoStatus").as_string());
-    return "";
+        if (a.at("clientAlgoId").as_string() == cid) status = std::string(a.at("algoStatus").as_string());
+    return status;
 }
 
 /// The trade's money equals the exchange's own: realized PnL minus every commission of the
@@ -325,6 +326,48 @@ TEST_CASE("real: a close on the exchange missed by the user stream is recorded f
     check_exchange_money(e.sim, "ETHUSDT", *t);
     std::this_thread::sleep_for(std::chrono::milliseconds(1000));
     CHECK(trade_count_for(d, id) == 1);
+}
+
+// Issue 11 item 4: a 418 ban longer than the port's wait (10 s) while a TP is re-placed never
+// closes the position (its stop rests on the exchange); the TP goes out when the ban ends.
+TEST_CASE("real: a ban during TP placement keeps a protected position open", "[integration][real]") {
+    real_env e;
+    auto& d = *e.d;
+    const auto id = open_real(d, "BTCUSDT", "LONG");
+    wait_open(d, id);
+    REQUIRE(eventually([&] { return algo_status(e.sim, id + "-TP") == "NEW" && algo_status(e.sim, id + "-SL") == "NEW"; }));
+    e.sim.admin("/admin/fault", R"({"kind":"http_418","count":1,"path":"/fapi/v1/algoOrder","retry_after_s":12})");
+    e.sim.admin("/admin/cancel-algo", R"({"clientAlgoId":")" + id + R"(-TP"})");  // by hand, on the exchange
+    // The re-placed TP meets the ban; the position stays OPEN with its stop resting meanwhile.
+    for (int i = 0; i < 11; ++i) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(1000));
+        auto p = position_by_id(d, id);
+        REQUIRE(p);
+        INFO("after " << i + 1 << " s: " << json::serialize(*p));
+        CHECK(p->at("status").as_string() == "OPEN");
+        CHECK(algo_status(e.sim, id + "-SL") == "NEW");
+        CHECK(algo_status(e.sim, id + "-TP") != "NEW");  // banned: not placed again yet
+    }
+    INFO(d.proc().log());
+    CHECK(eventually([&] { return algo_status(e.sim, id + "-TP") == "NEW"; }, std::chrono::milliseconds(25000)));
+    CHECK(log_rows(e.sim, id + "-X").empty());
+    auto p = position_by_id(d, id);
+    REQUIRE(p);
+    CHECK(p->at("status").as_string() == "OPEN");
+    CHECK(sim_positions(e.sim).size() == 1);
+}
+
+// ... and a position with no stop at all (the ban hits its first TP/SL) takes the emergency path.
+TEST_CASE("real: a ban that leaves a position without any stop closes it as EMERGENCY", "[integration][real]") {
+    real_env e;
+    auto& d = *e.d;
+    e.sim.admin("/admin/fault", R"({"kind":"http_418","count":1,"path":"/fapi/v1/algoOrder","retry_after_s":12})");
+    const auto id = open_real(d, "BTCUSDT", "LONG");
+    CHECK(wait_trade_reason(d, id, std::chrono::milliseconds(40000)) == "EMERGENCY");
+    INFO(d.proc().log());
+    CHECK(accepted_count(log_rows(e.sim, id + "-X")) == 1);
+    CHECK(eventually([&] { return sim_positions(e.sim).empty(); }));
+    CHECK(d.proc().log().find("no stop on the exchange") != std::string::npos);
 }
 
 TEST_CASE("real: emergency stop closes both positions and latches", "[integration][real]") {

@@ -552,3 +552,35 @@ TEST_CASE("a fill for an entry already reported rejected still reaches the engin
     REQUIRE(fetched.size() == 1);
     CHECK(fetched[0].qty == d("0.002"));
 }
+
+TEST_CASE("a ban never closes a protected position: only a position with no stop resting escalates") {
+    using traded::daemon::binance_logic::ban_verdict;
+    using traded::daemon::binance_logic::on_ban;
+    const std::string pid = "live_1700000000000_BTCUSDT";
+    std::map<std::string, eng::position> positions;
+    positions[pid].position_id = pid;
+    positions[pid].status = eng::position_status::open;
+    std::map<std::string, eng::order_record> orders;
+    auto add = [&](const std::string& suffix, eng::order_kind kind, eng::order_status st) {
+        auto& o = orders[pid + suffix];
+        o.client_id = pid + suffix;
+        o.position_id = pid;
+        o.kind = kind;
+        o.status = st;
+    };
+    add("-E", eng::order_kind::entry, eng::order_status::filled);
+    add("-TP", eng::order_kind::take_profit, eng::order_status::pending);
+    add("-SL", eng::order_kind::stop_loss, eng::order_status::accepted);
+    CHECK(on_ban(pid + "-TP", positions, orders) == ban_verdict::wait);  // the SL rests
+    CHECK(on_ban(pid + "-E", positions, orders) == ban_verdict::reject);
+    orders[pid + "-X"] = orders[pid + "-TP"];
+    orders[pid + "-X"].kind = eng::order_kind::close;
+    CHECK(on_ban(pid + "-X", positions, orders) == ban_verdict::wait);  // a close is never given up
+    add("-FL", eng::order_kind::floor_stop, eng::order_status::pending);
+    CHECK(on_ban(pid + "-FL", positions, orders) == ban_verdict::wait);  // the old stop still rests
+    orders[pid + "-SL"].status = eng::order_status::pending;  // the SL itself is waiting: no stop at all
+    CHECK(on_ban(pid + "-SL", positions, orders) == ban_verdict::escalate);
+    CHECK(on_ban(pid + "-TP", positions, orders) == ban_verdict::escalate);
+    positions[pid].status = eng::position_status::closing;  // the close is in charge
+    CHECK(on_ban(pid + "-SL", positions, orders) == ban_verdict::wait);
+}
