@@ -612,7 +612,17 @@ api::reply app::execute(const api::command& cmd) {
             case api::op::account_balance: return api::reply::ok(balance_json(*cmd.mode));
             case api::op::performance:
                 return api::reply::ok(api::to_json(runner(*cmd.mode).engine().performance(now)));
-            case api::op::positions: return api::reply::ok(snapshot(engine::channel::positions, *cmd.mode));
+            case api::op::positions: {
+                // Written straight from engine state into the answer's text (no JSON tree).
+                std::string text = "[";
+                for (const auto& [id, p] : runner(*cmd.mode).engine().positions()) {
+                    if (p.status == engine::position_status::closed || p.status == engine::position_status::failed) continue;
+                    if (text.size() > 1) text.push_back(',');
+                    api::append_json(text, p);
+                }
+                text.push_back(']');
+                return api::reply::ok_text(std::move(text));
+            }
             case api::op::trades: {
                 const auto& p = std::get<api::trades_params>(cmd.args);
                 const auto& t = runner(*cmd.mode).engine().trades();
