@@ -326,6 +326,18 @@ def echo_rounds(echo_bin, n):
 
 
 
+def commit_totals(port):
+    """(sum seconds, count) of the real engine's store commits, from /metrics."""
+    _, body = sb.http(port, "GET", "/metrics")
+    total = count = 0.0
+    for line in body.decode().splitlines():
+        if line.startswith("traded_store_commit_seconds_sum") and 'mode="real-trading"' in line:
+            total = float(line.split()[-1])
+        if line.startswith("traded_store_commit_seconds_count") and 'mode="real-trading"' in line:
+            count = float(line.split()[-1])
+    return total, count
+
+
 def pct(v, p):
     v = sorted(v)
     return v[min(len(v) - 1, int(p * (len(v) - 1) + 0.5))]
@@ -389,10 +401,12 @@ def main():
         idle = []
         try:
             one_exit(port, sim_port, sn)  # warm-up
+            c0 = commit_totals(port)
             for _ in range(a.exits):
                 r = one_exit(port, sim_port, sn)
                 if r:
                     idle.append(r)
+            c1 = commit_totals(port)
             # B4: the same with 1,000 clients on the market channel.
             load_seconds = 3600
             loader = subprocess.Popen(["taskset", "-c", "1", sys.executable, os.path.abspath(__file__), "--ws-load",
@@ -433,6 +447,11 @@ def main():
               f"B4 p99 under load / idle p99: {pct(react_busy, 0.99) / pct(react_idle, 0.99):.2f}x (goal <= 1.5x); "
               f"medians {statistics.median(react_busy) / statistics.median(react_idle):.2f}x. B4 phase took "
               f"{busy_s:.1f} s; load average now {' '.join(open('/proc/loadavg').read().split()[:3])}.")
+        n_commits = c1[1] - c0[1]
+        if n_commits > 0:
+            print(f"Profile: the real engine made {n_commits / len(idle):.1f} SQLite commits per exit (entry + exit, "
+                  f"synchronous=FULL), {(c1[0] - c0[0]) / n_commits * 1e6:.0f} us each on average "
+                  "(traded_store_commit_seconds); each engine step commits before its orders are sent.")
     finally:
         for p in reversed(procs):
             sb.stop(p)
