@@ -253,8 +253,8 @@ std::string app::start() {
         on_opportunity(opp, targets);
     };
     market_ = std::make_unique<market_hub>(io_, cfg_, symbols_, start_prices, wall_clock_ms, std::move(sinks));
-    // Watchers that only observe the market (recorder, WS `market` channel) attach here, before
-    // start(): market_->add_raw_watcher(...) / market_->add_quote_watcher(...).
+    // The recorder (market.record_dir) is attached by the hub itself; other watchers that only
+    // observe the market attach here, before start(): add_raw_watcher / add_quote_watcher.
     if (auto err = market_->start(); !err.empty()) return err;
 
     // Autostart paper trading unless it was explicitly stopped before (state survives restart).
@@ -571,6 +571,18 @@ json::value app::market_json(mode m, engine::millis now) {
             all.push_back(std::move(so));
         }
     o["sources"] = std::move(all);
+    // market.record_dir (SPEC §8): lines written and dropped, null when not recording.
+    json::value rec = nullptr;
+    if (auto r = market_ ? market_->recording() : std::nullopt) {
+        json::object ro;
+        ro["dir"] = r->dir;
+        ro["lines_written"] = r->stats.lines_written;
+        ro["lines_dropped"] = r->stats.lines_dropped;
+        ro["bytes_pending"] = r->stats.bytes_pending;
+        ro["last_error"] = r->last_error.empty() ? json::value(nullptr) : json::value(r->last_error);
+        rec = std::move(ro);
+    }
+    o["recording"] = std::move(rec);
     return o;
 }
 
@@ -626,7 +638,17 @@ api::reply app::execute(const api::command& cmd) {
             case api::op::account_balance: return api::reply::ok(balance_json(*cmd.mode));
             case api::op::performance:
                 return api::reply::ok(api::to_json(runner(*cmd.mode).engine().performance(now)));
-            case api::op::positions: return api::reply::ok(snapshot(engine::channel::positions, *cmd.mode));
+            case api::op::positions: {
+                // Written straight from engine state into the answer's text (no JSON tree).
+                std::string text = "[";
+                for (const auto& [id, p] : runner(*cmd.mode).engine().positions()) {
+                    if (p.status == engine::position_status::closed || p.status == engine::position_status::failed) continue;
+                    if (text.size() > 1) text.push_back(',');
+                    api::append_json(text, p);
+                }
+                text.push_back(']');
+                return api::reply::ok_text(std::move(text));
+            }
             case api::op::trades: {
                 const auto& p = std::get<api::trades_params>(cmd.args);
                 const auto& t = runner(*cmd.mode).engine().trades();
@@ -809,6 +831,12 @@ void app::refresh_metrics() {
             metrics_.set(n::market_staleness, {{"mode", std::string(engine::to_string(m))}, {"symbol", s.symbol}},
                          static_cast<double>(now - since) / 1000.0);
         }
+    }
+    if (auto r = market_ ? market_->recording() : std::nullopt) {
+        auto written = metrics_.get_counter(n::market_recorded);
+        written.inc(static_cast<double>(r->stats.lines_written) - written.value());
+        auto dropped = metrics_.get_counter(n::market_record_dropped);
+        dropped.inc(static_cast<double>(r->stats.lines_dropped) - dropped.value());
     }
     if (notifier_) notifier_->export_metrics(metrics_);
     if (server_) {
