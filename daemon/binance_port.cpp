@@ -319,6 +319,7 @@ struct binance_port::impl : std::enable_shared_from_this<impl> {
         ro.api_secret = creds.api_secret;
         ro.recv_window_ms = opts.exchange.recv_window_ms;
         ro.ca_file = opts.exchange.ca_file;
+        ro.max_connections = opts.exchange.rest_connections;
         ro.observer = [w = weak_from_this()](const bn::rest_request& req, const xio::rest_response& resp,
                                              std::chrono::steady_clock::duration took) {
             if (auto self = w.lock()) self->observe_rest(req, resp, took);
