@@ -178,6 +178,7 @@ std::string app::start() {
     started_at_ = wall_clock_ms();
     if (live_port) {
         real_->set_block("RECONCILING", true);
+        live_port->set_on_balance([this]() { maybe_push_balance(mode::real, false); });
         live_port->set_on_symbols([this](const std::vector<engine::symbol_info>& s) { real_->set_symbols(s); });
         reconciled_ = false;
         live_port->set_on_untracked([this](const std::vector<foreign_position>& list) {
@@ -354,8 +355,21 @@ void app::maybe_push_balance(mode m, bool force) {
     auto b = runner(m).port().balance();
     auto& last = last_pushed_balance_[m];
     auto& at = last_balance_push_at_[m];
-    // Throttled: balances move with every tick while positions are open.
-    if (!force && (same_balance(b, last) || now - at < 1000)) return;
+    // Throttled: balances move with every tick while positions are open. A change inside the
+    // second is pushed when it ends (the exchange's latest figure is never left unsaid).
+    if (!force && same_balance(b, last)) return;
+    if (!force && now - at < 1000) {
+        auto& t = balance_timers_[m];
+        if (t) return;  // a push is already due
+        t = std::make_unique<boost::asio::steady_timer>(io_);
+        t->expires_after(std::chrono::milliseconds(1000 - (now - at)));
+        t->async_wait([this, m](boost::system::error_code ec) {
+            if (ec) return;
+            balance_timers_[m].reset();
+            maybe_push_balance(m, false);
+        });
+        return;
+    }
     last = b;
     at = now;
     engine::notification n;
