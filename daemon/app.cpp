@@ -178,6 +178,7 @@ std::string app::start() {
     started_at_ = wall_clock_ms();
     if (live_port) {
         real_->set_block("RECONCILING", true);
+        live_port->set_on_balance([this]() { maybe_push_balance(mode::real, false); });
         live_port->set_on_symbols([this](const std::vector<engine::symbol_info>& s) { real_->set_symbols(s); });
         reconciled_ = false;
         live_port->set_on_untracked([this](const std::vector<foreign_position>& list) {
@@ -354,8 +355,21 @@ void app::maybe_push_balance(mode m, bool force) {
     auto b = runner(m).port().balance();
     auto& last = last_pushed_balance_[m];
     auto& at = last_balance_push_at_[m];
-    // Throttled: balances move with every tick while positions are open.
-    if (!force && (same_balance(b, last) || now - at < 1000)) return;
+    // Throttled: balances move with every tick while positions are open. A change inside the
+    // second is pushed when it ends (the exchange's latest figure is never left unsaid).
+    if (!force && same_balance(b, last)) return;
+    if (!force && now - at < 1000) {
+        auto& t = balance_timers_[m];
+        if (t) return;  // a push is already due
+        t = std::make_unique<boost::asio::steady_timer>(io_);
+        t->expires_after(std::chrono::milliseconds(1000 - (now - at)));
+        t->async_wait([this, m](boost::system::error_code ec) {
+            if (ec) return;
+            balance_timers_[m].reset();
+            maybe_push_balance(m, false);
+        });
+        return;
+    }
     last = b;
     at = now;
     engine::notification n;
@@ -624,7 +638,17 @@ api::reply app::execute(const api::command& cmd) {
             case api::op::account_balance: return api::reply::ok(balance_json(*cmd.mode));
             case api::op::performance:
                 return api::reply::ok(api::to_json(runner(*cmd.mode).engine().performance(now)));
-            case api::op::positions: return api::reply::ok(snapshot(engine::channel::positions, *cmd.mode));
+            case api::op::positions: {
+                // Written straight from engine state into the answer's text (no JSON tree).
+                std::string text = "[";
+                for (const auto& [id, p] : runner(*cmd.mode).engine().positions()) {
+                    if (p.status == engine::position_status::closed || p.status == engine::position_status::failed) continue;
+                    if (text.size() > 1) text.push_back(',');
+                    api::append_json(text, p);
+                }
+                text.push_back(']');
+                return api::reply::ok_text(std::move(text));
+            }
             case api::op::trades: {
                 const auto& p = std::get<api::trades_params>(cmd.args);
                 const auto& t = runner(*cmd.mode).engine().trades();
