@@ -83,7 +83,7 @@ struct market_config {
 
 /// Rule fields shared by both engines: the engine's own config type, parsed straight from the
 /// file (`engine_mode` and `max_staleness_ms` are not file keys: to_engine sets the mode, the
-/// daemon the staleness from `market:`).
+/// daemon the staleness from `market:`; `notify_ticks` is for the backtest).
 struct trading_config : engine::engine_config {
     /// The engine config for `m`.
     engine::engine_config to_engine(engine::mode m) const;

@@ -110,6 +110,14 @@ public:
     /// saved), every non-closed position plus the most recent closed ones, their orders plus any
     /// order still live on the exchange, and all trades (oldest first). Error text on failure.
     std::variant<engine::engine_snapshot, std::string> load(engine::mode m);
+    /// A position of mode `m` by id, however old (the engine keeps only recent closed ones in
+    /// memory), with its trade when it has one.
+    struct stored_position {
+        engine::position position;
+        std::optional<engine::trade> trade;
+    };
+    /// nullopt when the id is unknown (or the store cannot be read).
+    std::optional<stored_position> find_position(engine::mode m, const std::string& position_id);
     /// The last sequence number committed for `m` (0 when none). Error text on failure.
     std::variant<std::int64_t, std::string> load_seq(engine::mode m);
 
