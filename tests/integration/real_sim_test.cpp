@@ -361,7 +361,9 @@ TEST_CASE("real: a ban during TP placement keeps a protected position open", "[i
 TEST_CASE("real: a ban that leaves a position without any stop closes it as EMERGENCY", "[integration][real]") {
     real_env e;
     auto& d = *e.d;
-    e.sim.admin("/admin/fault", R"({"kind":"http_418","count":1,"path":"/fapi/v1/algoOrder","retry_after_s":12})");
+    // A ban of the algo endpoint (no count: every request refused until it ends), so both the TP
+    // and the SL meet it whichever connection of the pool sends first.
+    e.sim.admin("/admin/fault", R"({"kind":"http_418","path":"/fapi/v1/algoOrder","retry_after_s":12})");
     const auto id = open_real(d, "BTCUSDT", "LONG");
     CHECK(wait_trade_reason(d, id, std::chrono::milliseconds(40000)) == "EMERGENCY");
     INFO(d.proc().log());
