@@ -148,6 +148,7 @@ std::string app::start() {
     auto engine_config = [this](mode m) {
         auto c = m == mode::paper ? cfg_.paper_trading.to_engine(m) : cfg_.real_trading.to_engine(m);
         c.max_staleness_ms = cfg_.market.max_staleness_ms;
+        c.trades_kept = static_cast<std::size_t>(cfg_.storage.trades_in_memory);  // older ones: the store
         return c;
     };
     paper_ = std::make_unique<engine_runner>(mode::paper, engine::engine(engine_config(mode::paper), symbols_),
@@ -437,9 +438,7 @@ json::value app::snapshot(engine::channel ch, mode m) {
         }
         case engine::channel::trades: {
             json::array a;
-            const auto& t = e.trades();
-            const std::size_t n = std::min<std::size_t>(t.size(), 200);
-            for (std::size_t i = 0; i < n; ++i) a.push_back(api::to_json(t[t.size() - 1 - i]));
+            for (const auto& t : runner(m).trades(200, 0)) a.push_back(api::to_json(t));
             return a;
         }
         case engine::channel::safety: return api::to_json(e.safety(now));
@@ -615,11 +614,8 @@ api::reply app::execute(const api::command& cmd) {
             case api::op::positions: return api::reply::ok(snapshot(engine::channel::positions, *cmd.mode));
             case api::op::trades: {
                 const auto& p = std::get<api::trades_params>(cmd.args);
-                const auto& t = runner(*cmd.mode).engine().trades();
-                json::array a;
-                // Newest first.
-                for (auto it = t.rbegin(); it != t.rend() && static_cast<int>(a.size()) < p.limit; ++it)
-                    if (it->closed_at >= p.since) a.push_back(api::to_json(*it));
+                json::array a;  // newest first
+                for (const auto& t : runner(*cmd.mode).trades(p.limit, p.since)) a.push_back(api::to_json(t));
                 return api::reply::ok(std::move(a));
             }
             case api::op::close_position: {
@@ -779,7 +775,7 @@ void app::refresh_metrics() {
         metrics_.set(n::storage_ok, l, b(rn.storage_ok()));
         // A counter set from state: trades are restored at start, so it never goes backwards
         // within a process (Prometheus handles the reset at restart).
-        metrics_.get_counter(n::trades, l).inc(static_cast<double>(e.trades().size()) -
+        metrics_.get_counter(n::trades, l).inc(static_cast<double>(e.trade_count()) -
                                                 metrics_.get_counter(n::trades, l).value());
         const auto ps = rn.port().status();
         metrics_.set(n::exchange_connected, l, b(ps.connected));
