@@ -80,10 +80,15 @@ struct reply {
     std::string code;
     std::string message;
     boost::json::value data;
+    /// When not empty: the JSON text of `data`, already rendered (`data` is then ignored). Large
+    /// answers (a list of positions) are written straight from engine state into this string
+    /// instead of building a JSON tree first.
+    std::string text;
 
-    static reply ok(boost::json::value d) { return reply{200, {}, {}, std::move(d)}; }
+    static reply ok(boost::json::value d) { return reply{200, {}, {}, std::move(d), {}}; }
+    static reply ok_text(std::string json_text) { return reply{200, {}, {}, nullptr, std::move(json_text)}; }
     static reply error(int status, std::string code, std::string message) {
-        return reply{status, std::move(code), std::move(message), nullptr};
+        return reply{status, std::move(code), std::move(message), nullptr, {}};
     }
     bool is_ok() const { return code.empty(); }
 };

@@ -51,28 +51,30 @@ void append_quoted(std::string& out, std::string_view s) {
     out.push_back('"');
 }
 
+void append_number(std::string& out, double d) {
+    if (!std::isfinite(d)) {
+        out += "null";  // JSON has no NaN/Infinity
+    } else if (d == std::trunc(d) && std::fabs(d) < 1e15) {
+        append_int(out, static_cast<long long>(d));
+    } else {
+        // Shortest round-trip digits in plain notation ("0.00000001", not "1e-08"). For a
+        // decimal of at most 15 significant digits (every price, quantity and amount below
+        // 10^7 at 8 places) that is exactly the decimal's own text.
+        char buf[400];
+        const auto r = std::to_chars(buf, buf + sizeof buf, d, std::chars_format::fixed);
+        out.append(buf, r.ptr);
+    }
+}
+
+void append_integer(std::string& out, std::int64_t v) { append_int(out, v); }
+
 void append_text(std::string& out, const boost::json::value& v) {
     switch (v.kind()) {
         case boost::json::kind::null: out += "null"; break;
         case boost::json::kind::bool_: out += v.get_bool() ? "true" : "false"; break;
         case boost::json::kind::int64: append_int(out, v.get_int64()); break;
         case boost::json::kind::uint64: append_int(out, v.get_uint64()); break;
-        case boost::json::kind::double_: {
-            const double d = v.get_double();
-            if (!std::isfinite(d)) {
-                out += "null";  // JSON has no NaN/Infinity
-            } else if (d == std::trunc(d) && std::fabs(d) < 1e15) {
-                append_int(out, static_cast<long long>(d));
-            } else {
-                // Shortest round-trip digits in plain notation ("0.00000001", not "1e-08"). For a
-                // decimal of at most 15 significant digits (every price, quantity and amount below
-                // 10^7 at 8 places) that is exactly the decimal's own text.
-                char buf[400];
-                const auto r = std::to_chars(buf, buf + sizeof buf, d, std::chars_format::fixed);
-                out.append(buf, r.ptr);
-            }
-            break;
-        }
+        case boost::json::kind::double_: append_number(out, v.get_double()); break;
         case boost::json::kind::string: {
             const auto& s = v.get_string();
             append_quoted(out, std::string_view(s.data(), s.size()));

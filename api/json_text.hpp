@@ -9,6 +9,7 @@
 
 #include <boost/json/value.hpp>
 
+#include <cstdint>
 #include <string>
 #include <string_view>
 
@@ -20,5 +21,10 @@ std::string to_text(const boost::json::value& v);
 void append_text(std::string& out, const boost::json::value& v);
 /// Appends `s` as a quoted, escaped JSON string.
 void append_quoted(std::string& out, std::string_view s);
+/// Appends a double exactly as append_text prints a JSON double (plain shortest form, null
+/// when not finite).
+void append_number(std::string& out, double d);
+/// Appends an integer.
+void append_integer(std::string& out, std::int64_t v);
 
 }  // namespace traded::api

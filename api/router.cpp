@@ -852,7 +852,10 @@ namespace {
 void append_outcome(std::string& out, const reply& r) {
     if (r.is_ok()) {
         out += "\"success\":true,\"data\":";
-        append_text(out, r.data);
+        if (r.text.empty())
+            append_text(out, r.data);
+        else
+            out += r.text;
     } else {
         out += "\"success\":false,\"error\":{\"code\":";
         append_quoted(out, r.code);
@@ -876,7 +879,7 @@ void append_outcome(std::string& out, const reply& r) {
 
 std::string render_http_body(const reply& r) {
     std::string out;
-    out.reserve(512);
+    out.reserve(r.text.size() + 512);
     out.push_back('{');
     append_outcome(out, r);
     return out;

@@ -1,5 +1,7 @@
 #include "api/views.hpp"
 
+#include "api/json_text.hpp"
+
 #include <boost/json/array.hpp>
 #include <boost/json/object.hpp>
 
@@ -60,6 +62,94 @@ json::value to_json(const engine::position& p) {
     o["closed_at"] = time_or_null(p.closed_at);
     o["updated_at"] = time_or_null(p.updated_at);
     return o;
+}
+
+namespace {
+/// Text writers with the same output as the json::value helpers above.
+/// `"k":`, after a comma unless it is the object's first member.
+void key(std::string& out, std::string_view k) {
+    if (out.back() != '{') out.push_back(',');
+    out.push_back('"');
+    out += k;
+    out += "\":";
+}
+void text_num(std::string& out, decimal d) { append_number(out, d.to_double()); }
+void text_num_or_null(std::string& out, decimal d) {
+    if (d.is_zero())
+        out += "null";
+    else
+        append_number(out, d.to_double());
+}
+void text_str_or_null(std::string& out, const std::string& s) {
+    if (s.empty())
+        out += "null";
+    else
+        append_quoted(out, s);
+}
+void text_time_or_null(std::string& out, engine::millis t) {
+    if (t == 0)
+        out += "null";
+    else
+        append_integer(out, t);
+}
+void text_reason_or_null(std::string& out, engine::exit_reason r) {
+    if (r == engine::exit_reason::none)
+        out += "null";
+    else
+        append_quoted(out, engine::to_string(r));
+}
+}  // namespace
+
+void append_json(std::string& out, const engine::position& p) {
+    // Same keys, order and number format as to_json(position): a unit test holds them equal.
+    out.push_back('{');
+    key(out, "position_id");
+    append_quoted(out, p.position_id);
+    key(out, "symbol");
+    append_quoted(out, p.symbol);
+    key(out, "side");
+    append_quoted(out, engine::to_string(p.pos_side));
+    key(out, "entry_price");
+    text_num_or_null(out, p.entry_price);
+    key(out, "qty");
+    text_num(out, p.qty);
+    key(out, "stake_usd");
+    text_num(out, p.stake_usd);
+    key(out, "leverage");
+    append_integer(out, p.leverage);
+    key(out, "tp_order_id");
+    text_str_or_null(out, p.tp_order_id);
+    key(out, "sl_order_id");
+    text_str_or_null(out, p.sl_order_id);
+    key(out, "tp_price");
+    text_num_or_null(out, p.tp_price);
+    key(out, "sl_price");
+    text_num_or_null(out, p.sl_price);
+    key(out, "highest_profit_ever");
+    text_num(out, p.highest_profit_ever);
+    key(out, "profit_floor_activated");
+    out += p.profit_floor_activated ? "true" : "false";
+    key(out, "status");
+    append_quoted(out, engine::to_string(p.status));
+    key(out, "pnl");
+    text_num(out, p.pnl);
+    key(out, "pnl_pct");
+    append_number(out, pnl_percent(p.pnl, p.stake_usd, p.leverage));
+    key(out, "mark_price");
+    text_num_or_null(out, p.mark_price);
+    key(out, "opened_at");
+    append_integer(out, p.opened_at);
+    key(out, "fees");
+    text_num(out, p.fees);
+    key(out, "exit_price");
+    text_num_or_null(out, p.exit_price);
+    key(out, "exit_reason");
+    text_reason_or_null(out, p.reason);
+    key(out, "closed_at");
+    text_time_or_null(out, p.closed_at);
+    key(out, "updated_at");
+    text_time_or_null(out, p.updated_at);
+    out.push_back('}');
 }
 
 json::value to_json(const engine::trade& t) {

@@ -93,6 +93,9 @@ boost::json::value to_json(const balance_info& b);
 
 /// A list of positions (for GET positions and the positions snapshot).
 boost::json::value to_json(const std::vector<engine::position>& ps);
+/// Appends the same JSON text as to_text(to_json(p)), written straight from the position (no
+/// JSON tree, no temporary strings): GET positions renders hundreds of them per answer.
+void append_json(std::string& out, const engine::position& p);
 /// A list of trades.
 boost::json::value to_json(const std::vector<engine::trade>& ts);
 /// A list of opportunities.

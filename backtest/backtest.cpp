@@ -9,6 +9,7 @@
 #include <boost/json.hpp>
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <deque>
 #include <set>
 
@@ -104,6 +105,23 @@ result run(const config::config& cfg, market::replay_stream& stream,
     bool started = false;
     engine::millis now = 0;
     engine::millis wakeup = 0;
+    // Updates with the same event time are one batch: merged in the book, then each symbol's
+    // quote delivered once, in symbol order. That is what the daemon does with messages that
+    // arrive together (market_hub coalesces per loop turn; the replay source delivers one event
+    // time per turn), so a recording replays here to the trades the live run made.
+    std::vector<std::pair<std::string, market::symbol_quote>> batch;
+    auto deliver = [&] {
+        if (batch.size() > 1)
+            std::sort(batch.begin(), batch.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+        for (const auto& [symbol, sq] : batch) {
+            sim.on_quote(symbol, sq.q, now);
+            if (auto opp = strategy.on_tick(symbol, sq.q, now)) {
+                ++r.opportunities;
+                sim.handle(engine::open_request{std::move(*opp)}, now);
+            }
+        }
+        batch.clear();
+    };
     for (;;) {
         const auto st = stream.next(u);
         if (st == market::read_status::end) break;
@@ -114,7 +132,10 @@ result run(const config::config& cfg, market::replay_stream& stream,
         ++r.events;
         // Event time drives the clock; it never runs backwards (files merge by event time, but
         // a recording's receive times may repeat).
-        if (u.event_time > now) now = u.event_time;
+        if (u.event_time > now) {
+            if (!batch.empty()) deliver();
+            now = u.event_time;
+        }
         if (!started) {
             started = true;
             r.first_event = now;
@@ -125,16 +146,17 @@ result run(const config::config& cfg, market::replay_stream& stream,
             sim.handle(engine::timer_fired{}, now);
             wakeup = sim.engine().next_wakeup().value_or(INT64_MAX);
         }
-        const auto sq = book.apply(u);
-        if (!sq) continue;
-        sim.on_quote(u.symbol, sq->q, now);
-        if (auto opp = strategy.on_tick(u.symbol, sq->q, now)) {
-            ++r.opportunities;
-            sim.handle(engine::open_request{std::move(*opp)}, now);
+        if (auto sq = book.apply(u)) {
+            auto it = std::find_if(batch.begin(), batch.end(), [&](const auto& b) { return b.first == u.symbol; });
+            if (it == batch.end())
+                batch.emplace_back(u.symbol, *sq);
+            else
+                it->second = *sq;
         }
         if (on_progress && (r.events & 0xFFFF) == 0)
             on_progress({r.events, stream.bytes_read(), stream.size()});
     }
+    if (!batch.empty()) deliver();
     r.last_event = now;
     if (started) {
         for (const auto& [id, p] : sim.engine().positions())

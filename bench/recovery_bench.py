@@ -23,9 +23,9 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import system_bench as sb  # noqa: E402
 
 
-def healthz_ok(port):
+def healthz_ok(port, path="/healthz"):
     try:
-        code, _ = sb.http(port, "GET", "/healthz", timeout=1)
+        code, _ = sb.http(port, "GET", path, timeout=1)
         return code == 200
     except OSError:
         return False
@@ -97,12 +97,14 @@ def main():
     sb.raise_nofile()
     reps = a.reps
     tmp = tempfile.mkdtemp(prefix="traded-b6-")
-    out = ["B6 recovery (paper): SIGKILL, then exec -> /healthz 200 and -> GET positions answered with every "
-           f"position; {reps} restarts per row (median, min-max); raw SELECT = Python sqlite3 reading the "
-           "same positions, orders and trades rows from the same file\n",
-           "| store | exec -> /healthz 200 ms | exec -> positions complete ms | raw SELECT ms (rows) | "
-           "healthz / raw SELECT |",
-           "|---|---:|---:|---:|---:|"]
+    out = ["B6 recovery (paper): SIGKILL, then exec -> /healthz 200, -> /readyz 200 (reconciled and ready) and -> "
+           f"GET positions answered with every position; {reps} restarts per row (median, min-max); raw SELECT = "
+           "Python sqlite3 reading the same positions, orders and trades rows from the same file; RSS = the "
+           "daemon's VmRSS once every position is listed\n",
+           "| store | exec -> /healthz 200 ms | exec -> /readyz 200 ms | exec -> positions complete ms | "
+           "raw SELECT ms (rows) | readyz / raw SELECT | RSS MB |",
+           "|---|---:|---:|---:|---:|---:|---:|"]
+    rss_by_size = {}
     try:
         port = sb.free_port()
         cfg = sb.daemon_config(tmp, port)
@@ -129,7 +131,7 @@ def main():
                 cands = [f for f in os.listdir(os.path.join(tmp, "data")) if f.endswith(".db")]
                 db_path = os.path.join(tmp, "data", cands[0])
             widen(db_path, positions, 100_000)
-            health, complete, raw = [], [], []
+            health, ready, complete, raw, rss = [], [], [], [], []
             for _ in range(reps):
                 t = time.perf_counter()
                 d = sb.pinned(0, [os.path.join(build, "daemon", "traded"), "--config", cfg],
@@ -141,19 +143,33 @@ def main():
                         sys.exit("no /healthz within 120 s")
                     time.sleep(0.002)
                 health.append((time.perf_counter() - t) * 1000)
+                while not healthz_ok(port, "/readyz"):
+                    if time.perf_counter() - t > 120:
+                        sys.exit("no /readyz within 120 s")
+                    time.sleep(0.002)
+                ready.append((time.perf_counter() - t) * 1000)
                 while True:
                     code, body = sb.http(port, "GET", "/api/v1/paper-trading/positions", timeout=30)
                     if code == 200 and len(json.loads(body)["data"]) >= positions:
                         break
                     time.sleep(0.002)
                 complete.append((time.perf_counter() - t) * 1000)
+                rss.append(sb.rss_kb(d.pid))
                 d.kill()  # SIGKILL: the next start recovers from what was committed
                 d.wait()
                 ms, rows = raw_select(db_path)
                 raw.append(ms)
             f = lambda v: f"{statistics.median(v):.0f} ({min(v):.0f}-{max(v):.0f})"  # noqa: E731
-            out.append(f"| {positions:,} open positions, 100,000 trades | {f(health)} | {f(complete)} | "
-                       f"{f(raw)} ({rows:,}) | {statistics.median(health) / statistics.median(raw):.1f}x |")
+            rss_by_size[positions] = statistics.median(rss)
+            out.append(f"| {positions:,} open positions, 100,000 trades | {f(health)} | {f(ready)} | {f(complete)} | "
+                       f"{f(raw)} ({rows:,}) | {statistics.median(ready) / statistics.median(raw):.1f}x | "
+                       f"{statistics.median(rss) / 1024:.1f} |")
+        sizes = sorted(rss_by_size)
+        if len(sizes) >= 2:
+            lo, hi = sizes[0], sizes[-1]
+            per = (rss_by_size[hi] - rss_by_size[lo]) * 1024 / (hi - lo)
+            out.append(f"\nB7 bytes per open position (steady state, recovered): (RSS at {hi:,} - RSS at {lo:,}) / "
+                       f"{hi - lo:,} = {per:,.0f} B per position (goal <= 512 B)")
         print("\n".join(out))
     finally:
         shutil.rmtree(tmp, ignore_errors=True)

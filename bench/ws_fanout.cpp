@@ -30,6 +30,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <array>
 #include <atomic>
 #include <chrono>
 #include <cstdio>
@@ -46,6 +47,8 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <pthread.h>
+#include <sched.h>
 #include <sys/epoll.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
@@ -69,6 +72,14 @@ const auto run_deadline = bench_clock::now() + std::chrono::seconds(150);
 [[noreturn]] void fail(const std::string& why) {
     std::fprintf(stderr, "bench_ws_fanout: %s\n", why.c_str());
     std::exit(2);
+}
+
+/// Server thread on CPU 0, clients on CPU 1 (best effort: a one-CPU machine keeps both on one).
+void pin_to(int cpu) {
+    cpu_set_t set;
+    CPU_ZERO(&set);
+    CPU_SET(cpu, &set);
+    (void)pthread_setaffinity_np(pthread_self(), sizeof set, &set);
 }
 
 /// Answers everything with an empty success; snapshots are a small fixed object.
@@ -115,7 +126,10 @@ struct server_side {
         srv.emplace(ioc, std::move(o), be, [](std::string_view) { return std::optional<traded::api::asset>{}; });
         if (auto err = srv->start()) fail("server start: " + *err);
         probe.arm();
-        thread = std::thread([this] { ioc.run(); });
+        thread = std::thread([this] {
+            pin_to(0);
+            ioc.run();
+        });
     }
     ~server_side() {
         run_on([this] {
@@ -164,12 +178,24 @@ json::object position_payload(std::int64_t seq) {
     };
 }
 
+/// Intended publish time (steady clock ns) of each paced event, by seq: written on the server
+/// thread before the event is published, read on the client thread when it arrives.
+constexpr std::size_t max_paced = 8192;
+std::array<std::atomic<std::int64_t>, max_paced> intended_ns{};
+
+std::int64_t now_ns() {
+    return std::chrono::duration_cast<std::chrono::nanoseconds>(bench_clock::now().time_since_epoch()).count();
+}
+
 /// Counters shared by all clients (client thread only).
 struct client_totals {
     std::size_t ready = 0;    // subscribed and snapshot received
     std::size_t failed = 0;
     std::uint64_t events = 0;
     std::string first_error;
+    bool record_latency = false;
+    std::vector<float> latency_us;  // paced runs: arrival - intended publish time, every client
+    std::int64_t last_arrival_ns = 0;
 };
 
 /// One async WebSocket client: connect, handshake, subscribe, then read and count forever.
@@ -224,10 +250,24 @@ private:
         if (head.find(R"("type":"event")") != std::string_view::npos) {
             ++events_;
             ++totals_.events;
+            if (totals_.record_latency) record(data);
         } else if (++control_ == 2) {
             ++totals_.ready;  // subscribe answer + one snapshot
         }
         buffer_.consume(n);
+    }
+    /// Paced runs: the event's seq indexes its intended publish time.
+    void record(net::const_buffer data) {
+        const std::string_view text(static_cast<const char*>(data.data()), std::min<std::size_t>(data.size(), 96));
+        const auto at = text.find(R"("seq":)");
+        if (at == std::string_view::npos) return;
+        std::size_t seq = 0;
+        for (std::size_t i = at + 6; i < text.size() && text[i] >= '0' && text[i] <= '9'; ++i)
+            seq = seq * 10 + static_cast<std::size_t>(text[i] - '0');
+        if (seq >= max_paced) return;
+        const auto t = now_ns();
+        totals_.latency_us.push_back(static_cast<float>(t - intended_ns[seq].load(std::memory_order_relaxed)) / 1000.0f);
+        totals_.last_arrival_ns = t;
     }
     void failed(const char* what, const beast::error_code& ec) {
         ++totals_.failed;
@@ -309,15 +349,11 @@ scenario_result run_baseline() {
     return r;
 }
 
-scenario_result run_scenario(std::size_t n, std::size_t slice, std::string label) {
-    server_side s(slice);
+/// Connects n subscribed clients, at most 64 handshakes in flight (kind to the accept backlog).
+void connect_clients(server_side& s, net::io_context& cioc, client_totals& totals,
+                     std::vector<std::shared_ptr<ws_client>>& clients, std::size_t n) {
     const tcp::endpoint ep{net::ip::make_address("127.0.0.1"), s.srv->port()};
-    net::io_context cioc;
-    client_totals totals;
-    std::vector<std::shared_ptr<ws_client>> clients;
     clients.reserve(n);
-
-    // Connect with at most 64 handshakes in flight (kind to the accept backlog).
     constexpr std::size_t window = 64;
     while (clients.size() < n) {
         while (clients.size() < n && clients.size() - totals.ready - totals.failed < window) {
@@ -330,6 +366,14 @@ scenario_result run_scenario(std::size_t n, std::size_t slice, std::string label
     }
     pump(cioc, [&] { return totals.ready + totals.failed == n; }, std::chrono::seconds(30), "subscriptions");
     if (totals.failed > 0) fail("client " + totals.first_error);
+}
+
+scenario_result run_scenario(std::size_t n, std::size_t slice, std::string label) {
+    server_side s(slice);
+    net::io_context cioc;
+    client_totals totals;
+    std::vector<std::shared_ptr<ws_client>> clients;
+    connect_clients(s, cioc, totals, clients, n);
 
     std::vector<double> deliver_ms;
     std::int64_t seq = 1;
@@ -366,6 +410,160 @@ scenario_result run_scenario(std::size_t n, std::size_t slice, std::string label
         if (c->events() != static_cast<std::uint64_t>(rounds) * events_per_round)
             fail(fmt::format("a client got {} events, expected {}", c->events(), rounds * events_per_round));
 
+    for (auto& c : clients) c->close();
+    cioc.restart();
+    cioc.poll();
+    clients.clear();
+    return r;
+}
+
+/// A ~300-byte event for the paced runs (envelope + a quote-sized payload).
+json::object small_payload(std::int64_t seq) {
+    return json::object{{"position_id", fmt::format("paper_{}_BTCUSDT", 1732363200000 + seq)},
+                        {"symbol", "BTCUSDT"},
+                        {"status", "OPEN"},
+                        {"mark_price", "97124.10"},
+                        {"pnl", "0.0014"},
+                        {"highest_profit_ever", "0"},
+                        {"updated_at", 1732363200000 + seq}};
+}
+
+std::size_t small_event_size() {
+    return traded::api::to_text(json::object{{"type", "event"},
+                                             {"channel", "positions"},
+                                             {"mode", "paper-trading"},
+                                             {"seq", 1000},
+                                             {"ts", 1732363201000},
+                                             {"event", "position_updated_x"},
+                                             {"data", small_payload(1000)}})
+        .size();
+}
+
+/// A client that completes the upgrade and the subscription, then never reads: its receive
+/// window fills and the server's writes to it stall. Blocking socket, handshake by hand.
+int stalled_client(std::uint16_t port) {
+    const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    int small = 4096;
+    ::setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &small, sizeof small);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    addr.sin_port = htons(port);
+    if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) fail("stalled client: connect");
+    const std::string req = fmt::format(
+        "GET /api/v1/ws HTTP/1.1\r\nHost: 127.0.0.1:{}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+        "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\nAuthorization: Bearer {}\r\n\r\n",
+        port, token);
+    if (::send(fd, req.data(), req.size(), 0) != static_cast<ssize_t>(req.size())) fail("stalled client: send");
+    std::string head;
+    char c = 0;
+    while (head.find("\r\n\r\n") == std::string::npos) {
+        if (::recv(fd, &c, 1, 0) != 1) fail("stalled client: handshake");
+        head.push_back(c);
+    }
+    if (head.rfind("HTTP/1.1 101", 0) != 0) fail("stalled client: " + head.substr(0, 40));
+    const std::string_view sub = R"({"op":"subscribe","id":1,"channels":["positions"],"modes":["paper-trading"]})";
+    std::string frame{static_cast<char>(0x81), static_cast<char>(0x80 | sub.size()), 1, 2, 3, 4};
+    for (std::size_t i = 0; i < sub.size(); ++i) frame.push_back(static_cast<char>(sub[i] ^ (1 + i % 4)));
+    if (::send(fd, frame.data(), frame.size(), 0) != static_cast<ssize_t>(frame.size())) fail("stalled client: subscribe");
+    return fd;
+}
+
+struct paced_result {
+    std::string label;
+    std::size_t clients = 0;
+    int rate = 0;
+    int events = 0;
+    double frames_per_s = 0;
+    double lat_p50_us = 0;
+    double lat_p99_us = 0;
+    double lag_p99_us = 0;
+    double lag_max_us = 0;
+    std::uint64_t delivered = 0;
+    std::uint64_t expected = 0;
+    std::uint64_t dropped = 0;
+};
+
+/// Open-loop publishing on the server thread: event k is due at start + k / rate (intended time,
+/// recorded before it is published); a late timer publishes every event already due, so a slow
+/// fan-out does not slow the schedule down (no coordinated omission).
+struct pacer {
+    server_side& s;
+    net::steady_timer timer;
+    bench_clock::time_point start;
+    std::chrono::nanoseconds period;
+    int count;
+    int next = 0;
+    explicit pacer(server_side& srv, int rate, int n)
+        : s(srv), timer(srv.ioc), period(std::chrono::nanoseconds(1'000'000'000 / rate)), count(n) {}
+    void begin() {
+        start = bench_clock::now() + std::chrono::milliseconds(20);
+        s.probe.recording = true;
+        arm();
+    }
+    void arm() {
+        timer.expires_at(start + next * period);
+        timer.async_wait([this](const beast::error_code& ec) {
+            if (ec) return;
+            const auto now = bench_clock::now();
+            while (next < count && start + next * period <= now) {
+                const std::int64_t seq = next + 1;
+                intended_ns[static_cast<std::size_t>(seq)].store(
+                    std::chrono::duration_cast<std::chrono::nanoseconds>((start + next * period).time_since_epoch()).count(),
+                    std::memory_order_relaxed);
+                s.srv->hub().publish(mode::paper, channel::positions, "position_updated_x", seq, 1732363200000 + seq,
+                                     small_payload(seq));
+                ++next;
+            }
+            if (next < count) arm();
+        });
+    }
+};
+
+paced_result run_paced(std::size_t n, int rate, double seconds, bool with_stalled, std::string label) {
+    server_side s(64);
+    net::io_context cioc;
+    client_totals totals;
+    std::vector<std::shared_ptr<ws_client>> clients;
+    connect_clients(s, cioc, totals, clients, n);
+    int stalled = -1;
+    if (with_stalled) stalled = stalled_client(s.srv->port());
+    const int count = std::min<int>(static_cast<int>(rate * seconds), static_cast<int>(max_paced) - 1);
+    totals.record_latency = true;
+    totals.latency_us.reserve(n * static_cast<std::size_t>(count));
+    pacer p(s, rate, count);
+    const std::uint64_t expected = n * static_cast<std::uint64_t>(count);
+    std::int64_t first_ns = 0;
+    s.run_on([&] {
+        p.begin();
+        first_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(p.start.time_since_epoch()).count();
+    });
+    const auto limit = bench_clock::now() + std::chrono::duration_cast<bench_clock::duration>(
+                                                std::chrono::duration<double>(seconds)) + std::chrono::seconds(40);
+    while (totals.events < expected && bench_clock::now() < limit && bench_clock::now() < run_deadline) {
+        cioc.run_one_for(std::chrono::milliseconds(10));
+        if (cioc.stopped()) cioc.restart();
+    }
+    paced_result r;
+    r.label = std::move(label);
+    r.clients = n;
+    r.rate = rate;
+    r.events = count;
+    r.expected = expected;
+    r.delivered = totals.events;
+    const double span_s = static_cast<double>(totals.last_arrival_ns - first_ns) / 1e9;
+    r.frames_per_s = span_s > 0 ? static_cast<double>(totals.events) / span_s : 0;
+    std::vector<double> lat(totals.latency_us.begin(), totals.latency_us.end());
+    r.lat_p50_us = percentile(lat, 0.5);
+    r.lat_p99_us = percentile(lat, 0.99);
+    s.run_on([&] {
+        s.probe.recording = false;
+        p.timer.cancel();
+        r.lag_p99_us = percentile(s.probe.samples_us, 0.99);
+        r.lag_max_us = s.probe.samples_us.empty() ? 0 : *std::max_element(s.probe.samples_us.begin(), s.probe.samples_us.end());
+        r.dropped = s.srv->stats().ws_clients_dropped_total;
+    });
+    if (stalled >= 0) ::close(stalled);
     for (auto& c : clients) c->close();
     cioc.restart();
     cioc.poll();
@@ -484,6 +682,7 @@ scenario_result run_send_floor(std::size_t n, std::size_t frame_bytes, int round
 
 int main() {
     raise_nofile(2 * 1000 + 256);
+    pin_to(1);
     std::printf("ws fan-out: K = %d position_opened events (~%zu bytes each) published in one handler per round;\n"
                 "clients on a second thread; lag = lateness of a 1 ms timer on the server io_context\n\n",
                 events_per_round, json::serialize(position_payload(1)).size() + 120);
@@ -509,5 +708,29 @@ int main() {
                         r.deliver_median_ms, r.deliver_max_ms, r.msgs_per_s, r.lag_samples, r.lag_p99_us,
                         r.lag_max_us, static_cast<unsigned long long>(r.dropped));
     }
+
+    std::printf("\npaced fan-out: one ~%zu-byte event at a time at R events/s (open loop, latency from the intended\n"
+                "publish time to each client's read), server thread on CPU 0, clients on CPU 1\n\n",
+                small_event_size() + 4);
+    std::vector<paced_result> paced;
+    paced.push_back(run_paced(1000, 10, 3.0, false, "1000 clients, 10/s"));
+    paced.push_back(run_paced(1000, 100, 2.0, false, "1000 clients, 100/s"));
+    paced.push_back(run_paced(1000, 1000, 1.0, false, "1000 clients, 1000/s"));
+    paced.push_back(run_paced(1000, 100, 2.0, true, "same 100/s + 1 stalled client"));
+    std::printf("%-32s %7s %12s %12s %12s %11s %11s %12s %7s\n", "case", "events", "delivered", "frames/s",
+                "lat p50 us", "lat p99 us", "lag p99 us", "lag max us", "drops");
+    for (const auto& r : paced)
+        std::printf("%-32s %7d %5llu/%-6llu %12.0f %12.0f %11.0f %11.0f %12.0f %7llu\n", r.label.c_str(), r.events,
+                    static_cast<unsigned long long>(r.delivered / std::max<std::size_t>(r.clients, 1)),
+                    static_cast<unsigned long long>(r.expected / std::max<std::size_t>(r.clients, 1)), r.frames_per_s,
+                    r.lat_p50_us, r.lat_p99_us, r.lag_p99_us, r.lag_max_us, static_cast<unsigned long long>(r.dropped));
+    const auto& base = paced[1];
+    const auto& st = paced[3];
+    std::printf("\nstalled client: others' latency p50 %+.0f%%, p99 %+.0f%% vs the same run without it (goal within 10%%)\n",
+                100.0 * (st.lat_p50_us / base.lat_p50_us - 1.0), 100.0 * (st.lat_p99_us / base.lat_p99_us - 1.0));
+    const auto& floor = results.back();
+    const auto& n1000 = results[results.size() - 2];
+    std::printf("one broadcast (K=%d events) to 1000 clients: %.2fx the raw send() floor (goal <= 1.2x)\n",
+                events_per_round, n1000.deliver_median_ms / floor.deliver_median_ms);
     return 0;
 }

@@ -179,6 +179,7 @@ std::string app::start() {
     started_at_ = wall_clock_ms();
     if (live_port) {
         real_->set_block("RECONCILING", true);
+        live_port->set_on_balance([this]() { maybe_push_balance(mode::real, false); });
         live_port->set_on_symbols([this](const std::vector<engine::symbol_info>& s) { real_->set_symbols(s); });
         reconciled_ = false;
         live_port->set_on_untracked([this](const std::vector<foreign_position>& list) {
@@ -253,8 +254,8 @@ std::string app::start() {
         on_opportunity(opp, targets);
     };
     market_ = std::make_unique<market_hub>(io_, cfg_, symbols_, start_prices, wall_clock_ms, std::move(sinks));
-    // Watchers that only observe the market (recorder, WS `market` channel) attach here, before
-    // start(): market_->add_raw_watcher(...) / market_->add_quote_watcher(...).
+    // The recorder (market.record_dir) is attached by the hub itself; other watchers that only
+    // observe the market attach here, before start(): add_raw_watcher / add_quote_watcher.
     if (auto err = market_->start(); !err.empty()) return err;
 
     // Autostart paper trading unless it was explicitly stopped before (state survives restart).
@@ -355,8 +356,21 @@ void app::maybe_push_balance(mode m, bool force) {
     auto b = runner(m).port().balance();
     auto& last = last_pushed_balance_[m];
     auto& at = last_balance_push_at_[m];
-    // Throttled: balances move with every tick while positions are open.
-    if (!force && (same_balance(b, last) || now - at < 1000)) return;
+    // Throttled: balances move with every tick while positions are open. A change inside the
+    // second is pushed when it ends (the exchange's latest figure is never left unsaid).
+    if (!force && same_balance(b, last)) return;
+    if (!force && now - at < 1000) {
+        auto& t = balance_timers_[m];
+        if (t) return;  // a push is already due
+        t = std::make_unique<boost::asio::steady_timer>(io_);
+        t->expires_after(std::chrono::milliseconds(1000 - (now - at)));
+        t->async_wait([this, m](boost::system::error_code ec) {
+            if (ec) return;
+            balance_timers_[m].reset();
+            maybe_push_balance(m, false);
+        });
+        return;
+    }
     last = b;
     at = now;
     engine::notification n;
@@ -556,6 +570,18 @@ json::value app::market_json(mode m, engine::millis now) {
             all.push_back(std::move(so));
         }
     o["sources"] = std::move(all);
+    // market.record_dir (SPEC §8): lines written and dropped, null when not recording.
+    json::value rec = nullptr;
+    if (auto r = market_ ? market_->recording() : std::nullopt) {
+        json::object ro;
+        ro["dir"] = r->dir;
+        ro["lines_written"] = r->stats.lines_written;
+        ro["lines_dropped"] = r->stats.lines_dropped;
+        ro["bytes_pending"] = r->stats.bytes_pending;
+        ro["last_error"] = r->last_error.empty() ? json::value(nullptr) : json::value(r->last_error);
+        rec = std::move(ro);
+    }
+    o["recording"] = std::move(rec);
     return o;
 }
 
@@ -611,7 +637,17 @@ api::reply app::execute(const api::command& cmd) {
             case api::op::account_balance: return api::reply::ok(balance_json(*cmd.mode));
             case api::op::performance:
                 return api::reply::ok(api::to_json(runner(*cmd.mode).engine().performance(now)));
-            case api::op::positions: return api::reply::ok(snapshot(engine::channel::positions, *cmd.mode));
+            case api::op::positions: {
+                // Written straight from engine state into the answer's text (no JSON tree).
+                std::string text = "[";
+                for (const auto& [id, p] : runner(*cmd.mode).engine().positions()) {
+                    if (p.status == engine::position_status::closed || p.status == engine::position_status::failed) continue;
+                    if (text.size() > 1) text.push_back(',');
+                    api::append_json(text, p);
+                }
+                text.push_back(']');
+                return api::reply::ok_text(std::move(text));
+            }
             case api::op::trades: {
                 const auto& p = std::get<api::trades_params>(cmd.args);
                 json::array a;  // newest first
@@ -791,6 +827,12 @@ void app::refresh_metrics() {
             metrics_.set(n::market_staleness, {{"mode", std::string(engine::to_string(m))}, {"symbol", s.symbol}},
                          static_cast<double>(now - since) / 1000.0);
         }
+    }
+    if (auto r = market_ ? market_->recording() : std::nullopt) {
+        auto written = metrics_.get_counter(n::market_recorded);
+        written.inc(static_cast<double>(r->stats.lines_written) - written.value());
+        auto dropped = metrics_.get_counter(n::market_record_dropped);
+        dropped.inc(static_cast<double>(r->stats.lines_dropped) - dropped.value());
     }
     if (notifier_) notifier_->export_metrics(metrics_);
     if (server_) {

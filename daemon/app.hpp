@@ -111,6 +111,7 @@ private:
     std::map<engine::mode, std::unique_ptr<boost::asio::steady_timer>> wakeups_;
     std::map<engine::mode, balance_snapshot> last_pushed_balance_;
     std::map<engine::mode, engine::millis> last_balance_push_at_;
+    std::map<engine::mode, std::unique_ptr<boost::asio::steady_timer>> balance_timers_;  // trailing push
     std::unique_ptr<api::server> server_;
     std::unique_ptr<notify::notifier> notifier_;
     std::string token_;

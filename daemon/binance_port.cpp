@@ -16,6 +16,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <charconv>
 #include <cstdlib>
 #include <map>
 #include <random>
@@ -44,6 +45,12 @@ constexpr engine::millis exchange_info_refresh_ms = 60LL * 60 * 1000;
 constexpr engine::millis market_silence_ms = 30'000;
 /// How long the stream gets to deliver fills before we fetch them over REST.
 constexpr engine::millis fill_grace_ms = 1'500;
+/// Fills of orders that are not ours wait this long for an ALGO_UPDATE naming them as a
+/// triggered TP/SL child before they are recorded as a close outside traded.
+constexpr engine::millis foreign_hold_ms = 400;
+/// How long TP/SL/close placements wait for a rate-limit back-off or ban before the port looks
+/// at them again (a protected position's order keeps waiting; a stop-less one escalates).
+constexpr engine::millis protective_max_wait_ms = 10'000;
 /// FAILED positions this recent are candidates for revival when the exchange holds a position
 /// nothing of ours explains (their entry may have executed after we gave up on it).
 constexpr engine::millis revive_max_age_ms = 24LL * 3600 * 1000;
@@ -51,6 +58,11 @@ constexpr engine::millis revive_max_age_ms = 24LL * 3600 * 1000;
 bool is_entry(const std::string& client_id) {
     auto p = engine::split_client_order_id(client_id);
     return p && p->second == engine::order_kind::entry;
+}
+
+bool is_close(const std::string& client_id) {
+    auto p = engine::split_client_order_id(client_id);
+    return p && p->second == engine::order_kind::close;
 }
 
 bool is_terminal(engine::position_status s) {
@@ -141,6 +153,8 @@ struct binance_port::impl : std::enable_shared_from_this<impl> {
     std::set<std::string> dirty;
     bool flush_posted = false;
     bool balance_refresh_pending = false;
+    bool foreign_release_pending = false;
+    std::function<void()> on_balance;
 
     std::set<asio::steady_timer*> timers;
 
@@ -460,7 +474,66 @@ struct binance_port::impl : std::enable_shared_from_this<impl> {
             b.margin_balance = u->wallet_balance + u->cross_unrealized_pnl;
         }
         b.updated_at = now();
+        const bool changed = !bal || bal->wallet_balance != b.wallet_balance ||
+                             bal->available_balance != b.available_balance || bal->unrealized_pnl != b.unrealized_pnl;
         bal = b;
+        if (changed && on_balance) on_balance();
+    }
+
+    /// Fills of orders that are not ours (closed by hand on the exchange, ...) are recorded once
+    /// no ALGO_UPDATE claimed them as one of our triggered TP/SL within foreign_hold_ms.
+    void schedule_foreign_release() {
+        if (foreign_release_pending) return;
+        foreign_release_pending = true;
+        spawn([self = shared_from_this()]() -> asio::awaitable<void> {
+            if (!co_await self->sleep(foreign_hold_ms)) co_return;
+            // The ALGO_UPDATE of one of our TP/SL may be late: ask the exchange about those that
+            // could have triggered; the answer names the child order (and claims its fills).
+            for (const auto& sym : self->tracker.held_fill_symbols())
+                for (const auto& cid : self->tracker.unresolved_algos(sym)) co_await self->lookup(cid, true);
+            self->foreign_release_pending = false;
+            auto out = self->tracker.release_foreign(now(), foreign_hold_ms);
+            for (const auto& ev : out.events)
+                if (const auto* f = std::get_if<engine::external_fill>(&ev))
+                    log::warn(component, "{}: fill of an order traded did not place (order {}): {} {} at {}", f->symbol,
+                              f->exchange_id, engine::to_string(f->side), f->qty.to_string(), f->price.to_string());
+            self->deliver(std::move(out));
+            if (!self->tracker.held_fill_symbols().empty()) self->schedule_foreign_release();
+        });
+    }
+
+    /// A position of ours went flat without a fill we saw: the fills of orders not ours since it
+    /// opened (GET userTrades) say how it was closed; the engine records them (deduplicated by
+    /// trade id) before it is told the exchange is flat.
+    asio::awaitable<void> deliver_foreign_trades(std::string symbol, engine::millis since) {
+        auto self = shared_from_this();
+        bn::rest_request req = bn::user_trades_since(symbol, since);
+        auto r = co_await rest->call(std::move(req), urgent(10'000));
+        if (!r.ok()) {
+            log::warn(component, "{}: userTrades: {}", symbol, r.describe());
+            co_return;
+        }
+        auto trades = bn::parse_user_trades(r.body, rest_parser);
+        if (!trades) {
+            log::warn(component, "{}: userTrades: {}", symbol, trades.error);
+            co_return;
+        }
+        std::set<std::int64_t> own = tracker.own_order_ids();
+        if (const auto* e = eng())
+            for (const auto& [cid, o] : e->orders())
+                if (!o.exchange_id.empty()) {
+                    std::int64_t id = 0;
+                    std::from_chars(o.exchange_id.data(), o.exchange_id.data() + o.exchange_id.size(), id);
+                    if (id != 0) own.insert(id);
+                }
+        auto fills = logic::foreign_trades(*trades, own, since, [this](const std::string& asset, decimal amount) {
+            return tracker.usdt_fee(asset, amount);
+        });
+        for (auto& f : fills) {
+            log::warn(component, "{}: fill of an order traded did not place (order {}, from userTrades): {} {} at {}",
+                      f.symbol, f.exchange_id, engine::to_string(f.side), f.qty.to_string(), f.price.to_string());
+            emit(std::move(f));
+        }
     }
 
     void schedule_balance_refresh() {
@@ -549,6 +622,12 @@ struct binance_port::impl : std::enable_shared_from_this<impl> {
         }
         for (const auto& id : gone) {
             flat_confirmations.erase(id);
+            if (const auto* eng_now = eng())
+                if (const auto* p = eng_now->find_position(id)) {
+                    co_await deliver_foreign_trades(p->symbol, p->opened_at - 2'000);
+                    if ((eng_now = eng()) == nullptr || (p = eng_now->find_position(id)) == nullptr || is_terminal(p->status))
+                        continue;  // the fills closed it
+                }
             log::warn(component, "{}: the exchange shows no position any more (closed outside traded); closing it as EXTERNAL", id);
             emit(engine::close_request{id, engine::exit_reason::external});
         }
@@ -800,12 +879,24 @@ struct binance_port::impl : std::enable_shared_from_this<impl> {
                 log::error(component, "{}: the exchange is force-closing the position ({} {}, order {})", u->symbol,
                            u->client_order_id.rfind("adl", 0) == 0 ? "ADL" : "liquidation", u->order_status, u->order_id);
             deliver(tracker.on_order_update(*u, t));
+            if (!tracker.held_fill_symbols().empty()) schedule_foreign_release();
         } else if (const auto* a = std::get_if<bn::algo_update>(&ev)) {
             if (!a->reason.empty() && (a->status == bn::algo_status::rejected || a->status == bn::algo_status::expired))
                 log::warn(component, "{}: algo order {}: {}", a->client_algo_id, a->status_text, a->reason);
             deliver(tracker.on_algo_update(*a));
         } else if (const auto* acc = std::get_if<bn::account_update>(&ev)) {
-            schedule_balance_refresh();  // informational: positions are derived from fills
+            // The exchange's own wallet figure at once (balance_updated); the rest (available,
+            // unrealized) follows from the REST refresh.
+            for (const auto& b : acc->balances)
+                if (b.asset == "USDT") {
+                    balance_snapshot s = bal.value_or(balance_snapshot{});
+                    s.wallet_balance = b.wallet_balance;
+                    s.margin_balance = b.wallet_balance + s.unrealized_pnl;
+                    s.updated_at = t;
+                    bal = s;
+                    if (on_balance) on_balance();
+                }
+            schedule_balance_refresh();  // positions are derived from fills
             // A position of ours reported flat may have been closed outside traded: check it now
             // rather than at the next periodic sweep (our own fills arrive first; the check still
             // needs two flat readings, so an in-flight fill of ours is never mistaken for it).
@@ -868,7 +959,7 @@ struct binance_port::impl : std::enable_shared_from_this<impl> {
         auto self = shared_from_this();
         // An entry that cannot go out within seconds is refused: a late entry trades on old
         // prices. Protection and closes wait longer: they must happen.
-        const auto co = urgent(entry ? 3'000 : 60'000);
+        const auto co = urgent(entry ? 3'000 : protective_max_wait_ms);
         int retries = 0;
         for (;;) {
             auto r = co_await rest->call(req, co);
@@ -876,6 +967,25 @@ struct binance_port::impl : std::enable_shared_from_this<impl> {
             if (r.ok()) {
                 co_await on_placed(cid, algo, r.body);
                 co_return;
+            }
+            if (r.outcome == xio::rest_outcome::failed && r.rate_limited && !entry) {
+                // Not sent: a 418 ban or 429 back-off outlasted max_wait. That says nothing about
+                // the position, so it is never closed for it: the order goes out when the ban ends,
+                // unless the position has no stop resting at all (then the emergency path).
+                const auto* e = eng();
+                const auto verdict = e ? logic::on_ban(cid, e->positions(), e->orders()) : logic::ban_verdict::wait;
+                if (verdict != logic::ban_verdict::wait) {
+                    log::error(component, "{}: {}; the position has no stop on the exchange: emergency close", cid,
+                               r.describe());
+                    deliver(tracker.on_rejected(cid, -1003, r.describe() + "; no stop on the exchange"));
+                    co_return;
+                }
+                const engine::millis until = rest->governor().banned_until();
+                const engine::millis wait = std::clamp<engine::millis>(until - now(), 1'000, 30'000);
+                log::warn(component, "{}: {}; sending it when the ban ends (next try in {} ms){}", cid, r.describe(), wait,
+                          is_close(cid) ? "" : "; the stop resting on the exchange protects the position meanwhile");
+                if (!co_await sleep(wait)) co_return;
+                continue;
             }
             if (r.outcome == xio::rest_outcome::failed) {
                 if (r.rate_limited || entry || retries >= 4) {
@@ -1229,6 +1339,11 @@ struct binance_port::impl : std::enable_shared_from_this<impl> {
                         if (t.symbol == q.symbol && !t.final_sent && t.filled < t.exchange_filled)
                             short_of_fills.push_back(cid);
                     for (const auto& cid : short_of_fills) co_await fetch_trades(cid);
+                    // Flat without our exit fills: someone else's order closed it; its fills first.
+                    if (amount.is_zero())
+                        if (const auto* e = eng())
+                            if (const auto* p = e->find_position(q.position_id); p && p->exit_filled_qty < p->qty)
+                                co_await deliver_foreign_trades(q.symbol, p->opened_at - 2'000);
                     emit(engine::position_report{q.symbol, amount, entry, q.position_id});
                     co_return;
                 } else {
@@ -1642,6 +1757,8 @@ void binance_port::set_on_reconciled(std::function<void(const reconciliation_sum
 void binance_port::set_on_untracked(std::function<void(const std::vector<foreign_position>&)> cb) {
     impl_->on_untracked = std::move(cb);
 }
+
+void binance_port::set_on_balance(std::function<void()> cb) { impl_->on_balance = std::move(cb); }
 
 void binance_port::set_on_symbols(std::function<void(const std::vector<engine::symbol_info>&)> cb) {
     impl_->on_symbols = std::move(cb);

@@ -102,6 +102,9 @@ public:
     /// Called when the list of untracked exchange positions changes (entries on those symbols
     /// must be blocked: in one-way mode a new position would merge into the foreign one).
     void set_on_untracked(std::function<void(const std::vector<foreign_position>&)> cb);
+    /// Called when the exchange reports a new balance (every ACCOUNT_UPDATE with a USDT balance,
+    /// and REST readings that changed it); the caller throttles what it pushes.
+    void set_on_balance(std::function<void()> cb);
     /// Called when exchangeInfo filters are loaded (the engine's symbol filters should follow).
     void set_on_symbols(std::function<void(const std::vector<engine::symbol_info>&)> cb);
     /// Runs a reconciliation sweep now (also done on every user-stream reconnect).

@@ -148,10 +148,6 @@ std::int64_t parse_id(const std::string& s) {
 }
 
 /// Commission in USDT; fees in another asset (BNB discount) are not convertible here.
-decimal usdt_fee(const std::string& asset, decimal amount) {
-    return asset.empty() || asset == "USDT" ? amount : decimal{};
-}
-
 bool ended(const std::string& status) {
     return status == "CANCELED" || status == "EXPIRED" || status == "EXPIRED_IN_MATCH" || status == "REJECTED";
 }
@@ -407,6 +403,11 @@ order_tracker::output order_tracker::on_order_update(const binance::order_trade_
     if (t != nullptr && t->algo) return apply_child_update(*t, u);  // the child carries the algo id
     if (t == nullptr) {
         if (tracked_order* parent = find_by_child(u.order_id)) return apply_child_update(*parent, u);
+        // The exchange closing the position itself: never an algo child, record it at once.
+        if (is_forced_close_id(u.client_order_id)) {
+            if (u.is_fill()) out.events.emplace_back(external_fill_of(u, usdt_fee(u.commission_asset, u.commission)));
+            return out;
+        }
         // Not ours by client id and no known parent yet: perhaps a child whose ALGO_UPDATE is
         // still on its way. Hold it; anything else (manual orders, liquidations) expires.
         orphans_.emplace(u.order_id, orphan{u, now});
@@ -462,6 +463,123 @@ std::size_t order_tracker::expire_orphans(std::int64_t now, std::int64_t max_age
         }
     }
     return n;
+}
+
+order_tracker::output order_tracker::release_foreign(std::int64_t now, std::int64_t hold_ms) {
+    output out;
+    for (auto it = orphans_.begin(); it != orphans_.end();) {
+        const auto& u = it->second.update;
+        if (u.is_fill() && now - it->second.at >= hold_ms) {
+            out.events.emplace_back(external_fill_of(u, usdt_fee(u.commission_asset, u.commission)));
+            it = orphans_.erase(it);
+        } else {
+            ++it;
+        }
+    }
+    return out;
+}
+
+std::set<std::string> order_tracker::held_fill_symbols() const {
+    std::set<std::string> out;
+    for (const auto& [id, o] : orphans_)
+        if (o.update.is_fill()) out.insert(o.update.symbol);
+    return out;
+}
+
+std::vector<std::string> order_tracker::unresolved_algos(const std::string& symbol) const {
+    std::vector<std::string> out;
+    for (const auto& [cid, t] : orders_)
+        if (t.algo && t.symbol == symbol && !t.final_sent && t.child_id == 0) out.push_back(cid);
+    return out;
+}
+
+std::set<std::int64_t> order_tracker::own_order_ids() const {
+    std::set<std::int64_t> out;
+    for (const auto& [cid, t] : orders_) {
+        if (t.exchange_id != 0) out.insert(t.exchange_id);
+        if (t.child_id != 0) out.insert(t.child_id);
+        out.insert(t.retired_ids.begin(), t.retired_ids.end());
+    }
+    for (const auto& [child, cid] : by_child_) out.insert(child);
+    return out;
+}
+
+void order_tracker::set_fee_price(const std::string& asset, decimal usdt_price) {
+    if (!usdt_price.is_positive()) return;
+    fee_prices_[asset] = usdt_price;
+    missing_fee_assets_.erase(asset);
+}
+
+decimal order_tracker::usdt_fee(const std::string& asset, decimal amount) {
+    if (asset.empty() || asset == "USDT") return amount;
+    auto it = fee_prices_.find(asset);
+    if (it == fee_prices_.end()) {
+        if (!amount.is_zero()) missing_fee_assets_.insert(asset);
+        return decimal{};
+    }
+    return amount * it->second;
+}
+
+ban_verdict on_ban(const std::string& client_id, const std::map<std::string, engine::position>& positions,
+                   const std::map<std::string, engine::order_record>& orders) {
+    const auto parsed = engine::split_client_order_id(client_id);
+    if (!parsed) return ban_verdict::wait;
+    switch (parsed->second) {
+        case engine::order_kind::entry: return ban_verdict::reject;
+        case engine::order_kind::close: return ban_verdict::wait;
+        default: break;
+    }
+    const auto o = orders.find(client_id);
+    if (o == orders.end()) return ban_verdict::wait;
+    const auto p = positions.find(o->second.position_id);
+    if (p == positions.end() || p->second.status != engine::position_status::open) return ban_verdict::wait;
+    for (const auto& [cid, other] : orders) {
+        if (cid == client_id || other.position_id != o->second.position_id) continue;
+        const bool stop = other.kind == engine::order_kind::stop_loss || other.kind == engine::order_kind::floor_stop;
+        const bool resting = other.status == engine::order_status::accepted ||
+                             other.status == engine::order_status::partially_filled;
+        if (stop && resting) return ban_verdict::wait;  // protected until the ban ends
+    }
+    return ban_verdict::escalate;
+}
+
+bool is_forced_close_id(const std::string& client_id) {
+    return client_id.rfind("autoclose-", 0) == 0 || client_id == "adl_autoclose" ||
+           client_id.rfind("settlement_autoclose-", 0) == 0;
+}
+
+engine::external_fill external_fill_of(const binance::order_trade_update& u, decimal usdt_fee) {
+    engine::external_fill f;
+    f.symbol = u.symbol;
+    f.side = u.side == "BUY" ? engine::order_side::buy : engine::order_side::sell;
+    f.trade_id = fill_trade_id(u.symbol, u.trade_id);
+    f.exchange_id = std::to_string(u.order_id);
+    f.qty = u.last_filled_qty;
+    f.price = u.last_filled_price;
+    f.fee = usdt_fee;
+    return f;
+}
+
+std::vector<engine::external_fill> foreign_trades(const std::vector<binance::user_trade>& trades,
+                                                  const std::set<std::int64_t>& own_order_ids, std::int64_t since_ms,
+                                                  const std::function<decimal(const std::string&, decimal)>& fee_of) {
+    std::vector<binance::user_trade> sorted = trades;
+    std::sort(sorted.begin(), sorted.end(), [](const auto& a, const auto& b) { return a.id < b.id; });
+    std::vector<engine::external_fill> out;
+    for (const auto& t : sorted) {
+        if (own_order_ids.count(t.order_id) != 0 || t.time < since_ms || !t.qty.is_positive() || t.symbol.empty())
+            continue;
+        engine::external_fill f;
+        f.symbol = t.symbol;
+        f.side = t.side == "BUY" ? engine::order_side::buy : engine::order_side::sell;
+        f.trade_id = fill_trade_id(t.symbol, t.id);
+        f.exchange_id = std::to_string(t.order_id);
+        f.qty = t.qty;
+        f.price = t.price;
+        f.fee = fee_of(t.commission_asset, t.commission);
+        out.push_back(std::move(f));
+    }
+    return out;
 }
 
 void order_tracker::prune(std::int64_t before) {

@@ -125,6 +125,26 @@ public:
 
     /// Forgets held child updates older than `max_age_ms`; returns how many were dropped.
     std::size_t expire_orphans(std::int64_t now, std::int64_t max_age_ms);
+
+    /// Fills of orders traded did not place (closed by hand on the exchange, liquidation, ADL):
+    /// held fills older than `hold_ms` that no ALGO_UPDATE claimed as a triggered child, as
+    /// external_fill events (the exchange's own price, qty and commission). Liquidation and ADL
+    /// fills (`autoclose-`, `adl_autoclose`, `settlement_autoclose-`) are never held.
+    output release_foreign(std::int64_t now, std::int64_t hold_ms);
+    /// Symbols with held fills (of orders not ours) that could still be an algo child.
+    std::set<std::string> held_fill_symbols() const;
+    /// Our algo orders on `symbol` that may have triggered without us knowing the child yet.
+    std::vector<std::string> unresolved_algos(const std::string& symbol) const;
+    /// Every exchange order id of ours (orders, algo children, earlier incarnations).
+    std::set<std::int64_t> own_order_ids() const;
+
+    /// USDT price of a commission asset other than USDT (BNB): commissions in it are converted
+    /// at this price. Until one is known such commissions count as 0 and the asset is listed
+    /// by missing_fee_assets().
+    void set_fee_price(const std::string& asset, decimal usdt_price);
+    const std::set<std::string>& missing_fee_assets() const { return missing_fee_assets_; }
+    /// The commission in USDT (see set_fee_price).
+    decimal usdt_fee(const std::string& asset, decimal amount);
     /// Forgets finished orders (final delivered) last touched before `before`.
     void prune(std::int64_t before);
 
@@ -149,7 +169,23 @@ private:
     std::multimap<std::int64_t, orphan> orphans_;  // by order id
     std::string own_prefix_ = "live_";
     std::int64_t now_ = 0;
+    std::map<std::string, decimal> fee_prices_;
+    std::set<std::string> missing_fee_assets_;
 };
+
+/// True for the client ids the exchange gives its own closing orders: liquidation
+/// (`autoclose-...`), ADL (`adl_autoclose`), delisting/delivery settlement.
+bool is_forced_close_id(const std::string& client_id);
+
+/// An exchange fill of an order that is not ours, as the engine takes it.
+engine::external_fill external_fill_of(const binance::order_trade_update& u, decimal usdt_fee);
+
+/// Fills in a userTrades answer (for one symbol) that belong to no order of ours and were made at
+/// or after `since_ms` (exchange time): what closed a position outside traded while the user
+/// stream missed it. `fee_of` converts a commission to USDT.
+std::vector<engine::external_fill> foreign_trades(const std::vector<binance::user_trade>& trades,
+                                                  const std::set<std::int64_t>& own_order_ids, std::int64_t since_ms,
+                                                  const std::function<decimal(const std::string&, decimal)>& fee_of);
 
 /// How a failed order placement must be treated.
 enum class placement_failure {
@@ -160,6 +196,19 @@ enum class placement_failure {
 
 /// Classifies a non-2xx answer to an order placement by HTTP status and Binance code/message.
 placement_failure classify_order_answer(int http_status, int code, const std::string& body);
+
+/// What to do with an order the exchange's 418 ban or 429 back-off kept from being sent
+/// (issue 11: a ban never closes a healthy position).
+enum class ban_verdict {
+    wait,      // send it when the ban ends: the position is protected meanwhile (or it is a close)
+    escalate,  // a TP/SL/floor stop of an OPEN position with no stop resting on the exchange:
+               // report it rejected, so the engine's emergency path closes the position
+    reject,    // an entry: a late entry trades on old prices
+};
+
+/// The verdict for `client_id`, from the engine's orders and positions.
+ban_verdict on_ban(const std::string& client_id, const std::map<std::string, engine::position>& positions,
+                   const std::map<std::string, engine::order_record>& orders);
 
 /// True for "order does not exist" answers (-2013, -2011, and the algo service's variants).
 bool is_not_found(int code);

@@ -1,6 +1,7 @@
 #include "daemon/market_hub.hpp"
 
 #include "exchange/market/exchange_source.hpp"
+#include "exchange/market/replay_source.hpp"
 #include "exchange/market/synthetic_source.hpp"
 #include "exchange/paper/synthetic_feed.hpp"
 #include "log/log.hpp"
@@ -94,13 +95,30 @@ std::string market_hub::start() {
                 l->src = std::make_unique<market::exchange_source>(io_, std::move(eo));
                 break;
             }
-            case source_kind::replay:
-                // The replay source (exchange/market) is created here once it exists.
-                return "market.source: replay is not available in this build";
+            case source_kind::replay: {
+                // Only the configured symbols may appear in the files (a file with another is an
+                // error naming it); the files are validated on the loop, not here.
+                std::set<std::string> syms(cfg_.market.symbols.begin(), cfg_.market.symbols.end());
+                l->src = std::make_unique<market::replay_source>(io_, std::vector<std::string>{cfg_.market.replay_file},
+                                                                 std::move(syms), cfg_.market.replay_speed, clock_);
+                break;
+            }
         }
         lanes_.push_back(std::move(l));
         return {};
     };
+
+    if (!cfg_.market.record_dir.empty()) {
+        // The recorder's writer thread owns the disk; the loop only appends to its bounded buffer
+        // (recorder.hpp), so a slow disk drops (and counts) lines instead of stalling trading.
+        auto rec = std::make_unique<market::recorder>(cfg_.market.record_dir);
+        if (auto err = rec->start(); !err.empty()) return err;
+        recorder_ = std::move(rec);
+        raw_watchers_.insert(raw_watchers_.begin(), [r = recorder_.get()](const market::raw_message& m) {
+            r->record(m.receive_ms, m.stream, m.payload);
+        });
+        log::info("market", "recording exchange market messages to {}", cfg_.market.record_dir);
+    }
 
     // The exchange lane first: with market.source exchange it is shared by both engines.
     if (real_enabled || *paper_kind == source_kind::exchange)
@@ -123,6 +141,9 @@ std::string market_hub::start() {
             h.on_raw = [this](const market::raw_message& m) {
                 for (auto& w : raw_watchers_) w(m);
             };
+        if (recorder_ && l->kind != source_kind::exchange && lanes_.size() == 1)
+            log::warn("market", "market.record_dir is set but no exchange source runs (market.source {}, real "
+                      "trading disabled): nothing will be recorded", market::to_string(l->kind));
         std::string feeds;
         for (auto m : l->feeds) feeds += (feeds.empty() ? "" : " and ") + std::string(engine::to_string(m));
         log::info("market", "{} market data feeds {}", market::to_string(l->kind), feeds);
@@ -135,6 +156,13 @@ void market_hub::stop() {
     if (stopped_) return;
     stopped_ = true;
     for (auto& l : lanes_) l->src->stop();
+    // Writes what is buffered and joins the writer thread.
+    if (recorder_) recorder_->stop();
+}
+
+std::optional<market::recorder_status> market_hub::recording() const {
+    if (!recorder_) return std::nullopt;
+    return recorder_->status();
 }
 
 void market_hub::set_strategy(const config::opportunities_config& c) {

@@ -18,6 +18,7 @@
 #include "config/config.hpp"
 #include "engine/opportunities.hpp"
 #include "exchange/market/quote_update.hpp"
+#include "exchange/market/recorder.hpp"
 #include "exchange/market/source.hpp"
 
 #include <boost/asio/io_context.hpp>
@@ -67,8 +68,10 @@ public:
     market_hub(const market_hub&) = delete;
     market_hub& operator=(const market_hub&) = delete;
 
-    /// Creates and starts the sources. Returns an error message (unknown or unavailable source),
-    /// empty on success.
+    /// Creates and starts the sources, and the recorder when `market.record_dir` is set. Returns
+    /// an error message (unknown source, replay with real trading, record_dir not writable), empty
+    /// on success. A bad replay file is not an error here: the replay source validates its files
+    /// on the loop and shows the failure (file:line) as its status, trading nothing.
     std::string start();
     /// Stops every source; no sink is called afterwards.
     void stop();
@@ -94,6 +97,8 @@ public:
     std::optional<market::source_kind> source_of(engine::mode m) const;
     /// Connection state of engine `m`'s source (disconnected, "none" when it has none).
     market::source_status status_of(engine::mode m) const;
+    /// The recorder's counters and directory; nullopt when `market.record_dir` is not set.
+    std::optional<market::recorder_status> recording() const;
     /// The latest merged quote of `symbol` on engine `m`'s source.
     std::optional<market::symbol_quote> latest(engine::mode m, const std::string& symbol) const;
 
@@ -110,6 +115,8 @@ private:
     clock_fn clock_;
     market_sinks sinks_;
     std::vector<std::unique_ptr<lane>> lanes_;
+    /// market.record_dir: takes the exchange lane's raw messages (first raw watcher).
+    std::unique_ptr<market::recorder> recorder_;
     std::vector<std::function<void(const market::raw_message&)>> raw_watchers_;
     std::vector<std::function<void(market::source_kind, const std::string&, const market::symbol_quote&)>>
         quote_watchers_;

@@ -160,6 +160,60 @@ void engine::impl_access::on_exit_fill(position& p, order_record& o, const order
         query_exchange_position(p);
 }
 
+void engine::impl_access::operator()(const external_fill& ev) {
+    if (!first_sight(ev.trade_id) || !ev.qty.is_positive()) return;
+    // The position this fill reduces: ours on the symbol, on the other side of the fill.
+    const side reduced = ev.side == order_side::sell ? side::long_side : side::short_side;
+    position* p = nullptr;
+    position* closed = nullptr;
+    for (auto& [id, c] : e.positions_) {
+        if (c.symbol != ev.symbol || c.pos_side != reduced) continue;
+        if ((c.status == position_status::open || c.status == position_status::closing) && entry_filled(c)) p = &c;
+        // Closed from a flat reading before this fill arrived: the fill says what it really fetched.
+        else if (c.status == position_status::closed && e.closed_unseen_.count(id) != 0) closed = &c;
+    }
+    if (p != nullptr) {
+        const decimal before = p->exit_filled_qty;
+        const decimal total = before + ev.qty;
+        p->exit_price = (p->exit_price * before + ev.price * ev.qty) / total;
+        p->exit_filled_qty = total;
+        p->fees += ev.fee;
+        touch(*p);
+        if (total >= p->qty) return finish_close(*p, cause_from_fills(*p));
+        notify_position(*p, "position_updated",
+                        fmt::format("reduced outside traded on the exchange: {} of {} at {}", total.to_string(),
+                                    p->qty.to_string(), ev.price.to_string()));
+        return;
+    }
+    if (closed == nullptr) return;
+    position& c = *closed;
+    const decimal old_pnl = c.pnl;
+    const decimal before = c.exit_filled_qty;
+    const decimal total = before + ev.qty;
+    c.exit_price = before.is_zero() ? ev.price : (c.exit_price * before + ev.price * ev.qty) / total;
+    c.exit_filled_qty = total;
+    c.fees += ev.fee;
+    if (total >= c.qty) e.closed_unseen_.erase(c.position_id);
+    c.pnl = unrealized_pnl(c.pos_side, c.entry_price, c.exit_price, c.qty) - c.fees;
+    touch(c);
+    trade t = trade_of(c);
+    for (auto r = e.trades_.rbegin(); r != e.trades_.rend(); ++r)
+        if (r->trade_id == t.trade_id) {
+            *r = t;
+            break;
+        }
+    out.new_trades.push_back(t);  // same trade_id: the store replaces the recorded one
+    if (c.closed_at >= e.state_.trading_day_start) {
+        e.state_.daily_realized_pnl += c.pnl - old_pnl;
+        out.state_changed = true;
+    }
+    notify_position(c, "position_updated",
+                    fmt::format("close corrected from the exchange's fills: {} at {}", total.to_string(),
+                                c.exit_price.to_string()));
+    out.notifications.push_back(notification{channel::trades, "trade_recorded", t, "corrected"});
+    check_daily_loss();
+}
+
 void engine::impl_access::on_close_rejected(position& p, const order_rejected& ev) {
     if (p.status != position_status::closing) return;  // a TP/SL fill won the race
     // -2022 "ReduceOnly Order is rejected": most likely already flat. Read again; a flat report

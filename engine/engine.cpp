@@ -26,7 +26,7 @@ bool is_exchange_event(const event& ev) {
     return std::holds_alternative<market_tick>(ev) || std::holds_alternative<order_accepted>(ev) ||
            std::holds_alternative<order_fill>(ev) || std::holds_alternative<order_rejected>(ev) ||
            std::holds_alternative<order_canceled>(ev) || std::holds_alternative<position_report>(ev) ||
-           std::holds_alternative<exchange_status>(ev);
+           std::holds_alternative<exchange_status>(ev) || std::holds_alternative<external_fill>(ev);
 }
 
 std::string_view kind_label(order_kind k) {
@@ -404,16 +404,20 @@ void engine::impl_access::operator()(const order_accepted& ev) {
     maybe_announce_protection(*p);
 }
 
-void engine::impl_access::operator()(const order_fill& ev) {
-    if (!ev.trade_id.empty()) {
-        if (e.seen_fills_.count(ev.trade_id) != 0) return;  // redelivered: applied already
-        e.seen_fills_[ev.trade_id] = true;
-        e.seen_fill_order_.push_back(ev.trade_id);
-        while (e.seen_fill_order_.size() > max_seen_fills) {
-            e.seen_fills_.erase(e.seen_fill_order_.front());
-            e.seen_fill_order_.pop_front();
-        }
+bool engine::impl_access::first_sight(const std::string& trade_id) {
+    if (trade_id.empty()) return true;
+    if (e.seen_fills_.count(trade_id) != 0) return false;
+    e.seen_fills_[trade_id] = true;
+    e.seen_fill_order_.push_back(trade_id);
+    while (e.seen_fill_order_.size() > max_seen_fills) {
+        e.seen_fills_.erase(e.seen_fill_order_.front());
+        e.seen_fill_order_.pop_front();
     }
+    return true;
+}
+
+void engine::impl_access::operator()(const order_fill& ev) {
+    if (!first_sight(ev.trade_id)) return;  // redelivered: applied already
     if (!ev.qty.is_positive()) return;
     order_record* o = find_order(ev.client_id);
     if (o == nullptr) o = adopt_unknown_order(ev.client_id);

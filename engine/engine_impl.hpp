@@ -53,6 +53,10 @@ struct engine::impl_access {
     void operator()(const emergency_stop_request& ev);
     void operator()(const set_limits_request& ev);
     void operator()(const timer_fired& ev);
+    void operator()(const external_fill& ev);  // close_flow.cpp
+
+    /// Remembers a fill's trade id; false when it was applied already (redelivered).
+    bool first_sight(const std::string& trade_id);
 
     // Bookkeeping ---------------------------------------------------------------------------
     void rollover();

@@ -37,6 +37,19 @@ struct order_fill {
     bool order_done = false;  // order fully filled
 };
 
+/// A fill of an order traded did not place (closed by hand on the exchange, liquidation, ADL)
+/// on a symbol where it holds a position: the exchange's own numbers for an exit traded did
+/// not make. Deduplicated by trade_id together with order fills.
+struct external_fill {
+    std::string symbol;
+    order_side side = order_side::sell;  // the fill's side: SELL reduces a long
+    std::string trade_id;
+    std::string exchange_id;  // the order's id on the exchange
+    decimal qty;
+    decimal price;
+    decimal fee;  // commission in USDT
+};
+
 /// The exchange refused an order or the request failed for good.
 struct order_rejected {
     std::string client_id;
@@ -88,7 +101,7 @@ struct timer_fired {};
 using event = std::variant<market_tick, order_accepted, order_fill, order_rejected, order_canceled,
                            position_report, exchange_status, open_request, close_request,
                            start_request, stop_request, emergency_stop_request, set_limits_request,
-                           timer_fired>;
+                           timer_fired, external_fill>;
 
 // ---------------------------------------------------------------------------------------------
 // Actions for the exchange port

@@ -35,6 +35,9 @@ void declare_all(registry& r) {
       "Age in seconds of the last market tick an engine received for a symbol (entries block past max_staleness_ms).");
     d(last_event_age, kind::gauge, "Age in seconds of the last event from the engine's exchange port (or market tick).");
     d(market_messages, kind::counter, "Market-stream messages received from the exchange, by stream connection.");
+    d(market_recorded, kind::counter, "Market messages written to the recording (market.record_dir).");
+    d(market_record_dropped, kind::counter,
+      "Market messages the recorder dropped (buffer full because the disk could not keep up, or a failed write).");
     d(exchange_connected, kind::gauge, "1 while the engine's exchange port is connected and reconciled.");
     d(user_stream_connected, kind::gauge, "1 while the user-data stream is connected (real trading).");
     d(stream_reconnects, kind::counter, "Exchange stream reconnects, by stream (user, or a market root).");

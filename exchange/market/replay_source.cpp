@@ -107,8 +107,12 @@ void replay_source::deliver() {
             });
             return;
         }
+        // One event time per loop turn: updates recorded together are merged by the hub as the
+        // live daemon merged them, and updates recorded apart are not (same trades as live).
+        if (i > 0 && next_->event_time != last_event_) break;
         ++delivered_;
         status_.last_update_ms = now;
+        last_event_ = next_->event_time;
         auto u = std::move(*next_);
         next_.reset();
         if (h_.on_update) h_.on_update(u);

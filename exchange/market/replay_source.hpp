@@ -80,6 +80,7 @@ private:
     replay_pacer pacer_;
     std::uint64_t validated_ = 0;
     std::uint64_t delivered_ = 0;
+    engine::millis last_event_ = 0;  // event time of the update delivered last
     bool stopped_ = false;
     /// Guards posted handlers against running after the source is destroyed.
     std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);

@@ -442,7 +442,7 @@ private:
         last_ping_ = steady::now();
         srv_->streams.add(shared_from_this());
         srv_->track(shared_from_this());
-        life_timer_.expires_after(std::chrono::seconds(srv_->cfg.streams.max_connection_s));
+        life_timer_.expires_after(std::chrono::milliseconds(srv_->v.stream_max_connection_ms()));
         life_timer_.async_wait([s = self()](error_code e) {
             if (!e) s->close(false);  // "A single connection is only valid for 24 hours"
         });
@@ -594,6 +594,13 @@ private:
         r.content_type = std::string(req[http::field::content_type]);
         if (auto it = req.find("X-MBX-APIKEY"); it != req.end()) r.api_key = std::string(it->value());
         r.from_loopback = loopback_;
+        if (srv_->v.take_request_drop(r, wall_ms())) {
+            // drop_request: lost before the exchange read it; the client sees the connection die.
+            log::info("sim", "fault: dropping {} {} unprocessed", r.method, r.target.substr(0, r.target.find('?')));
+            error_code ignored;
+            beast::get_lowest_layer(stream_).socket().close(ignored);
+            return;
+        }
         http_response answer = srv_->v.handle(r, wall_ms());
         srv_->flush();
         if (answer.hold_ms > 0) {

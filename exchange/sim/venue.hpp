@@ -100,6 +100,12 @@ public:
     bool listen_key_active(const std::string& key) const;
     /// Extra delay for every stream message (fault delay_streams), 0 normally.
     int stream_delay_ms() const { return stream_delay_ms_; }
+    /// Fault drop_request: true when `req` must be dropped unprocessed (the connection is closed
+    /// without an answer, as when the network loses it before the exchange reads it).
+    bool take_request_drop(const http_request& req, millis wall_now);
+    /// Lifetime of a stream connection in ms: streams.max_connection_s, or what the
+    /// rotate_streams fault set (Binance cuts every connection at 24 h).
+    millis stream_max_connection_ms() const;
     const sim_config& config() const { return cfg_; }
     /// True when the upper-case symbol is listed.
     bool has_symbol(const std::string& symbol) const;
@@ -249,6 +255,7 @@ private:
     http_response admin_resume(const boost::json::object& body);
     http_response admin_fault(const boost::json::object& body, millis wall_now);
     http_response admin_close_position(const boost::json::object& body, millis wall_now);
+    http_response admin_cancel_algo(const boost::json::object& body, millis wall_now);
     http_response admin_state(millis wall_now);
     http_response admin_reset(millis wall_now);
     account_state* admin_account(const boost::json::object& body, std::string& error);
@@ -262,6 +269,7 @@ private:
     std::vector<order_log_entry> order_log_;
     std::int64_t next_log_seq_ = 1;
     int stream_delay_ms_ = 0;
+    millis stream_max_connection_ms_ = 0;  // rotate_streams fault, 0: the configured lifetime
     bool executing_held_ = false;  // handle_held in progress
     millis clock_offset_ = 0;
     int duplicate_events_ = 0;

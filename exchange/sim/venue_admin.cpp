@@ -70,6 +70,7 @@ http_response venue::admin(const http_request& req, const std::string& path, mil
         return admin_fault(body, wall_now);
     }
     if (m == "POST" && path == "/admin/close-position") return admin_close_position(body, wall_now);
+    if (m == "POST" && path == "/admin/cancel-algo") return admin_cancel_algo(body, wall_now);
     if (m == "GET" && path == "/admin/state") return admin_state(wall_now);
     if (m == "POST" && path == "/admin/reset") return admin_reset(wall_now);
     return admin_error(fmt::format("no admin endpoint {} {}", m, path), 404);
@@ -155,6 +156,7 @@ http_response venue::admin_fault(const json::object& body, millis wall_now) {
         duplicate_events_ = 0;
         reorder_events_ = 0;
         clock_offset_ = 0;
+        stream_max_connection_ms_ = 0;
     } else if (kind == "drop_streams") {
         out_.drop_streams = true;
     } else if (kind == "delay_streams") {
@@ -204,10 +206,16 @@ http_response venue::admin_fault(const json::object& body, millis wall_now) {
         if (drop != nullptr && !drop->is_bool()) return admin_error("drop_answer: expected true or false");
         f.drop_answer = drop != nullptr && drop->as_bool();
         faults_.push_back(f);
+    } else if (kind == "drop_request" || kind == "err_1125") {
+        faults_.push_back(f);
+    } else if (kind == "rotate_streams") {
+        if (*ms < 0) return admin_error("ms: expected a non-negative integer (0: the configured lifetime)");
+        stream_max_connection_ms_ = *ms;
     } else {
         return admin_error("kind: unknown fault '" + kind +
                            "' (drop_streams, delay_streams, expire_listen_key, http_429, http_418, err_1021, err_2022, "
-                           "unknown_503, timeout, hold, duplicate_user_events, reorder_user_events, clock_offset, clear)");
+                           "unknown_503, timeout, hold, drop_request, err_1125, rotate_streams, duplicate_user_events, "
+                           "reorder_user_events, clock_offset, clear)");
     }
     return admin_json(json::object{{"ok", true}, {"kind", kind}});
 }
@@ -265,6 +273,29 @@ http_response venue::admin_close_position(const json::object& body, millis wall_
     return admin_json(json::object{{"ok", true}, {"order", answer}});
 }
 
+/// Cancels a resting algo order by clientAlgoId, as a user would on the exchange's web UI.
+http_response venue::admin_cancel_algo(const json::object& body, millis wall_now) {
+    std::string error;
+    account_state* a = admin_account(body, error);
+    if (a == nullptr) return admin_error(error);
+    const std::string cid = json_string(body, "clientAlgoId");
+    http_request req;
+    req.method = "DELETE";
+    req.target = "/admin/cancel-algo";
+    call c;
+    c.req = &req;
+    c.path = req.target;
+    c.acct = a;
+    c.acct_index = index_of(*a);
+    c.now = server_time(wall_now);
+    c.params["clientAlgoId"] = cid;
+    auto resp = delete_algo_order(c);
+    boost::system::error_code ec;
+    auto answer = json::parse(resp.body, ec);
+    if (resp.status != 200) return admin_json(json::object{{"error", "the exchange refused"}, {"answer", answer}}, 409);
+    return admin_json(json::object{{"ok", true}, {"answer", answer}});
+}
+
 http_response venue::admin_state(millis wall_now) {
     const millis now = server_time(wall_now);
     json::object prices;
@@ -307,6 +338,10 @@ http_response venue::admin_state(millis wall_now) {
             row["parentAlgoId"] = o.parent_algo_id;
             orders.push_back(std::move(row));
         }
+        // Every execution as GET userTrades shows it (realizedPnl, commission): what tests
+        // compare the daemon's recorded money with.
+        json::array trades;
+        for (const auto& t : a.trades) trades.push_back(user_trade(t, *symbol(t.symbol)));
         std::size_t open_algos = static_cast<std::size_t>(
             std::count_if(a.algos.begin(), a.algos.end(), [](const auto& kv) { return kv.second.status == "NEW"; }));
         accounts.push_back(json::object{
@@ -323,6 +358,7 @@ http_response venue::admin_state(millis wall_now) {
             {"algoOrders", std::move(algos)},
             {"orders", std::move(orders)},
             {"tradeCount", a.trades.size()},
+            {"trades", std::move(trades)},
         });
     }
 
@@ -382,6 +418,7 @@ http_response venue::admin_reset(millis wall_now) {
     frozen_.clear();
     stream_delay_ms_ = 0;
     clock_offset_ = 0;
+    stream_max_connection_ms_ = 0;
     duplicate_events_ = 0;
     reorder_events_ = 0;
     weight_window_ = -1;

@@ -735,6 +735,12 @@ http_response venue::put_listen_key(call& c) {
     auto& a = *c.acct;
     if (!a.listen_key.empty() && c.now >= a.listen_key_expiry) expire_listen_key(a, c.now);
     auto sent = c.get("listenKey");
+    if (take_fault("err_1125", c.path, c.now)) {
+        // The key is gone without a listenKeyExpired event: only the keep-alive answer says so.
+        c.fault_applied = "err_1125";
+        a.listen_key.clear();
+        a.listen_key_expiry = 0;
+    }
     if (a.listen_key.empty() || (sent && *sent != a.listen_key)) return fail(-1125, "This listenKey does not exist.");
     a.listen_key_expiry = c.now + cfg_.listen_key_validity_s * 1000LL;
     return json_ok(json::object{{"listenKey", a.listen_key}});

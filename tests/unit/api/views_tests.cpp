@@ -254,3 +254,28 @@ TEST_CASE("to_text escapes strings and keys as JSON and parses back to the same 
     CHECK(json::parse(text) == v);
     CHECK(text.find(R"("tab\there\nnewline\r\u0001\u001f end")") != std::string::npos);
 }
+
+TEST_CASE("position view: the text writer gives the same JSON as the tree, byte for byte", "[views]") {
+    // GET positions renders with append_json; WebSocket pushes and snapshots with to_json.
+    auto open = open_position();
+    auto closed = open_position();
+    closed.pos_side = engine::side::long_side;
+    closed.status = engine::position_status::closed;
+    closed.sl_order_id = "paper_1732400000000_BTCUSDT-SL";
+    closed.sl_price = d("50250.25");
+    closed.exit_price = d("47499.9");
+    closed.reason = engine::exit_reason::take_profit;
+    closed.closed_at = 1732400060000;
+    closed.updated_at = 1732400060001;
+    closed.pnl = d("-3.0438");
+    closed.fees = d("0.00000001");
+    closed.profit_floor_activated = true;
+    closed.symbol = "WEIRD\"\\\nUSDT";
+    engine::position empty;  // OPENING: no prices, no ids, no times yet
+    for (const auto& p : {open, closed, empty}) {
+        std::string text;
+        append_json(text, p);
+        CHECK(text == to_text(to_json(p)));
+        CHECK_NOTHROW(json::parse(text));
+    }
+}

@@ -233,14 +233,95 @@ TEST_CASE("a refused placement is one order_rejected with the exchange's code") 
     CHECK(t.on_rejected(tp_id, -2021, "again").events.empty());
 }
 
-TEST_CASE("orders that are not ours are never reported to the engine") {
+TEST_CASE("fills of orders that are not ours reach the engine as external fills with the exchange's numbers") {
     order_tracker t;
-    // A manual order on the same account and a liquidation: held as possible children, then
-    // forgotten; never an engine event.
-    CHECK(t.on_order_update(trade_update("web_manual_1", 42, 1, "1", "10", "FILLED", "1"), 1000).events.empty());
-    CHECK(t.on_order_update(trade_update("autoclose-123", 43, 2, "1", "10", "FILLED", "1"), 1000).events.empty());
-    CHECK(t.expire_orphans(1000 + 120'001, 120'000) == 2);
+    SECTION("a liquidation or ADL fill is recorded at once") {
+        auto liq = trade_update("autoclose-123", 43, 2, "0.002", "48000", "FILLED", "0.002");
+        liq.execution_type = "CALCULATED";
+        auto out = t.on_order_update(liq, 1000);
+        auto ext = all_of<eng::external_fill>(out);
+        REQUIRE(ext.size() == 1);
+        CHECK(ext[0].symbol == "BTCUSDT");
+        CHECK(ext[0].trade_id == "BTCUSDT:2");
+        CHECK(ext[0].exchange_id == "43");
+        CHECK(ext[0].qty == d("0.002"));
+        CHECK(ext[0].price == d("48000"));
+        CHECK(ext[0].fee == d("0.04"));
+        CHECK(ext[0].side == eng::order_side::sell);  // trade_update's side defaults to empty: not BUY
+        CHECK(all_of<eng::external_fill>(t.on_order_update(trade_update("adl_autoclose", 44, 3, "1", "10", "FILLED", "1"), 1000)).size() == 1);
+        CHECK(t.held_fill_symbols().empty());
+    }
+    SECTION("a manual (web) close is held for a possible ALGO_UPDATE, then recorded") {
+        auto u = trade_update("web_manual_1", 42, 1, "0.002", "49900", "FILLED", "0.002");
+        u.side = "SELL";
+        CHECK(t.on_order_update(u, 1000).events.empty());
+        CHECK(t.held_fill_symbols() == std::set<std::string>{"BTCUSDT"});
+        CHECK(t.release_foreign(1000 + 399, 400).events.empty());  // still within the hold
+        auto out = t.release_foreign(1000 + 400, 400);
+        auto ext = all_of<eng::external_fill>(out);
+        REQUIRE(ext.size() == 1);
+        CHECK(ext[0].price == d("49900"));
+        CHECK(ext[0].side == eng::order_side::sell);
+        CHECK(t.held_fill_symbols().empty());
+        CHECK(t.release_foreign(5000, 400).events.empty());  // once
+    }
+    SECTION("a held fill claimed by our algo order within the hold is our TP, not a foreign close") {
+        t.begin(tp_id, "BTCUSDT", true, d("0.002"));
+        CHECK(t.unresolved_algos("BTCUSDT") == std::vector<std::string>{tp_id});
+        CHECK(t.on_order_update(trade_update("exchange-generated-1", 9001, 77, "0.002", "51000", "FILLED", "0.002"), 1000)
+                  .events.empty());
+        auto out = t.on_algo_update(algo(tp_id, 500, bn::algo_status::finished, "9001", "0.002"));
+        REQUIRE(all_of<eng::order_fill>(out).size() == 1);
+        CHECK(t.release_foreign(5000, 400).events.empty());
+        CHECK(t.unresolved_algos("BTCUSDT").empty());
+    }
+    SECTION("updates without a fill are never delivered and expire") {
+        auto u = trade_update("web_manual_2", 45, 0, "0", "0", "NEW", "0");
+        u.execution_type = "NEW";
+        CHECK(t.on_order_update(u, 1000).events.empty());
+        CHECK(t.release_foreign(9000, 400).events.empty());
+        CHECK(t.expire_orphans(1000 + 120'001, 120'000) == 1);
+    }
     CHECK(t.on_order_info(order("paper_1_BTCUSDT-E", 1, "FILLED", "1")).events.empty());
+}
+
+TEST_CASE("BNB commissions are converted at the BNB price once it is known") {
+    order_tracker t;
+    CHECK(t.usdt_fee("USDT", d("0.08")) == d("0.08"));
+    CHECK(t.usdt_fee("", d("0.08")) == d("0.08"));
+    CHECK(t.usdt_fee("BNB", d("0.0002")) == decimal{});
+    CHECK(t.missing_fee_assets() == std::set<std::string>{"BNB"});
+    t.set_fee_price("BNB", d("600"));
+    CHECK(t.missing_fee_assets().empty());
+    CHECK(t.usdt_fee("BNB", d("0.0002")) == d("0.12"));
+}
+
+TEST_CASE("trades a userTrades lookup finds: only those of orders not ours, since the position opened") {
+    using traded::daemon::binance_logic::foreign_trades;
+    auto fee = [](const std::string& asset, decimal n) { return asset == "BNB" ? n * d("500") : n; };
+    auto entry = user_trade(10, 100, "0.002", "50000");
+    entry.side = "BUY";
+    entry.time = 5'000;
+    auto before = user_trade(9, 99, "0.002", "49000");
+    before.side = "SELL";
+    before.time = 1'000;  // before the position opened
+    auto manual1 = user_trade(12, 300, "0.001", "50100");
+    manual1.side = "SELL";
+    manual1.time = 9'000;
+    auto manual2 = user_trade(11, 300, "0.001", "50200");
+    manual2.side = "SELL";
+    manual2.time = 9'000;
+    manual2.commission_asset = "BNB";
+    manual2.commission = d("0.00004");
+    auto out = foreign_trades({manual1, entry, before, manual2}, {100}, 4'000, fee);
+    REQUIRE(out.size() == 2);
+    CHECK(out[0].trade_id == "BTCUSDT:11");  // in trade order
+    CHECK(out[0].fee == d("0.02"));
+    CHECK(out[0].price == d("50200"));
+    CHECK(out[1].trade_id == "BTCUSDT:12");
+    CHECK(out[1].side == eng::order_side::sell);
+    CHECK(out[1].exchange_id == "300");
+    CHECK(foreign_trades({entry}, {100}, 0, fee).empty());
 }
 
 TEST_CASE("an order of ours unknown to this process (placed before a restart) is adopted") {
@@ -470,4 +551,36 @@ TEST_CASE("a fill for an entry already reported rejected still reaches the engin
     auto fetched = all_of<eng::order_fill>(r.on_trades(entry_id, {user_trade(5, 10, "0.002", "50000")}));
     REQUIRE(fetched.size() == 1);
     CHECK(fetched[0].qty == d("0.002"));
+}
+
+TEST_CASE("a ban never closes a protected position: only a position with no stop resting escalates") {
+    using traded::daemon::binance_logic::ban_verdict;
+    using traded::daemon::binance_logic::on_ban;
+    const std::string pid = "live_1700000000000_BTCUSDT";
+    std::map<std::string, eng::position> positions;
+    positions[pid].position_id = pid;
+    positions[pid].status = eng::position_status::open;
+    std::map<std::string, eng::order_record> orders;
+    auto add = [&](const std::string& suffix, eng::order_kind kind, eng::order_status st) {
+        auto& o = orders[pid + suffix];
+        o.client_id = pid + suffix;
+        o.position_id = pid;
+        o.kind = kind;
+        o.status = st;
+    };
+    add("-E", eng::order_kind::entry, eng::order_status::filled);
+    add("-TP", eng::order_kind::take_profit, eng::order_status::pending);
+    add("-SL", eng::order_kind::stop_loss, eng::order_status::accepted);
+    CHECK(on_ban(pid + "-TP", positions, orders) == ban_verdict::wait);  // the SL rests
+    CHECK(on_ban(pid + "-E", positions, orders) == ban_verdict::reject);
+    orders[pid + "-X"] = orders[pid + "-TP"];
+    orders[pid + "-X"].kind = eng::order_kind::close;
+    CHECK(on_ban(pid + "-X", positions, orders) == ban_verdict::wait);  // a close is never given up
+    add("-FL", eng::order_kind::floor_stop, eng::order_status::pending);
+    CHECK(on_ban(pid + "-FL", positions, orders) == ban_verdict::wait);  // the old stop still rests
+    orders[pid + "-SL"].status = eng::order_status::pending;  // the SL itself is waiting: no stop at all
+    CHECK(on_ban(pid + "-SL", positions, orders) == ban_verdict::escalate);
+    CHECK(on_ban(pid + "-TP", positions, orders) == ban_verdict::escalate);
+    positions[pid].status = eng::position_status::closing;  // the close is in charge
+    CHECK(on_ban(pid + "-SL", positions, orders) == ban_verdict::wait);
 }

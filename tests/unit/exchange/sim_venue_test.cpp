@@ -289,4 +289,43 @@ TEST_CASE("venue: listenKey lifecycle", "[sim][venue][listenkey]") {
     CHECK(ex.listen_key() != k1);
 }
 
+TEST_CASE("venue: drop_request drops the next request unprocessed", "[sim][venue][fault]") {
+    exchange ex;
+    REQUIRE(ex.plain("POST", "/admin/fault", R"({"kind":"drop_request","count":2,"path":"/fapi/v1/algoOrder"})").status ==
+            200);
+    http_request r;
+    r.method = "POST";
+    r.target = "/fapi/v1/algoOrder?symbol=BTCUSDT";
+    http_request other;
+    other.method = "POST";
+    other.target = "/fapi/v1/order";
+    CHECK_FALSE(ex.v.take_request_drop(other, ex.now));
+    CHECK(ex.v.take_request_drop(r, ex.now));
+    CHECK(ex.v.take_request_drop(r, ex.now));
+    CHECK_FALSE(ex.v.take_request_drop(r, ex.now));
+}
+
+TEST_CASE("venue: rotate_streams shortens stream connections; clear restores the configured 24 h", "[sim][venue][fault]") {
+    exchange ex;
+    CHECK(ex.v.stream_max_connection_ms() == 86'400'000);
+    REQUIRE(ex.plain("POST", "/admin/fault", R"({"kind":"rotate_streams","ms":1500})").status == 200);
+    CHECK(ex.v.stream_max_connection_ms() == 1500);
+    REQUIRE(ex.plain("POST", "/admin/fault", R"({"kind":"clear"})").status == 200);
+    CHECK(ex.v.stream_max_connection_ms() == 86'400'000);
+}
+
+TEST_CASE("venue: err_1125 makes the next keep-alive find the key gone, silently", "[sim][venue][fault][listenkey]") {
+    exchange ex;
+    const std::string k1 = ex.listen_key();
+    REQUIRE(ex.plain("POST", "/admin/fault", R"({"kind":"err_1125"})").status == 200);
+    auto r = ex.plain("PUT", "/fapi/v1/listenKey");
+    CHECK(r.status == 400);
+    CHECK(code(r) == -1125);
+    CHECK_FALSE(ex.v.listen_key_active(k1));
+    CHECK(ex.v.take_outbox().user.empty());  // no listenKeyExpired event: only the answer tells
+    const std::string k2 = ex.listen_key();
+    CHECK(k2 != k1);
+    CHECK(ex.plain("PUT", "/fapi/v1/listenKey").status == 200);  // one keep-alive only
+}
+
 #endif  // TRADED_SIM_CORE_TESTS
