@@ -522,6 +522,7 @@ public:
             {"credentials_file", str(x.credentials_file)},
             {"recv_window_ms", integer(x.recv_window_ms, 1, 60000)},
             {"connect_timeout_ms", integer(x.connect_timeout_ms, 0, 120000)},
+            {"rest_connections", integer(x.rest_connections, 1, 16)},
             {"ca_file", str(x.ca_file)},
         };
 
@@ -775,6 +776,7 @@ std::string to_yaml(const config& c, secrets s) {
     e << YAML::Key << "credentials_file" << YAML::Value << x.credentials_file;
     e << YAML::Key << "recv_window_ms" << YAML::Value << x.recv_window_ms;
     e << YAML::Key << "connect_timeout_ms" << YAML::Value << x.connect_timeout_ms;
+    e << YAML::Key << "rest_connections" << YAML::Value << x.rest_connections;
     e << YAML::Key << "ca_file" << YAML::Value << x.ca_file;
     e << YAML::EndMap;
 

@@ -56,6 +56,8 @@ struct exchange_config {
     int recv_window_ms = 5000;
     /// How long `start` waits for a connection that is still being established (SPEC §1).
     int connect_timeout_ms = 10000;
+    /// REST connections used at once: a slow request never delays an order on another one.
+    int rest_connections = 4;
     std::string ca_file;
 
     bool operator==(const exchange_config&) const = default;

@@ -658,6 +658,21 @@ api::reply app::execute(const api::command& cmd) {
                 const auto& p = std::get<api::close_params>(cmd.args);
                 auto& rn = runner(*cmd.mode);
                 auto out = rn.dispatch(engine::close_request{p.position_id, engine::exit_reason::manual});
+                if (out.result.code == "POSITION_NOT_FOUND" && store_) {
+                    // Closed long ago and pruned from memory: the store still knows it (idempotent close).
+                    if (auto stored = store_->find_position(*cmd.mode, p.position_id);
+                        stored && (stored->position.status == engine::position_status::closed ||
+                                   stored->position.status == engine::position_status::failed)) {
+                        json::object d;
+                        d["position_id"] = p.position_id;
+                        d["status"] = std::string(engine::to_string(stored->position.status));
+                        d["already_closed"] = true;
+                        if (stored->position.reason != engine::exit_reason::none)
+                            d["exit_reason"] = std::string(engine::to_string(stored->position.reason));
+                        if (stored->trade) d["trade"] = api::to_json(*stored->trade);
+                        return api::reply::ok(std::move(d));
+                    }
+                }
                 if (!out.result.ok()) return command_reply(*cmd.mode, out, nullptr);
                 const auto* pos = rn.engine().find_position(p.position_id);
                 json::object d;
@@ -669,6 +684,10 @@ api::reply app::execute(const api::command& cmd) {
                 if (pos && pos->status == engine::position_status::closed) {
                     for (const auto& t : rn.engine().trades())
                         if (t.position_id == p.position_id) d["trade"] = api::to_json(t);
+                    // Its trade may have left the in-memory window (storage.trades_in_memory).
+                    if (!d.contains("trade") && store_)
+                        if (auto stored = store_->find_position(*cmd.mode, p.position_id); stored && stored->trade)
+                            d["trade"] = api::to_json(*stored->trade);
                 }
                 return api::reply::ok(std::move(d));
             }

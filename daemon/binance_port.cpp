@@ -319,6 +319,7 @@ struct binance_port::impl : std::enable_shared_from_this<impl> {
         ro.api_secret = creds.api_secret;
         ro.recv_window_ms = opts.exchange.recv_window_ms;
         ro.ca_file = opts.exchange.ca_file;
+        ro.max_connections = opts.exchange.rest_connections;
         ro.observer = [w = weak_from_this()](const bn::rest_request& req, const xio::rest_response& resp,
                                              std::chrono::steady_clock::duration took) {
             if (auto self = w.lock()) self->observe_rest(req, resp, took);
@@ -666,17 +667,9 @@ struct binance_port::impl : std::enable_shared_from_this<impl> {
     /// Exchange positions no position of ours owns, from a reading requested at `read_at`. A
     /// symbol where one of ours changed since (an entry filled, a close) cannot be judged from it.
     std::vector<foreign_position> compute_untracked(const std::vector<bn::position_row>& rows, engine::millis read_at) const {
-        std::vector<foreign_position> out;
         const auto* e = eng();
-        for (const auto& row : rows) {
-            if (row.amount.is_zero() || !configured(row.symbol)) continue;
-            bool owned = false;
-            if (e != nullptr)
-                for (const auto& [id, p] : e->positions())
-                    if (p.symbol == row.symbol && (!is_terminal(p.status) || p.updated_at >= read_at - 1'000)) owned = true;
-            if (!owned) out.push_back({row.symbol, row.amount, row.entry_price});
-        }
-        return out;
+        static const std::map<std::string, engine::position> none;
+        return logic::untracked_positions(rows, e ? e->positions() : none, read_at);
     }
 
     /// New untracked list: the daemon blocks entries on those symbols (one-way mode would merge
@@ -904,7 +897,7 @@ struct binance_port::impl : std::enable_shared_from_this<impl> {
             // entry of ours): read positions now, so entries there are blocked (or the position
             // revived) within seconds rather than at the next periodic reading.
             for (const auto& ap : acc->positions)
-                if (ap.amount.is_zero() || (configured(ap.symbol) && !owns_symbol(ap.symbol))) schedule_position_check();
+                if (ap.amount.is_zero() || !owns_symbol(ap.symbol)) schedule_position_check();
         } else if (std::holds_alternative<bn::listen_key_expired>(ev)) {
             log::warn(component, "listenKey expired: reconnecting with a new one");
             listen_key.clear();

@@ -543,6 +543,31 @@ ban_verdict on_ban(const std::string& client_id, const std::map<std::string, eng
     return ban_verdict::escalate;
 }
 
+std::vector<foreign_position> untracked_positions(const std::vector<binance::position_row>& rows,
+                                                  const std::map<std::string, engine::position>& positions,
+                                                  std::int64_t read_at) {
+    std::map<std::string, foreign_position> by_symbol;  // hedge mode: LONG and SHORT rows add up
+    for (const auto& row : rows) {
+        if (row.amount.is_zero()) continue;
+        auto& f = by_symbol[row.symbol];
+        f.symbol = row.symbol;
+        f.amount += row.amount;
+        f.entry_price = row.entry_price;
+    }
+    std::vector<foreign_position> out;
+    for (auto& [symbol, f] : by_symbol) {
+        if (f.amount.is_zero()) continue;
+        bool owned = false;
+        for (const auto& [id, p] : positions) {
+            const bool terminal =
+                p.status == engine::position_status::closed || p.status == engine::position_status::failed;
+            if (p.symbol == symbol && (!terminal || p.updated_at >= read_at - 1'000)) owned = true;
+        }
+        if (!owned) out.push_back(std::move(f));
+    }
+    return out;
+}
+
 bool is_forced_close_id(const std::string& client_id) {
     return client_id.rfind("autoclose-", 0) == 0 || client_id == "adl_autoclose" ||
            client_id.rfind("settlement_autoclose-", 0) == 0;

@@ -7,6 +7,7 @@
 /// event by event, without sockets.
 
 #include "config/config.hpp"
+#include "daemon/exchange_port.hpp"
 #include "engine/events.hpp"
 #include "exchange/binance/responses.hpp"
 #include "exchange/binance/stream_events.hpp"
@@ -234,6 +235,13 @@ std::int64_t not_found_final_at(std::int64_t latest_write_ms, std::int64_t recv_
 /// `decided_at_ms` and written at most entry_write_bound_ms later.
 std::int64_t entry_not_found_final_at(std::int64_t decided_at_ms, std::int64_t recv_window_ms,
                                       std::int64_t clock_offset_ms);
+
+/// Exchange positions no position of ours owns, on every symbol the account holds (configured
+/// for trading or not), from a reading requested at `read_at`. A symbol where one of ours is live,
+/// or changed since the reading (an entry filled, a close), is owned.
+std::vector<foreign_position> untracked_positions(const std::vector<binance::position_row>& rows,
+                                                  const std::map<std::string, engine::position>& positions,
+                                                  std::int64_t read_at);
 
 /// An exchange position as reconciliation reads it.
 struct exchange_amount {

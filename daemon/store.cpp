@@ -739,6 +739,25 @@ std::variant<engine::engine_snapshot, std::string> store::load(engine::mode m, s
     }
 }
 
+std::optional<store::stored_position> store::find_position(engine::mode m, const std::string& position_id) {
+    try {
+        const std::string mode_name(engine::to_string(m));
+        auto q = impl_->prepare("SELECT " TRADED_POSITION_COLUMNS " FROM positions WHERE mode = ? AND position_id = ?");
+        q.bind(mode_name).bind(position_id);
+        if (!q.step()) return std::nullopt;
+        stored_position out;
+        out.position = impl::read_position(q);
+        auto t = impl_->prepare("SELECT trade_id, position_id, symbol, side, entry_price, exit_price, qty, pnl,"
+                                " fees, pnl_pct, exit_reason, opened_at, closed_at FROM trades"
+                                " WHERE mode = ? AND position_id = ? ORDER BY closed_at DESC LIMIT 1");
+        t.bind(mode_name).bind(position_id);
+        if (t.step()) out.trade = impl::read_trade(t);
+        return out;
+    } catch (const std::exception&) {
+        return std::nullopt;  // answered as unknown: the caller's 404 stands
+    }
+}
+
 std::variant<std::int64_t, std::string> store::load_seq(engine::mode m) {
     try {
         auto q = impl_->prepare("SELECT last_seq FROM seq WHERE mode = ?");

@@ -114,6 +114,14 @@ public:
     /// Closed trades of mode `m` with closed_at >= since, newest first, at most `limit` (the API's
     /// trades answer when it reaches beyond the engine's in-memory window). Error text on failure.
     std::variant<std::vector<engine::trade>, std::string> trades(engine::mode m, int limit, engine::millis since);
+    /// A position of mode `m` by id, however old (the engine keeps only recent closed ones in
+    /// memory), with its trade when it has one.
+    struct stored_position {
+        engine::position position;
+        std::optional<engine::trade> trade;
+    };
+    /// nullopt when the id is unknown (or the store cannot be read).
+    std::optional<stored_position> find_position(engine::mode m, const std::string& position_id);
     /// The last sequence number committed for `m` (0 when none). Error text on failure.
     std::variant<std::int64_t, std::string> load_seq(engine::mode m);
 

@@ -94,11 +94,15 @@ std::optional<std::pair<std::string, order_kind>> split_client_order_id(std::str
 }
 
 std::string make_position_id(mode m, millis now, std::string_view symbol) {
+    // Binance takes client order ids of at most 36 characters, and every order id is the position
+    // id plus a suffix of up to 3 ("-TP"): a long symbol is cut to fit. Ids stay unique because
+    // the engine bumps `now` while an id is taken.
+    constexpr std::size_t max_position_id = 36 - 3;
     std::string id(id_prefix(m));
     id.push_back('_');
     id += std::to_string(now);
     id.push_back('_');
-    id += symbol;
+    id += symbol.substr(0, max_position_id > id.size() ? max_position_id - id.size() : 0);
     return id;
 }
 

@@ -14,6 +14,8 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+
 namespace traded::exchange_io {
 
 namespace beast = boost::beast;
@@ -95,8 +97,9 @@ rest_client::rest_client(asio::io_context& io, rest_options opts, clock_fn clock
       clock_(std::move(clock)),
       base_(std::move(base)),
       tls_(std::move(tls)),
-      wait_timer_(io),
-      sync_timer_(io) {}
+      sync_timer_(io) {
+    opts_.max_connections = std::max(1, opts_.max_connections);
+}
 
 rest_client::~rest_client() = default;
 
@@ -113,9 +116,11 @@ void rest_client::async_call(binance::rest_request req, call_options opts, callb
         return;
     }
     (opts.urgent ? urgent_ : normal_).push_back(std::move(p));
-    if (!running_) {
-        running_ = true;
-        asio::co_spawn(io_, [self = shared_from_this()]() { return self->run_queue(); }, asio::detached);
+    // One more worker while below the pool size: a request never waits for a busy connection
+    // when another could be opened. A worker that finds nothing to take simply ends.
+    if (workers_ < opts_.max_connections) {
+        ++workers_;
+        asio::co_spawn(io_, [self = shared_from_this()]() { return self->run_worker(); }, asio::detached);
     }
 }
 
@@ -131,27 +136,70 @@ asio::awaitable<rest_response> rest_client::call(binance::rest_request req, call
     co_return std::move(**out);
 }
 
-asio::awaitable<void> rest_client::run_queue() {
+std::unique_ptr<rest_client::pending> rest_client::next_request() {
+    if (!urgent_.empty()) {
+        auto p = std::move(urgent_.front());
+        urgent_.pop_front();
+        return p;
+    }
+    // Queries leave one connection free, so an order never waits behind them.
+    if (!normal_.empty() && normal_in_flight_ < normal_cap()) {
+        auto p = std::move(normal_.front());
+        normal_.pop_front();
+        return p;
+    }
+    return nullptr;
+}
+
+asio::awaitable<void> rest_client::run_worker() {
     auto self = shared_from_this();
-    while (!stopped_ && (!urgent_.empty() || !normal_.empty())) {
-        auto& q = !urgent_.empty() ? urgent_ : normal_;
-        std::unique_ptr<pending> p = std::move(q.front());
-        q.pop_front();
+    std::unique_ptr<connection> conn;
+    while (!stopped_) {
+        std::unique_ptr<pending> p = next_request();
+        if (!p) break;
+        const bool urgent = p->opts.urgent;
+        ++in_flight_;
+        if (!urgent) ++normal_in_flight_;
+        if (!conn && !idle_.empty()) {
+            conn = std::move(idle_.back());
+            idle_.pop_back();
+        }
         const auto started = std::chrono::steady_clock::now();
-        rest_response r = co_await perform(*p);
+        rest_response r = co_await perform(*p, conn);
+        --in_flight_;
+        if (!urgent) --normal_in_flight_;
         if (opts_.observer) opts_.observer(p->req, r, std::chrono::steady_clock::now() - started);
         if (p->cb) p->cb(std::move(r));
     }
-    running_ = false;
-    // Requests queued after stop() are answered here, so every callback runs exactly once.
-    while (!urgent_.empty() || !normal_.empty()) {
-        auto& q = !urgent_.empty() ? urgent_ : normal_;
-        std::unique_ptr<pending> p = std::move(q.front());
-        q.pop_front();
-        rest_response r;
-        r.error = "client stopped";
-        if (p->cb) p->cb(std::move(r));
+    // Keep the connection for the next worker (it is checked for staleness before reuse).
+    if (conn && !stopped_) idle_.push_back(std::move(conn));
+    else if (conn) close_connection(conn);
+    --workers_;
+    // Requests that arrived after stop(), or normal ones left while this worker held a slot.
+    if (stopped_) fail_queued("client stopped");
+    else if (!urgent_.empty() || (!normal_.empty() && normal_in_flight_ < normal_cap())) {
+        if (workers_ < opts_.max_connections) {
+            ++workers_;
+            asio::co_spawn(io_, [self]() { return self->run_worker(); }, asio::detached);
+        }
     }
+}
+
+void rest_client::fail_queued(const std::string& why) {
+    // Every callback runs exactly once, never from inside async_call.
+    auto fail_all = [&](std::deque<std::unique_ptr<pending>>& q) {
+        while (!q.empty()) {
+            auto p = std::move(q.front());
+            q.pop_front();
+            rest_response r;
+            r.error = why;
+            asio::post(io_, [cb = std::move(p->cb), r = std::move(r)]() mutable {
+                if (cb) cb(std::move(r));
+            });
+        }
+    };
+    fail_all(urgent_);
+    fail_all(normal_);
 }
 
 std::string rest_client::target_for(const binance::rest_request& req) const {
@@ -170,7 +218,7 @@ std::string rest_client::target_for(const binance::rest_request& req) const {
     return target;
 }
 
-asio::awaitable<rest_response> rest_client::perform(pending& p) {
+asio::awaitable<rest_response> rest_client::perform(pending& p, std::unique_ptr<connection>& conn) {
     const millis wait_deadline = p.queued_at + p.opts.max_wait.count();
     const auto timeout = p.opts.timeout.count() > 0 ? p.opts.timeout : opts_.request_timeout;
     bool resynced = false;
@@ -193,8 +241,11 @@ asio::awaitable<rest_response> rest_client::perform(pending& p) {
                               : fmt::format("rate limited: backing off for another {} s", (d.until - now + 999) / 1000);
                 co_return r;
             }
-            wait_timer_.expires_after(std::chrono::milliseconds(std::max<millis>(1, d.until - now)));
-            co_await wait_timer_.async_wait(use_tuple);
+            asio::steady_timer wait(io_);
+            wait.expires_after(std::chrono::milliseconds(std::max<millis>(1, d.until - now)));
+            wait_timers_.insert(&wait);
+            co_await wait.async_wait(use_tuple);
+            wait_timers_.erase(&wait);
         }
         if (p.req.security != binance::security_type::none && !has_credentials()) {
             rest_response r;
@@ -204,7 +255,7 @@ asio::awaitable<rest_response> rest_client::perform(pending& p) {
         // An order that cannot be written within its max_wait (queued behind slow requests, a slow
         // connect, or a -1021 / 429 retry too late) is not sent at all: after a crash, the daemon
         // bounds how long an order it decided may still execute by this deadline.
-        rest_response r = co_await send_once(p.req, timeout, p.req.is_order ? wait_deadline : 0);
+        rest_response r = co_await send_once(p.req, timeout, conn, p.req.is_order ? wait_deadline : 0);
         if (r.outcome != rest_outcome::answered) co_return r;
         if (r.code() == -1021 && !resynced) {
             // Our clock drifted from the server's: measure again, re-sign, send once more. The
@@ -213,7 +264,7 @@ asio::awaitable<rest_response> rest_client::perform(pending& p) {
             log::warn("rest", "{} {}: timestamp outside recvWindow (-1021); resynchronising the clock",
                       binance::to_string(p.req.method), p.req.path);
             const binance::rest_request time_req = binance::server_time();
-            auto t = co_await send_once(time_req, timeout);
+            auto t = co_await send_once(time_req, timeout, conn);
             apply_server_time(t);
             continue;
         }
@@ -232,15 +283,22 @@ asio::awaitable<rest_response> rest_client::perform(pending& p) {
     co_return r;
 }
 
-asio::awaitable<error_code> rest_client::ensure_connected(std::chrono::milliseconds timeout, bool& reused) {
+asio::awaitable<error_code> rest_client::ensure_connected(std::chrono::milliseconds timeout, bool& reused,
+                                                          std::unique_ptr<connection>& conn) {
     const millis now = clock_();
-    if (conn_ && now - conn_->last_used <= opts_.max_idle_reuse.count()) {
+    if (conn && now - conn->last_used <= opts_.max_idle_reuse.count()) {
         reused = true;
         co_return error_code{};
     }
-    close_connection();
+    close_connection(conn);
     reused = false;
     auto c = std::make_unique<connection>();
+    busy_conns_.insert(c.get());
+    struct untrack {
+        std::set<connection*>& set;
+        connection* c;
+        ~untrack() { set.erase(c); }
+    } guard{busy_conns_, c.get()};
     tcp::resolver resolver(io_);
     auto [rec, results] = co_await resolver.async_resolve(base_.host, base_.port, use_tuple);
     if (rec) co_return rec;
@@ -258,29 +316,32 @@ asio::awaitable<error_code> rest_client::ensure_connected(std::chrono::milliseco
         auto [hec] = co_await c->tls->async_handshake(ssl::stream_base::client, use_tuple);
         if (hec) co_return hec;
     }
+    if (stopped_) co_return error_code(asio::error::operation_aborted);
     c->last_used = clock_();
-    conn_ = std::move(c);
+    conn = std::move(c);
     co_return error_code{};
 }
 
-void rest_client::close_connection() {
-    if (!conn_) return;
+void rest_client::close_connection(std::unique_ptr<connection>& conn) {
+    if (!conn) return;
+    busy_conns_.erase(conn.get());
     error_code ec;
-    conn_->lowest().socket().shutdown(tcp::socket::shutdown_both, ec);
-    conn_->lowest().close();
-    conn_.reset();
+    conn->lowest().socket().shutdown(tcp::socket::shutdown_both, ec);
+    conn->lowest().close();
+    conn.reset();
 }
 
 asio::awaitable<rest_response> rest_client::send_once(const binance::rest_request& req,
-                                                      std::chrono::milliseconds timeout, millis write_by) {
+                                                      std::chrono::milliseconds timeout,
+                                                      std::unique_ptr<connection>& conn, millis write_by) {
     auto self = shared_from_this();
     rest_response r;
     const bool idempotent = req.method == binance::http_method::get;
     for (int round = 0; round < 2; ++round) {
         bool reused = false;
-        error_code cec = co_await ensure_connected(timeout, reused);
+        error_code cec = co_await ensure_connected(timeout, reused, conn);
         if (cec) {
-            close_connection();
+            close_connection(conn);
             ++consecutive_failures_;
             r.outcome = rest_outcome::failed;
             r.error = "cannot connect to " + base_.host + ":" + base_.port + ": " + cec.message();
@@ -305,29 +366,30 @@ asio::awaitable<rest_response> rest_client::send_once(const binance::rest_reques
             hreq.set(http::field::content_type, "application/x-www-form-urlencoded");
         hreq.prepare_payload();
 
+        busy_conns_.insert(conn.get());
         governor_.on_sent(clock_(), req.weight, req.is_order);
         r.sent_at = clock_();
-        conn_->lowest().expires_after(timeout);
+        conn->lowest().expires_after(timeout);
         error_code ec;
         http::response_parser<http::string_body> parser;
         parser.body_limit(max_body_bytes);
-        if (conn_->tls) {
-            auto [wec, wn] = co_await http::async_write(*conn_->tls, hreq, use_tuple);
+        if (conn->tls) {
+            auto [wec, wn] = co_await http::async_write(*conn->tls, hreq, use_tuple);
             ec = wec;
             if (!ec) {
-                auto [rec, rn] = co_await http::async_read(*conn_->tls, conn_->buffer, parser, use_tuple);
+                auto [rec, rn] = co_await http::async_read(*conn->tls, conn->buffer, parser, use_tuple);
                 ec = rec;
             }
         } else {
-            auto [wec, wn] = co_await http::async_write(*conn_->plain, hreq, use_tuple);
+            auto [wec, wn] = co_await http::async_write(*conn->plain, hreq, use_tuple);
             ec = wec;
             if (!ec) {
-                auto [rec, rn] = co_await http::async_read(*conn_->plain, conn_->buffer, parser, use_tuple);
+                auto [rec, rn] = co_await http::async_read(*conn->plain, conn->buffer, parser, use_tuple);
                 ec = rec;
             }
         }
         if (ec) {
-            close_connection();
+            close_connection(conn);
             // A reused keep-alive connection the server had already closed: a GET is simply
             // sent again on a fresh connection; anything else may have reached the server.
             if (reused && idempotent && round == 0 && ec != beast::error::timeout && !stopped_) continue;
@@ -339,7 +401,7 @@ asio::awaitable<rest_response> rest_client::send_once(const binance::rest_reques
                 log::debug("rest", "{} {}: {}", binance::to_string(req.method), req.path, ec.message());
             co_return r;
         }
-        conn_->last_used = clock_();
+        conn->last_used = clock_();
         auto res = parser.release();
         r.outcome = rest_outcome::answered;
         r.received_at = clock_();
@@ -351,7 +413,7 @@ asio::awaitable<rest_response> rest_client::send_once(const binance::rest_reques
         governor_.on_response(r.received_at, r.meta);
         last_answer_at_ = r.received_at;
         consecutive_failures_ = 0;
-        if (!res.keep_alive()) close_connection();
+        if (!res.keep_alive()) close_connection(conn);
         co_return r;
     }
     co_return r;
@@ -405,28 +467,18 @@ asio::awaitable<void> rest_client::time_loop() {
 void rest_client::stop() {
     if (stopped_) return;
     stopped_ = true;
-    wait_timer_.cancel();
+    for (auto* t : wait_timers_) t->cancel();
     sync_timer_.cancel();
-    // Only close the socket: an operation may be pending on the stream, which the worker
-    // coroutine destroys itself once that operation has completed with an error.
-    if (conn_) {
+    // Only close the sockets of connections in use: an operation may be pending on the stream,
+    // which the worker coroutine destroys itself once that operation has completed with an error.
+    for (auto* c : busy_conns_) {
         error_code ec;
-        conn_->lowest().socket().close(ec);
+        c->lowest().socket().close(ec);
     }
-    // Fail what is still queued (the worker fails whatever arrives later).
-    auto fail_all = [this](std::deque<std::unique_ptr<pending>>& q) {
-        while (!q.empty()) {
-            auto p = std::move(q.front());
-            q.pop_front();
-            rest_response r;
-            r.error = "client stopped";
-            asio::post(io_, [cb = std::move(p->cb), r = std::move(r)]() mutable {
-                if (cb) cb(std::move(r));
-            });
-        }
-    };
-    fail_all(urgent_);
-    fail_all(normal_);
+    for (auto& c : idle_) close_connection(c);
+    idle_.clear();
+    // Fail what is still queued (a worker fails whatever arrives later).
+    fail_queued("client stopped");
 }
 
 }  // namespace traded::exchange_io

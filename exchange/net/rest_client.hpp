@@ -1,8 +1,11 @@
 #pragma once
-/// One keep-alive HTTPS (or plain HTTP, for a local simulator) connection to the Binance REST API.
+/// A small pool of keep-alive HTTPS (or plain HTTP, for a local simulator) connections to the
+/// Binance REST API.
 ///
-/// Requests are queued and sent one at a time (urgent ones, orders and cancels, ahead of
-/// queries). Every request has a deadline. SIGNED requests are signed when they are written, with
+/// Requests are queued and sent on up to `max_connections` connections at once, one request per
+/// connection at a time (HTTP/1.1), urgent ones (orders and cancels) ahead of queries. Queries
+/// never hold the last connection: one is always left for urgent requests, so a hung query (or a
+/// hung order) never delays a protective order behind it. Every request has a deadline. SIGNED requests are signed when they are written, with
 /// timestamp = local clock + the measured server-time offset, so a request that waited in the
 /// queue is not stale. The rate-limit governor is asked before each request and fed from every
 /// answer: 429 backs off for Retry-After, 418 stops all sending until the ban ends; a request
@@ -31,7 +34,9 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
+#include <vector>
 
 namespace traded::exchange_io {
 
@@ -55,6 +60,9 @@ struct rest_options {
     /// it, and an order written into a dead connection has an unknown outcome.
     std::chrono::milliseconds max_idle_reuse{15'000};
     std::chrono::milliseconds time_sync_interval{10 * 60'000};
+    /// Connections used at once. Queries use at most max_connections - 1 (one is always left
+    /// for orders and cancels), except with a single connection, which everything shares.
+    int max_connections = 4;
     std::string user_agent = "traded";
     /// Called after every request with its outcome and the time from leaving the queue to the
     /// outcome (rate-limit wait included): the daemon's metrics. Never given secrets beyond what
@@ -131,6 +139,8 @@ public:
     const binance::rate_governor& governor() const { return governor_; }
     binance::rate_governor& governor() { return governor_; }
     std::size_t queued() const { return urgent_.size() + normal_.size(); }
+    /// Requests being performed right now (one per connection).
+    int in_flight() const { return in_flight_; }
     const url_parts& base() const { return base_; }
 
     rest_client(asio::io_context& io, rest_options opts, clock_fn clock, url_parts base,
@@ -143,14 +153,20 @@ private:
     struct pending;
     struct connection;
 
-    asio::awaitable<void> run_queue();
-    asio::awaitable<rest_response> perform(pending& p);
+    /// One worker: takes requests (urgent first) until none it may take is left.
+    asio::awaitable<void> run_worker();
+    /// The next request a worker may take, or nullptr.
+    std::unique_ptr<pending> next_request();
+    int normal_cap() const { return opts_.max_connections > 1 ? opts_.max_connections - 1 : 1; }
+    void fail_queued(const std::string& why);
+    asio::awaitable<rest_response> perform(pending& p, std::unique_ptr<connection>& conn);
     /// `write_by` (epoch ms, 0 = none): the request is not written after it (failed, not sent).
     asio::awaitable<rest_response> send_once(const binance::rest_request& req, std::chrono::milliseconds timeout,
-                                             millis write_by = 0);
-    asio::awaitable<error_code> ensure_connected(std::chrono::milliseconds timeout, bool& reused);
+                                             std::unique_ptr<connection>& conn, millis write_by = 0);
+    asio::awaitable<error_code> ensure_connected(std::chrono::milliseconds timeout, bool& reused,
+                                                 std::unique_ptr<connection>& conn);
     asio::awaitable<void> time_loop();
-    void close_connection();
+    void close_connection(std::unique_ptr<connection>& conn);
     void apply_server_time(const rest_response& r);
     std::string target_for(const binance::rest_request& req) const;
 
@@ -159,13 +175,16 @@ private:
     clock_fn clock_;
     url_parts base_;
     std::shared_ptr<asio::ssl::context> tls_;
-    std::unique_ptr<connection> conn_;
+    std::vector<std::unique_ptr<connection>> idle_;  // kept-alive connections no worker holds
+    std::set<connection*> busy_conns_;               // held by a worker (closed by stop())
+    std::set<asio::steady_timer*> wait_timers_;      // rate-limit waits (cancelled by stop())
     binance::rate_governor governor_;
     std::deque<std::unique_ptr<pending>> urgent_;
     std::deque<std::unique_ptr<pending>> normal_;
-    asio::steady_timer wait_timer_;
     asio::steady_timer sync_timer_;
-    bool running_ = false;
+    int workers_ = 0;
+    int in_flight_ = 0;
+    int normal_in_flight_ = 0;
     bool stopped_ = false;
     bool started_ = false;
     bool time_synced_ = false;

@@ -33,10 +33,11 @@ double num(const json::value& v) {
 }
 
 /// The daemon's real-trading config against `sim`, with the given recvWindow.
-std::string daemon_yaml(const sim_fixture& sim, int recv_window_ms) {
+std::string daemon_yaml(const sim_fixture& sim, int recv_window_ms, int rest_connections) {
     std::string ex = sim.exchange_yaml();
     const std::string from = "recv_window_ms: 5000";
-    ex.replace(ex.find(from), from.size(), "recv_window_ms: " + std::to_string(recv_window_ms));
+    ex.replace(ex.find(from), from.size(),
+               "recv_window_ms: " + std::to_string(recv_window_ms) + "\n  rest_connections: " + std::to_string(rest_connections));
     return ex +
            "market:\n  source: synthetic\n  symbols: [BTCUSDT, ETHUSDT, SOLUSDT]\n"
            "real_trading:\n  enabled: true\n  stake_usd: 200.0\n  max_positions: 3\n  leverage: 3\n"
@@ -46,10 +47,10 @@ std::string daemon_yaml(const sim_fixture& sim, int recv_window_ms) {
 }
 
 struct env {
-    explicit env(int recv_window_ms = 5000) {
+    explicit env(int recv_window_ms = 5000, int rest_connections = 4) {
         ::setenv("SIM_API_KEY", sim_api_key, 1);
         ::setenv("SIM_API_SECRET", sim_api_secret, 1);
-        d = std::make_unique<daemon_fixture>(daemon_yaml(sim, recv_window_ms));
+        d = std::make_unique<daemon_fixture>(daemon_yaml(sim, recv_window_ms, rest_connections));
         auto a = start_real(*d);
         INFO("start -> " << a.status << " " << a.body << "\nlog:\n" << d->proc().log());
         REQUIRE(a.status == 200);
@@ -355,9 +356,10 @@ TEST_CASE("an entry whose answer is lost is not sent again and is protected", "[
 
 TEST_CASE("an entry that cannot be written within 3 s is not sent at all (the bound the restart window relies on)",
           "[integration][recovery]") {
-    env e;
-    // The first stop placement of BTCUSDT is held 5 s (then answered); requests go out one at a
-    // time, so an ETHUSDT entry decided meanwhile waits behind it.
+    // One REST connection (exchange.rest_connections: 1): requests go out one at a time, so an
+    // ETHUSDT entry decided while the first stop placement of BTCUSDT is held 5 s (then
+    // answered) waits behind it. With the default pool it would go out on another connection.
+    env e(5000, 1);
     e.sim.admin("/admin/fault", R"({"kind":"hold","path":"/fapi/v1/algoOrder","count":1,"ms":5000})");
     const std::string btc = e.open("BTCUSDT", "LONG");
     REQUIRE(eventually([&] { return e.exchange_amount("BTCUSDT") != 0; }, 5000ms));

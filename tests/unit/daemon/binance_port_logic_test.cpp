@@ -584,3 +584,51 @@ TEST_CASE("a ban never closes a protected position: only a position with no stop
     positions[pid].status = eng::position_status::closing;  // the close is in charge
     CHECK(on_ban(pid + "-SL", positions, orders) == ban_verdict::wait);
 }
+
+TEST_CASE("untracked: every symbol the account holds that no position of ours owns, traded by us or not") {
+    using traded::daemon::binance_logic::untracked_positions;
+    auto row = [](const char* symbol, const char* amount) {
+        bn::position_row r;
+        r.symbol = symbol;
+        r.amount = d(amount);
+        r.entry_price = d("10");
+        return r;
+    };
+    std::map<std::string, eng::position> positions;
+    auto& ours = positions["live_1_BTCUSDT"];
+    ours.symbol = "BTCUSDT";
+    ours.status = eng::position_status::open;
+    auto& old = positions["live_1_ETHUSDT"];
+    old.symbol = "ETHUSDT";
+    old.status = eng::position_status::closed;
+    old.updated_at = 1'000;
+    const std::vector<bn::position_row> rows{row("BTCUSDT", "0.002"), row("ETHUSDT", "-1"), row("DOGEUSDT", "100"),
+                                             row("SOLUSDT", "0")};
+    auto u = untracked_positions(rows, positions, 60'000);
+    REQUIRE(u.size() == 2);
+    CHECK(u[0].symbol == "DOGEUSDT");  // not a symbol traded trades: still reported
+    CHECK(u[0].amount == d("100"));
+    CHECK(u[1].symbol == "ETHUSDT");
+    CHECK(u[1].amount == d("-1"));
+    // A reading older than our last change on the symbol cannot tell.
+    CHECK(untracked_positions(rows, positions, 1'500).size() == 1);
+}
+
+TEST_CASE("client order ids stay within Binance's 36 characters for any symbol length") {
+    for (const char* symbol : {"BTCUSDT", "1000000BABYDOGEUSDT", "AVERYVERYVERYLONGSYMBOLNAMEUSDT"}) {
+        for (auto m : {eng::mode::real, eng::mode::paper}) {
+            const std::string pid = eng::make_position_id(m, 1796659102819, symbol);
+            for (auto k : {eng::order_kind::entry, eng::order_kind::take_profit, eng::order_kind::stop_loss,
+                           eng::order_kind::floor_stop, eng::order_kind::close}) {
+                const std::string cid = eng::client_order_id(pid, k);
+                INFO(cid);
+                CHECK(cid.size() <= 36);
+                auto split = eng::split_client_order_id(cid);
+                REQUIRE(split);
+                CHECK(split->first == pid);
+                CHECK(split->second == k);
+            }
+        }
+    }
+    CHECK(eng::make_position_id(eng::mode::real, 1796659102819, "BTCUSDT") == "live_1796659102819_BTCUSDT");
+}

@@ -261,6 +261,28 @@ TEST_CASE("load holds only the most recent trades and folds the older ones; trad
     CHECK(std::get<std::vector<en::trade>>(s.trades(en::mode::real, 100, 0)).empty());
 }
 
+TEST_CASE("a position pruned from what load returns is still found by id, with its trade", "[store]") {
+    temp_dir dir;
+    open_options opts;
+    opts.closed_positions_kept = 1;
+    store s = open_ok(dir.path(), opts);
+    change_set c;
+    auto oldest = make_position("BTCUSDT", 1000, en::position_status::closed);
+    auto newest = make_position("BTCUSDT", 2000, en::position_status::closed);
+    c.positions = {oldest, newest};
+    c.trades = {make_trade(oldest), make_trade(newest)};
+    REQUIRE(s.commit(en::mode::paper, c, 5000) == "");
+    REQUIRE(load_ok(s, en::mode::paper).positions.size() == 1);  // `oldest` is not loaded any more
+    auto found = s.find_position(en::mode::paper, oldest.position_id);
+    REQUIRE(found);
+    CHECK(found->position.status == en::position_status::closed);
+    CHECK(found->position.reason == en::exit_reason::profit_floor);
+    REQUIRE(found->trade);
+    CHECK(found->trade->position_id == oldest.position_id);
+    CHECK_FALSE(s.find_position(en::mode::real, oldest.position_id));  // per mode
+    CHECK_FALSE(s.find_position(en::mode::paper, "paper_1_NOPE"));
+}
+
 TEST_CASE("commit from an engine step writes its dirty objects, state, seq and audit rows", "[store]") {
     temp_dir dir;
     en::engine_config cfg;
