@@ -86,6 +86,10 @@ struct engine_config {
     /// totals so performance stays exact, and are read from the store when asked for. 0 keeps
     /// every trade (an engine without a store, such as a backtest).
     std::size_t trades_kept = 0;
+    /// A `position_updated` notification (a copy of the position) for every open position on
+    /// every market tick: what the dashboard's live PnL needs. A backtest has no listeners and
+    /// turns it off; decisions do not depend on it (floor activation is still notified).
+    bool notify_ticks = true;
 };
 
 /// Partial update of the run-time safety limits (PUT safety-limits).
