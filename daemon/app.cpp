@@ -965,7 +965,16 @@ json::value app::readiness() {
             engine::millis newest = 0;
             for (const auto& [sym, at] : rn.last_tick_at()) newest = std::max(newest, at);
             const auto since = newest > 0 ? newest : process_started_ms_;
-            if (now - since > fresh_ms) {
+            // Also not ready once every symbol has been quiet for market.max_staleness_ms (the
+            // engine then refuses every entry); a symbol never quoted counts from the start.
+            const auto& syms = rn.engine().symbols();
+            const auto& quoted_at = rn.engine().quote_received_at();
+            const auto max_quiet = rn.engine().config().max_staleness_ms;
+            const bool all_stale = max_quiet > 0 && !syms.empty() && std::all_of(syms.begin(), syms.end(), [&](const auto& s) {
+                const auto q = quoted_at.find(s.symbol);
+                return now - (q == quoted_at.end() ? process_started_ms_ : q->second) > max_quiet;
+            });
+            if (now - since > fresh_ms || all_stale) {
                 reasons.push_back("MARKET_DATA_STALE");
                 break;
             }
