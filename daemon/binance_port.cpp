@@ -160,6 +160,7 @@ struct binance_port::impl : std::enable_shared_from_this<impl> {
     bool flush_posted = false;
     bool balance_refresh_pending = false;
     bool foreign_release_pending = false;
+    std::set<std::string> fee_assets_warned;
     std::function<void()> on_balance;
 
     std::set<asio::steady_timer*> timers;
@@ -565,11 +566,26 @@ struct binance_port::impl : std::enable_shared_from_this<impl> {
         });
     }
 
+    /// Commissions paid in BNB count at the BNB mark price (BNBUSDT), read at start and then
+    /// every periodic round. Until one is known they count as 0 (and are logged).
+    asio::awaitable<void> refresh_fee_prices() {
+        auto self = shared_from_this();
+        bn::rest_request req = bn::premium_index("BNBUSDT");
+        auto r = co_await rest->call(std::move(req));
+        if (!r.ok()) co_return;  // not listed (a simulator, a testnet): BNB fees stay unknown
+        if (auto mark = bn::parse_premium_index_mark(r.body, rest_parser)) tracker.set_fee_price("BNB", *mark);
+    }
+
     asio::awaitable<void> periodic_loop() {
         auto self = shared_from_this();
         engine::millis last_account = now();
         engine::millis last_info = now();
+        co_await refresh_fee_prices();
         while (co_await sleep(periodic_ms)) {
+            co_await refresh_fee_prices();
+            for (const auto& asset : tracker.missing_fee_assets())
+                if (fee_assets_warned.insert(asset).second)
+                    log::warn(component, "commissions paid in {} were counted as 0: no {} price known", asset, asset);
             co_await refresh_balance();
             co_await refresh_positions();
             tracker.expire_orphans(now(), 120'000);

@@ -361,7 +361,9 @@ TEST_CASE("real: a ban during TP placement keeps a protected position open", "[i
 TEST_CASE("real: a ban that leaves a position without any stop closes it as EMERGENCY", "[integration][real]") {
     real_env e;
     auto& d = *e.d;
-    e.sim.admin("/admin/fault", R"({"kind":"http_418","count":1,"path":"/fapi/v1/algoOrder","retry_after_s":12})");
+    // TP and SL go out at once on separate connections: both meet the ban (the first answered
+    // 418 bans the client; a second one already on the wire is answered 418 too).
+    e.sim.admin("/admin/fault", R"({"kind":"http_418","count":2,"path":"/fapi/v1/algoOrder","retry_after_s":12})");
     const auto id = open_real(d, "BTCUSDT", "LONG");
     CHECK(wait_trade_reason(d, id, std::chrono::milliseconds(40000)) == "EMERGENCY");
     INFO(d.proc().log());
