@@ -65,7 +65,8 @@ public:
 private:
     static engine::engine_config engine_config(const config::config& cfg) {
         auto c = cfg.paper_trading.to_engine(engine::mode::paper);
-        c.enabled = true;  // a backtest always runs the paper engine
+        c.enabled = true;       // a backtest always runs the paper engine
+        c.notify_ticks = false;  // nobody listens: no position copy per open position per tick
         return c;
     }
     static paper::account_config account_config(const config::config& cfg) {
@@ -100,27 +101,47 @@ result run(const config::config& cfg, market::replay_stream& stream,
     const auto symbols = paper::default_symbols(cfg.market.symbols);
     simulation sim(cfg, symbols);
     engine::opportunity_manager strategy(strategy_config(cfg.opportunities));
-    market::quote_book book;
     market::quote_update u;
     bool started = false;
     engine::millis now = 0;
     engine::millis wakeup = 0;
+    // Symbols by index: the merge state and the batch below are found without a lookup by name
+    // for the usual run of updates of the same symbol.
+    struct symbol_slot {
+        std::string name;
+        market::quote_book::entry book;
+        market::symbol_quote pending;  // merged quote waiting in the batch
+        bool in_batch = false;
+    };
+    std::vector<symbol_slot> slots;
+    std::size_t last_slot = 0;
+    auto slot_of = [&](const std::string& name) -> std::size_t {
+        if (last_slot < slots.size() && slots[last_slot].name == name) return last_slot;
+        for (std::size_t i = 0; i < slots.size(); ++i)
+            if (slots[i].name == name) return last_slot = i;
+        slots.push_back({name, {}, {}, false});
+        // Symbol order, as the daemon's hub delivers a batch (std::set of names).
+        std::sort(slots.begin(), slots.end(), [](const auto& a, const auto& b) { return a.name < b.name; });
+        for (std::size_t i = 0; i < slots.size(); ++i)
+            if (slots[i].name == name) return last_slot = i;
+        return last_slot;
+    };
     // Updates with the same event time are one batch: merged in the book, then each symbol's
     // quote delivered once, in symbol order. That is what the daemon does with messages that
     // arrive together (market_hub coalesces per loop turn; the replay source delivers one event
     // time per turn), so a recording replays here to the trades the live run made.
-    std::vector<std::pair<std::string, market::symbol_quote>> batch;
+    std::size_t batch_size = 0;
     auto deliver = [&] {
-        if (batch.size() > 1)
-            std::sort(batch.begin(), batch.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
-        for (const auto& [symbol, sq] : batch) {
-            sim.on_quote(symbol, sq.q, now);
-            if (auto opp = strategy.on_tick(symbol, sq.q, now)) {
+        for (auto& sl : slots) {
+            if (!sl.in_batch) continue;
+            sl.in_batch = false;
+            sim.on_quote(sl.name, sl.pending.q, now);
+            if (auto opp = strategy.on_tick(sl.name, sl.pending.q, now)) {
                 ++r.opportunities;
                 sim.handle(engine::open_request{std::move(*opp)}, now);
             }
         }
-        batch.clear();
+        batch_size = 0;
     };
     for (;;) {
         const auto st = stream.next(u);
@@ -133,7 +154,7 @@ result run(const config::config& cfg, market::replay_stream& stream,
         // Event time drives the clock; it never runs backwards (files merge by event time, but
         // a recording's receive times may repeat).
         if (u.event_time > now) {
-            if (!batch.empty()) deliver();
+            if (batch_size > 0) deliver();
             now = u.event_time;
         }
         if (!started) {
@@ -146,17 +167,18 @@ result run(const config::config& cfg, market::replay_stream& stream,
             sim.handle(engine::timer_fired{}, now);
             wakeup = sim.engine().next_wakeup().value_or(INT64_MAX);
         }
-        if (auto sq = book.apply(u)) {
-            auto it = std::find_if(batch.begin(), batch.end(), [&](const auto& b) { return b.first == u.symbol; });
-            if (it == batch.end())
-                batch.emplace_back(u.symbol, *sq);
-            else
-                it->second = *sq;
+        auto& sl = slots[slot_of(u.symbol)];
+        if (auto sq = market::quote_book::merge(sl.book, u)) {
+            sl.pending = *sq;
+            if (!sl.in_batch) {
+                sl.in_batch = true;
+                ++batch_size;
+            }
         }
         if (on_progress && (r.events & 0xFFFF) == 0)
             on_progress({r.events, stream.bytes_read(), stream.size()});
     }
-    if (!batch.empty()) deliver();
+    if (batch_size > 0) deliver();
     r.last_event = now;
     if (started) {
         for (const auto& [id, p] : sim.engine().positions())

@@ -363,7 +363,7 @@ void engine::impl_access::operator()(const market_tick& ev) {
                                  c.absolute_floor_dollars.to_string(),
                                  order_of(p, order_kind::floor_stop)->trigger_price.to_string());
         }
-        notify_position(p, "position_updated", std::move(detail));
+        if (c.notify_ticks || !detail.empty()) notify_position(p, "position_updated", std::move(detail));
     }
 }
 

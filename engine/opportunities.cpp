@@ -13,23 +13,29 @@ bool known_strategy(std::string_view name) {
 
 opportunity_manager::opportunity_manager(opportunity_config cfg) : cfg_(std::move(cfg)) {
     cfg_.lookback = std::max(cfg_.lookback, 2);  // one tick has nothing to compare with
+    momentum_ = cfg_.strategy == "momentum";
 }
 
 std::optional<opportunity> opportunity_manager::on_tick(const std::string& symbol, const quote& q,
                                                         millis now) {
-    if (cfg_.strategy != "momentum") return std::nullopt;
+    if (!momentum_) return std::nullopt;
     double mid = q.bid.is_positive() && q.ask.is_positive() ? (q.bid.to_double() + q.ask.to_double()) / 2
                                                             : q.mark.to_double();
     if (!(mid > 0)) return std::nullopt;
 
     symbol_window& w = windows_[symbol];
-    w.mids.push_back(mid);
     const auto lookback = static_cast<std::size_t>(cfg_.lookback);
-    while (w.mids.size() > lookback) w.mids.pop_front();
-    if (w.mids.size() < lookback) return std::nullopt;
+    if (w.mids.size() < lookback) {
+        w.mids.push_back(mid);
+        if (w.mids.size() < lookback) return std::nullopt;
+    } else {
+        // Full: the newest replaces the oldest, and the next oldest becomes the head.
+        w.mids[w.head] = mid;
+        w.head = w.head + 1 == lookback ? 0 : w.head + 1;
+    }
     if (w.last_signal && now - *w.last_signal < cfg_.cooldown_ms) return std::nullopt;
 
-    const double oldest = w.mids.front();
+    const double oldest = w.mids[w.head];
     const double move_bps = (mid - oldest) / oldest * 10'000.0;
     if (std::fabs(move_bps) < cfg_.threshold_bps) return std::nullopt;
 

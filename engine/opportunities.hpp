@@ -20,6 +20,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace traded::engine {
 
@@ -55,12 +56,15 @@ public:
     const opportunity_config& config() const { return cfg_; }
 
 private:
+    /// The last `lookback` mids as a ring (no allocation per tick once full).
     struct symbol_window {
-        std::deque<double> mids;
+        std::vector<double> mids;  // capacity lookback
+        std::size_t head = 0;      // index of the oldest once full
         std::optional<millis> last_signal;
     };
 
     opportunity_config cfg_;
+    bool momentum_ = false;  // cfg_.strategy == "momentum", decided once
     std::map<std::string, symbol_window> windows_;
     std::deque<opportunity> recent_;
 };

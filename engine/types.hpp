@@ -81,6 +81,10 @@ struct engine_config {
     /// A symbol whose last quote reached the engine longer ago than this blocks new entries on it
     /// (MARKET_DATA_STALE); 0 disables the check.
     millis max_staleness_ms = 0;
+    /// A `position_updated` notification (a copy of the position) for every open position on
+    /// every market tick: what the dashboard's live PnL needs. A backtest has no listeners and
+    /// turns it off; decisions do not depend on it (floor activation is still notified).
+    bool notify_ticks = true;
 };
 
 /// Partial update of the run-time safety limits (PUT safety-limits).

@@ -39,10 +39,19 @@ struct symbol_quote {
 /// real mark update has been seen for that symbol.
 class quote_book {
 public:
+    /// One symbol's merge state. Callers that index symbols themselves (the backtest) keep one per
+    /// symbol and call merge(); apply() is the same with the lookup by name.
+    struct entry {
+        symbol_quote sq;
+        bool has_real_mark = false;
+    };
+
     /// Applies one update; returns the symbol's merged quote once it has a usable mark and book
     /// (a trade-only symbol uses last as bid, ask and mark).
-    std::optional<symbol_quote> apply(const quote_update& u) {
-        auto& s = symbols_[u.symbol];
+    std::optional<symbol_quote> apply(const quote_update& u) { return merge(symbols_[u.symbol], u); }
+
+    /// apply() on a caller-held entry (`u.symbol` is not looked at).
+    static std::optional<symbol_quote> merge(entry& s, const quote_update& u) {
         switch (u.kind) {
             case update_kind::book:
                 s.sq.q.bid = u.bid;
@@ -83,11 +92,7 @@ public:
     }
 
 private:
-    struct state {
-        symbol_quote sq;
-        bool has_real_mark = false;
-    };
-    std::map<std::string, state> symbols_;
+    std::map<std::string, entry> symbols_;
 };
 
 }  // namespace traded::market

@@ -235,19 +235,26 @@ void account::trigger(sim_order& cond, const engine::quote& q, millis now, sim_e
 
 sim_events account::on_quote(const std::string& symbol, const engine::quote& q, millis now) {
     sim_events ev;
-    if (!symbols_.count(symbol)) return ev;
-    quotes_[symbol] = q;
-    if (!q.mark.is_positive()) return ev;
-
-    // Ids first: triggering adds child orders to orders_ while we go.
-    std::vector<std::int64_t> resting;
-    for (auto id : open_ids_)
-        if (orders_.at(id).req.symbol == symbol) resting.push_back(id);
-    for (auto id : resting) {
-        sim_order& o = orders_.at(id);
-        if (o.status != order_status::accepted) continue;
-        if (fires(o.req.type, o.req.side, o.req.trigger_price, q.mark)) trigger(o, q, now, ev);
+    // One lookup per quote: the backtest calls this for every market event.
+    auto qit = quotes_.find(symbol);
+    if (qit == quotes_.end()) {
+        if (!symbols_.count(symbol)) return ev;
+        qit = quotes_.emplace(symbol, q).first;
     }
+    qit->second = q;
+    if (!q.mark.is_positive() || open_ids_.empty()) return ev;
+
+    // Ids first: triggering adds child orders to orders_ while we go. The scratch vector keeps
+    // its capacity, so a quote allocates nothing.
+    // Only the ones the mark crossed; the status is checked again when each runs, since a
+    // trigger can end another (a filled TP expires the SL).
+    auto& crossed = resting_scratch_;
+    crossed.clear();
+    for (const auto& [id, o] : open_ids_)
+        if (o->req.symbol == symbol && fires(o->req.type, o->req.side, o->req.trigger_price, q.mark))
+            crossed.push_back(o);
+    for (sim_order* o : crossed)
+        if (o->status == order_status::accepted) trigger(*o, q, now, ev);
     return ev;
 }
 
@@ -313,8 +320,8 @@ place_result account::place(const new_order& req, millis now) {
         if (fires(o.type, o.side, o.trigger_price, q.mark))
             return reject(codes::would_trigger, "Order would immediately trigger.");
         order.order_id = next_order_id_++;
-        orders_.emplace(order.order_id, order);
-        open_ids_.insert(order.order_id);
+        auto stored = orders_.emplace(order.order_id, order).first;
+        open_ids_.emplace(order.order_id, &stored->second);
         latest_by_client_[{o.symbol, o.client_id}] = order.order_id;
         result.events.orders.push_back(order);
         result.order = order;
@@ -377,7 +384,7 @@ place_result account::cancel(const std::string& symbol, const std::string& clien
 sim_events account::cancel_all(const std::string& symbol, millis now) {
     sim_events ev;
     for (auto it = open_ids_.begin(); it != open_ids_.end();) {
-        sim_order& o = orders_.at(*it);
+        sim_order& o = *it->second;
         if (!symbol.empty() && o.req.symbol != symbol) {
             ++it;
             continue;
@@ -411,8 +418,8 @@ std::optional<sim_order> account::find_order_by_id(std::int64_t order_id) const 
 
 std::vector<sim_order> account::open_orders(const std::string& symbol) const {
     std::vector<sim_order> out;
-    for (auto id : open_ids_)
-        if (const auto& o = orders_.at(id); symbol.empty() || o.req.symbol == symbol) out.push_back(o);
+    for (const auto& [id, o] : open_ids_)
+        if (symbol.empty() || o->req.symbol == symbol) out.push_back(*o);
     return out;
 }
 

@@ -136,6 +136,11 @@ struct sim_balance {
 class account {
 public:
     account(account_config cfg, std::vector<engine::symbol_info> symbols);
+    // open_ids_ points into orders_: a copy would point into the original.
+    account(const account&) = delete;
+    account& operator=(const account&) = delete;
+    account(account&&) = default;
+    account& operator=(account&&) = default;
 
     /// New prices; triggers conditional orders whose trigger the mark crossed.
     sim_events on_quote(const std::string& symbol, const engine::quote& q, millis now);
@@ -186,9 +191,11 @@ private:
     std::map<std::string, book_position> positions_;
     std::map<std::string, int> leverage_;
     std::map<std::int64_t, sim_order> orders_;  // every order ever, by id
-    std::set<std::int64_t> open_ids_;            // resting orders: what every quote has to check
+    /// Resting orders: what every quote has to check (nodes of orders_, which never moves them).
+    std::map<std::int64_t, sim_order*> open_ids_;
     std::map<std::pair<std::string, std::string>, std::int64_t> latest_by_client_;  // (symbol, client id)
     std::vector<sim_fill> fills_;
+    std::vector<sim_order*> resting_scratch_;  // on_quote's crossed orders, capacity reused
     decimal wallet_;
     std::int64_t next_order_id_ = 1000;
     std::int64_t next_trade_id_ = 5000;

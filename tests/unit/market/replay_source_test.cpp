@@ -5,6 +5,7 @@
 #include "tests/unit/market/test_files.hpp"
 
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
 #include <catch2/catch.hpp>
 
 #include <chrono>
@@ -75,4 +76,41 @@ TEST_CASE("a replay file with a bad row replays nothing and says where", "[repla
     replay_source missing(io, {t.file("nope.jsonl")}, {"BTCUSDT"}, 0, steady_ms);
     missing.start({});
     CHECK(missing.status().detail == "replay error: " + t.file("nope.jsonl") + ": no such file");
+}
+
+TEST_CASE("the replay source delivers one event time per loop turn, at any speed", "[replay]") {
+    // What the market hub coalesces (one flush per turn) must be exactly what arrived together
+    // live: updates with the same event time share a turn, updates with different ones never do.
+    temp_dir t;
+    std::string csv = std::string(book_ticker_header) + "\n";
+    const long long times[] = {1000, 1000, 1000, 1001, 1002, 1002, 5000};
+    for (int i = 0; i < 7; ++i) csv += std::to_string(i) + ",100." + std::to_string(i) + ",1,101,1,0," + std::to_string(times[i]) + "\n";
+    write_file(t.file("BTCUSDT-bookTicker-2026-01-15.csv"), csv);
+    for (double speed : {0.0, 1000.0}) {
+        boost::asio::io_context io;
+        replay_source src(io, {t.path.string()}, {"BTCUSDT"}, speed, steady_ms);
+        int turn = 0;
+        bool probe_posted = false;
+        std::vector<std::pair<traded::engine::millis, int>> got;  // (event time, turn)
+        src.start({[&](const quote_update& u) {
+                       got.emplace_back(u.event_time, turn);
+                       if (!probe_posted) {
+                           probe_posted = true;  // runs when this turn is over, like the hub's flush
+                           boost::asio::post(io, [&] {
+                               ++turn;
+                               probe_posted = false;
+                           });
+                       }
+                   },
+                   {}, {}});
+        io.run_for(std::chrono::seconds(2));
+        INFO("speed " << speed);
+        REQUIRE(got.size() == 7);
+        for (std::size_t i = 1; i < got.size(); ++i) {
+            if (got[i].first == got[i - 1].first)
+                CHECK(got[i].second == got[i - 1].second);
+            else
+                CHECK(got[i].second > got[i - 1].second);
+        }
+    }
 }
