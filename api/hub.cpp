@@ -24,20 +24,22 @@ send_queue::send_queue(queue_limits limits) : limits_(limits) {}
 send_queue::verdict send_queue::push(std::shared_ptr<const std::string> msg, std::string_view coalesce_key,
                                      clock::time_point now) {
     if (!msg) return verdict::ok;
+    if (!entries_) entries_ = std::make_unique<std::deque<entry>>();
+    auto& entries = *entries_;
     std::string key(coalesce_key);
     if (!key.empty()) {
         if (auto it = by_key_.find(key); it != by_key_.end()) {
-            auto& old = entries_[static_cast<std::size_t>(it->second - head_)];
+            auto& old = entries[static_cast<std::size_t>(it->second - head_)];
             bytes_ -= old.msg->size();
             --live_;
             old.msg.reset();
             ++coalesced_;
         }
-        by_key_[key] = head_ + entries_.size();
+        by_key_[key] = head_ + entries.size();
     }
     bytes_ += msg->size();
     ++live_;
-    entries_.push_back(entry{std::move(msg), std::move(key)});
+    entries.push_back(entry{std::move(msg), std::move(key)});
 
     if (live_ > limits_.max_messages * limits_.hard_factor || bytes_ > limits_.max_bytes * limits_.hard_factor)
         return verdict::overflow;
@@ -55,9 +57,9 @@ void send_queue::update_bound(clock::time_point now) {
 }
 
 std::shared_ptr<const std::string> send_queue::pop() {
-    while (!entries_.empty()) {
-        entry e = std::move(entries_.front());
-        entries_.pop_front();
+    while (entries_ && !entries_->empty()) {
+        entry e = std::move(entries_->front());
+        entries_->pop_front();
         std::uint64_t index = head_++;
         if (!e.msg) continue;  // superseded by a newer message with the same key
         if (!e.key.empty())
@@ -71,8 +73,8 @@ std::shared_ptr<const std::string> send_queue::pop() {
 }
 
 void send_queue::clear() {
-    head_ += entries_.size();
-    entries_.clear();
+    if (entries_) head_ += entries_->size();
+    entries_.reset();
     by_key_.clear();
     live_ = 0;
     bytes_ = 0;

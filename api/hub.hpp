@@ -86,7 +86,9 @@ private:
     void update_bound(clock::time_point now);
 
     queue_limits limits_;
-    std::deque<entry> entries_;
+    /// Created on the first queued message: most sessions are idle or keep up and never queue,
+    /// and an empty std::deque already allocates a 512-byte node (B7: memory per idle client).
+    std::unique_ptr<std::deque<entry>> entries_;
     std::uint64_t head_ = 0;  // absolute index of entries_.front()
     std::unordered_map<std::string, std::uint64_t> by_key_;
     std::size_t live_ = 0;

@@ -425,6 +425,21 @@ def main():
             busy_s = time.time() - t0
             loader.kill()
             loader.wait()
+            # B5's side condition: the same while wrk hammers GET status (10 keep-alive connections).
+            time.sleep(1)
+            wrk = subprocess.Popen(["taskset", "-c", "1", "wrk", "-t1", "-c10", "-d600s", "-H",
+                                    "Authorization: Bearer " + sb.TOKEN,
+                                    f"http://127.0.0.1:{port}/api/v1/paper-trading/status"],
+                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            procs.append(wrk)
+            time.sleep(1)
+            rest = []
+            for _ in range(a.exits):
+                r = one_exit(port, sim_port, sn)
+                if r:
+                    rest.append(r)
+            wrk.kill()
+            wrk.wait()
         finally:
             sn.close()
 
@@ -442,10 +457,13 @@ def main():
         print(row("daemon: TP fill frame written by sim -> daemon's next request written (SL cancel)", react_idle))
         print(row("end to end: first sim frame after the price move -> daemon's request", [r[1] for r in idle]))
         print(row(f"B4: reaction while {a.ws_clients} WS clients take the market channel", react_busy))
+        react_rest = [r[0] for r in rest]
+        print(row("B5 side condition: reaction while wrk -c10 hammers GET status", react_rest))
         print(f"\nRequest the daemon wrote: {idle[0][2] if idle else '-'}. Reaction / echo (medians): "
               f"{statistics.median(react_idle) / statistics.median(echo):.1f}x (goal <= 1.2x). "
               f"B4 p99 under load / idle p99: {pct(react_busy, 0.99) / pct(react_idle, 0.99):.2f}x (goal <= 1.5x); "
-              f"medians {statistics.median(react_busy) / statistics.median(react_idle):.2f}x. B4 phase took "
+              f"medians {statistics.median(react_busy) / statistics.median(react_idle):.2f}x. Under GET status load: "
+              f"p99 {pct(react_rest, 0.99) / pct(react_idle, 0.99):.2f}x idle (goal: moves <= 10%). B4 phase took "
               f"{busy_s:.1f} s; load average now {' '.join(open('/proc/loadavg').read().split()[:3])}.")
         n_commits = c1[1] - c0[1]
         if n_commits > 0:
