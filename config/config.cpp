@@ -508,7 +508,8 @@ public:
             {"idle_timeout_s", integer(s.idle_timeout_s, 1, 86400)},
         };
 
-        field_table storage{{"data_dir", str(c.storage.data_dir)}};
+        field_table storage{{"data_dir", str(c.storage.data_dir)},
+                            {"trades_in_memory", integer(c.storage.trades_in_memory, 1, 1000000)}};
 
         exchange_config& x = c.exchange;
         field_table exchange{
@@ -761,6 +762,7 @@ std::string to_yaml(const config& c, secrets s) {
 
     e << YAML::Key << "storage" << YAML::Value << YAML::BeginMap;
     e << YAML::Key << "data_dir" << YAML::Value << c.storage.data_dir;
+    e << YAML::Key << "trades_in_memory" << YAML::Value << c.storage.trades_in_memory;
     e << YAML::EndMap;
 
     const exchange_config& x = c.exchange;

@@ -38,6 +38,9 @@ struct server_config {
 
 struct storage_config {
     std::string data_dir = "./data";
+    /// Closed trades each engine keeps in memory; older ones are read from the store (GET trades)
+    /// and kept as running totals (performance).
+    int trades_in_memory = 1000;
 
     bool operator==(const storage_config&) const = default;
 };

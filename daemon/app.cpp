@@ -148,6 +148,7 @@ std::string app::start() {
     auto engine_config = [this](mode m) {
         auto c = m == mode::paper ? cfg_.paper_trading.to_engine(m) : cfg_.real_trading.to_engine(m);
         c.max_staleness_ms = cfg_.market.max_staleness_ms;
+        c.trades_kept = static_cast<std::size_t>(cfg_.storage.trades_in_memory);  // older ones: the store
         return c;
     };
     paper_ = std::make_unique<engine_runner>(mode::paper, engine::engine(engine_config(mode::paper), symbols_),
@@ -451,9 +452,7 @@ json::value app::snapshot(engine::channel ch, mode m) {
         }
         case engine::channel::trades: {
             json::array a;
-            const auto& t = e.trades();
-            const std::size_t n = std::min<std::size_t>(t.size(), 200);
-            for (std::size_t i = 0; i < n; ++i) a.push_back(api::to_json(t[t.size() - 1 - i]));
+            for (const auto& t : runner(m).trades(200, 0)) a.push_back(api::to_json(t));
             return a;
         }
         case engine::channel::safety: return api::to_json(e.safety(now));
@@ -651,11 +650,8 @@ api::reply app::execute(const api::command& cmd) {
             }
             case api::op::trades: {
                 const auto& p = std::get<api::trades_params>(cmd.args);
-                const auto& t = runner(*cmd.mode).engine().trades();
-                json::array a;
-                // Newest first.
-                for (auto it = t.rbegin(); it != t.rend() && static_cast<int>(a.size()) < p.limit; ++it)
-                    if (it->closed_at >= p.since) a.push_back(api::to_json(*it));
+                json::array a;  // newest first
+                for (const auto& t : runner(*cmd.mode).trades(p.limit, p.since)) a.push_back(api::to_json(t));
                 return api::reply::ok(std::move(a));
             }
             case api::op::close_position: {
@@ -688,6 +684,10 @@ api::reply app::execute(const api::command& cmd) {
                 if (pos && pos->status == engine::position_status::closed) {
                     for (const auto& t : rn.engine().trades())
                         if (t.position_id == p.position_id) d["trade"] = api::to_json(t);
+                    // Its trade may have left the in-memory window (storage.trades_in_memory).
+                    if (!d.contains("trade") && store_)
+                        if (auto stored = store_->find_position(*cmd.mode, p.position_id); stored && stored->trade)
+                            d["trade"] = api::to_json(*stored->trade);
                 }
                 return api::reply::ok(std::move(d));
             }
@@ -830,7 +830,7 @@ void app::refresh_metrics() {
         metrics_.set(n::storage_ok, l, b(rn.storage_ok()));
         // A counter set from state: trades are restored at start, so it never goes backwards
         // within a process (Prometheus handles the reset at restart).
-        metrics_.get_counter(n::trades, l).inc(static_cast<double>(e.trades().size()) -
+        metrics_.get_counter(n::trades, l).inc(static_cast<double>(e.trade_count()) -
                                                 metrics_.get_counter(n::trades, l).value());
         const auto ps = rn.port().status();
         metrics_.set(n::exchange_connected, l, b(ps.connected));
@@ -965,7 +965,16 @@ json::value app::readiness() {
             engine::millis newest = 0;
             for (const auto& [sym, at] : rn.last_tick_at()) newest = std::max(newest, at);
             const auto since = newest > 0 ? newest : process_started_ms_;
-            if (now - since > fresh_ms) {
+            // Also not ready once every symbol has been quiet for market.max_staleness_ms (the
+            // engine then refuses every entry); a symbol never quoted counts from the start.
+            const auto& syms = rn.engine().symbols();
+            const auto& quoted_at = rn.engine().quote_received_at();
+            const auto max_quiet = rn.engine().config().max_staleness_ms;
+            const bool all_stale = max_quiet > 0 && !syms.empty() && std::all_of(syms.begin(), syms.end(), [&](const auto& s) {
+                const auto q = quoted_at.find(s.symbol);
+                return now - (q == quoted_at.end() ? process_started_ms_ : q->second) > max_quiet;
+            });
+            if (now - since > fresh_ms || all_stale) {
                 reasons.push_back("MARKET_DATA_STALE");
                 break;
             }

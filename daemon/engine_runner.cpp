@@ -42,7 +42,7 @@ engine_runner::engine_runner(engine::mode m, engine::engine e, store* db, exchan
 
 std::string engine_runner::restore() {
     if (!store_) return {};
-    auto snap = store_->load(mode_);
+    auto snap = store_->load(mode_, engine_.config().trades_kept);
     if (auto* err = std::get_if<std::string>(&snap)) return *err;
     auto seq = store_->load_seq(mode_);
     if (auto* err = std::get_if<std::string>(&seq)) return *err;
@@ -151,7 +151,10 @@ void engine_runner::persist(const engine::output& out, std::int64_t seq_hi, engi
         engine::output all = out;
         for (const auto& [id, p] : engine_.positions()) all.dirty_positions.push_back(id);
         for (const auto& [id, o] : engine_.orders()) all.dirty_orders.push_back(id);
-        all.new_trades = engine_.trades();
+        // Trades recorded while storage failed may have left the engine's in-memory window.
+        all.new_trades = unsaved_trades_;
+        all.new_trades.insert(all.new_trades.end(), engine_.trades().begin(), engine_.trades().end());
+        all.new_trades.insert(all.new_trades.end(), out.new_trades.begin(), out.new_trades.end());
         all.state_changed = true;
         err = store_->commit(mode_, engine_, all, seq_hi, now);  // trades are upserted by trade_id
     } else {
@@ -164,6 +167,7 @@ void engine_runner::persist(const engine::output& out, std::int64_t seq_hi, engi
             if (on_storage_) on_storage_(true, {});
         }
         needs_full_save_ = false;
+        unsaved_trades_.clear();
         set_storage_ok(true);
         return;
     }
@@ -175,6 +179,8 @@ void engine_runner::persist(const engine::output& out, std::int64_t seq_hi, engi
     }
     storage_error_ = err;
     needs_full_save_ = true;
+    // Bounded: while storage fails no new entry opens, so only positions already open can close.
+    unsaved_trades_.insert(unsaved_trades_.end(), out.new_trades.begin(), out.new_trades.end());
     set_storage_ok(false);
 }
 
@@ -191,6 +197,25 @@ void engine_runner::set_symbol_blocks(const std::string& reason, std::set<std::s
     n.detail = detail.empty() ? reason + ": no symbol blocked any more"
                               : reason + ": new entries blocked on " + detail;
     announce(n);
+}
+
+std::vector<engine::trade> engine_runner::trades(int limit, engine::millis since) const {
+    std::vector<engine::trade> out;
+    const auto& recent = engine_.trades();
+    for (auto it = recent.rbegin(); it != recent.rend() && static_cast<int>(out.size()) < limit; ++it)
+        if (it->closed_at >= since) out.push_back(*it);
+    const auto& earlier = engine_.earlier_trades();
+    // Memory answers unless the answer reaches into trades that left the window.
+    if (static_cast<int>(out.size()) >= limit || earlier.count == 0 || earlier.last_closed_at < since) return out;
+    // While storage fails the newest trades may not be in the store yet: memory is then the best
+    // (partial) answer.
+    if (store_ == nullptr || !storage_ok_) return out;
+    auto stored = store_->trades(mode_, limit, since);
+    if (auto* err = std::get_if<std::string>(&stored)) {
+        log::warn("store", "{}", *err);
+        return out;
+    }
+    return std::move(std::get<std::vector<engine::trade>>(stored));
 }
 
 void engine_runner::retry_storage() {

@@ -56,6 +56,11 @@ public:
         engine_.set_config_limits(stake_usd, max_positions, max_daily_loss);
     }
 
+    /// Closed trades with closed_at >= since, newest first, at most `limit` (GET trades): from the
+    /// engine's in-memory window when it holds the answer, else from the store, so the whole
+    /// history stays reachable in the same order and shape.
+    std::vector<engine::trade> trades(int limit, engine::millis since) const;
+
     /// While storage is failing, try to write the whole state again (called on a timer, so a
     /// disk that has space again unblocks new entries without waiting for the next trade).
     void retry_storage();
@@ -110,6 +115,7 @@ private:
     bool storage_ok_ = true;
     bool needs_full_save_ = false;
     std::string storage_error_;
+    std::vector<engine::trade> unsaved_trades_;  // recorded while storage failed, rewritten on recovery
     std::map<std::string, engine::millis> last_tick_at_;
     engine::millis last_event_at_ = 0;
 

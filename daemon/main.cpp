@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <csignal>
 #include <cstdio>
 #include <cstdlib>
 #include <string>
@@ -227,6 +228,10 @@ int main(int argc, char** argv) {
     traded::log::configure(cfg.log.level, cfg.log.format);
     // Everything the daemon creates (database, WAL, token, lock) is for its own user only.
     ::umask(077);
+    // A file-size limit (systemd LimitFSIZE=, ulimit -f) must not kill the daemon with SIGXFSZ:
+    // ignored, the write fails with EFBIG like a full disk, the store reports it
+    // (STORAGE_UNAVAILABLE, /readyz) and open positions stay protected.
+    std::signal(SIGXFSZ, SIG_IGN);
     fit_connections_to_nofile(cfg);
 
     boost::asio::io_context io(1);

@@ -63,8 +63,7 @@ void paper_port::on_quote(const std::string& symbol, const engine::quote& q, eng
 }
 
 void paper_port::restore(const engine::engine& e, decimal starting_balance) {
-    decimal wallet = starting_balance;
-    for (const auto& t : e.trades()) wallet += t.pnl;  // net of entry and exit fees
+    decimal wallet = starting_balance + e.realized_pnl_total();  // net of entry and exit fees
     std::vector<engine::order_rejected> rejected;
     std::vector<engine::query_position> rereads;
     std::vector<std::string> lost_closes;

@@ -5,6 +5,8 @@
 
 #include <algorithm>
 #include <array>
+#include <deque>
+#include <iterator>
 #include <set>
 #include <tuple>
 #include <unordered_map>
@@ -538,6 +540,9 @@ struct store::impl {
 #define TRADED_ORDER_COLUMNS                                                                           \
     "client_id, exchange_id, position_id, symbol, kind, type, side, qty, trigger_price, status, "        \
     "filled_qty, avg_price, updated_at"
+#define TRADED_TRADE_COLUMNS                                                                           \
+    "trade_id, position_id, symbol, side, entry_price, exit_price, qty, pnl, fees, pnl_pct, exit_reason, " \
+    "opened_at, closed_at"
 
 int store::schema_version() { return static_cast<int>(migrations.size()); }
 
@@ -629,7 +634,20 @@ std::string store::audit(engine::millis ts, std::optional<engine::mode> m, audit
     return impl_->transaction("audit", [&] { impl_->write_audit(ts, m, kind, what, detail, remote); });
 }
 
-std::variant<engine::engine_snapshot, std::string> store::load(engine::mode m) {
+std::variant<std::vector<engine::trade>, std::string> store::trades(engine::mode m, int limit, engine::millis since) {
+    std::vector<engine::trade> out;
+    try {
+        auto q = impl_->prepare("SELECT " TRADED_TRADE_COLUMNS " FROM trades WHERE mode = ? AND closed_at >= ?"
+                                " ORDER BY closed_at DESC, trade_id DESC LIMIT ?");
+        q.bind(engine::to_string(m)).bind(static_cast<std::int64_t>(since)).bind(static_cast<std::int64_t>(limit));
+        while (q.step()) out.push_back(impl::read_trade(q));
+    } catch (const db_error& e) {
+        return fmt::format("storage: cannot read {} trades from {}: {}", engine::to_string(m), impl_->path, e.message);
+    }
+    return out;
+}
+
+std::variant<engine::engine_snapshot, std::string> store::load(engine::mode m, std::size_t trades_kept) {
     try {
         engine::engine_snapshot snap;
         // One read transaction: the snapshot is consistent even if a writer commits meanwhile.
@@ -698,11 +716,20 @@ std::variant<engine::engine_snapshot, std::string> store::load(engine::mode m) {
             }
         }
         {
-            auto q = impl_->prepare("SELECT trade_id, position_id, symbol, side, entry_price, exit_price, qty, pnl,"
-                                    " fees, pnl_pct, exit_reason, opened_at, closed_at FROM trades WHERE mode = ?"
+            // Streamed oldest first: only the most recent `trades_kept` are held, every older one is
+            // folded into the totals, so a long history never has to fit in memory at start.
+            auto q = impl_->prepare("SELECT " TRADED_TRADE_COLUMNS " FROM trades WHERE mode = ?"
                                     " ORDER BY closed_at, trade_id");
             q.bind(mode_name);
-            while (q.step()) snap.trades.push_back(impl::read_trade(q));
+            std::deque<engine::trade> recent;
+            while (q.step()) {
+                recent.push_back(impl::read_trade(q));
+                if (trades_kept != 0 && recent.size() > trades_kept) {
+                    snap.earlier_trades.add(recent.front());
+                    recent.pop_front();
+                }
+            }
+            snap.trades.assign(std::make_move_iterator(recent.begin()), std::make_move_iterator(recent.end()));
         }
         return snap;
     } catch (const db_error& e) {

@@ -108,8 +108,12 @@ public:
 
     /// Everything needed to restore the engine of mode `m`: its state (defaults when never
     /// saved), every non-closed position plus the most recent closed ones, their orders plus any
-    /// order still live on the exchange, and all trades (oldest first). Error text on failure.
-    std::variant<engine::engine_snapshot, std::string> load(engine::mode m);
+    /// order still live on the exchange, and the most recent `trades_kept` trades (oldest first;
+    /// 0: all), every older one folded into snapshot.earlier_trades. Error text on failure.
+    std::variant<engine::engine_snapshot, std::string> load(engine::mode m, std::size_t trades_kept = 0);
+    /// Closed trades of mode `m` with closed_at >= since, newest first, at most `limit` (the API's
+    /// trades answer when it reaches beyond the engine's in-memory window). Error text on failure.
+    std::variant<std::vector<engine::trade>, std::string> trades(engine::mode m, int limit, engine::millis since);
     /// A position of mode `m` by id, however old (the engine keeps only recent closed ones in
     /// memory), with its trade when it has one.
     struct stored_position {

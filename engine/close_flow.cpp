@@ -273,6 +273,7 @@ void engine::impl_access::finish_close(position& p, close_cause cause) {
     touch(p);
     trade t = trade_of(p);
     e.trades_.push_back(t);
+    e.trim_trades();
     out.new_trades.push_back(t);
     e.state_.daily_realized_pnl += p.pnl;
     out.state_changed = true;
@@ -297,6 +298,7 @@ void engine::impl_access::amend_unseen_close(position& p, const order_record& o,
     it->second += ev.fee;
     if (o.filled_qty < p.qty) return;  // wait until one of our orders accounts for the position
     const decimal old_pnl = p.pnl;
+    const trade before = trade_of(p);
     p.fees += it->second;
     e.closed_unseen_.erase(it);
     p.exit_price = o.avg_price;
@@ -305,11 +307,12 @@ void engine::impl_access::amend_unseen_close(position& p, const order_record& o,
     p.pnl = unrealized_pnl(p.pos_side, p.entry_price, p.exit_price, p.qty) - p.fees;
     touch(p);
     trade t = trade_of(p);
-    for (auto r = e.trades_.rbegin(); r != e.trades_.rend(); ++r)
-        if (r->trade_id == t.trade_id) {
-            *r = t;
-            break;
-        }
+    auto kept = std::find_if(e.trades_.rbegin(), e.trades_.rend(),
+                             [&](const trade& r) { return r.trade_id == t.trade_id; });
+    if (kept != e.trades_.rend())
+        *kept = t;
+    else
+        e.earlier_trades_.replace(before, t);  // it already left memory: correct the totals
     out.new_trades.push_back(t);  // same trade_id: the store replaces the recorded one
     if (p.closed_at >= e.state_.trading_day_start) {
         e.state_.daily_realized_pnl += p.pnl - old_pnl;

@@ -15,10 +15,9 @@ std::int64_t saturate(i128 v) {
     if (v < -static_cast<i128>(INT64_MAX)) return -INT64_MAX;
     return static_cast<std::int64_t>(v);
 }
-constexpr std::int64_t max_raw = std::numeric_limits<std::int64_t>::max();
 
 std::optional<decimal> checked(i128 v) {
-    if (v > max_raw || v < -max_raw) return std::nullopt;
+    if (v > decimal::max_raw || v < -decimal::max_raw) return std::nullopt;
     return decimal::from_raw(static_cast<std::int64_t>(v));
 }
 }  // namespace
@@ -115,6 +114,10 @@ decimal decimal::operator*(decimal o) const {
     // |raw| < 2^63 each, so the product fits 127 bits: only the narrowing needs a check.
     i128 p = static_cast<i128>(raw_) * o.raw_ / scale;
     return from_raw(saturate(p));
+}
+
+decimal decimal::mul_int(std::int64_t k) const {
+    return from_raw(saturate(static_cast<i128>(raw_) * k));
 }
 
 decimal decimal::operator/(decimal o) const {

@@ -24,8 +24,11 @@ public:
 
     /// The value raw * 1e-8.
     static constexpr decimal from_raw(std::int64_t raw) { decimal d; d.raw_ = raw; return d; }
-    /// A whole number.
-    static constexpr decimal from_int(std::int64_t v) { return from_raw(v * scale); }
+    /// A whole number (saturating beyond +-92,233,720,368).
+    static constexpr decimal from_int(std::int64_t v) {
+        constexpr std::int64_t limit = INT64_MAX / scale;
+        return from_raw(v > limit ? INT64_MAX : v < -limit ? -INT64_MAX : v * scale);
+    }
     /// Parses "123", "-0.001", "1e-3" is not accepted; more than 8 fractional digits is an error
     /// unless the extra digits are zeros. Returns nullopt on anything malformed or out of range.
     static std::optional<decimal> parse(std::string_view s);
@@ -42,21 +45,34 @@ public:
     constexpr bool is_zero() const { return raw_ == 0; }
     constexpr bool is_negative() const { return raw_ < 0; }
     constexpr bool is_positive() const { return raw_ > 0; }
-    constexpr decimal abs() const { return from_raw(raw_ < 0 ? -raw_ : raw_); }
+    constexpr decimal abs() const { return raw_ < 0 ? -*this : *this; }
 
     /// Number of significant fractional digits of a tick/step size ("0.010" → 2).
     int fractional_digits() const;
 
-    constexpr decimal operator-() const { return from_raw(-raw_); }
-    constexpr decimal operator+(decimal o) const { return from_raw(raw_ + o.raw_); }
-    constexpr decimal operator-(decimal o) const { return from_raw(raw_ - o.raw_); }
-    constexpr decimal& operator+=(decimal o) { raw_ += o.raw_; return *this; }
-    constexpr decimal& operator-=(decimal o) { raw_ -= o.raw_; return *this; }
+    // Sums, differences and negation saturate at +-max_raw like products and quotients: an
+    // absurd amount stays visibly absurd instead of wrapping into a plausible one of the other
+    // sign (and signed overflow, which is undefined behaviour, never happens).
+    static constexpr std::int64_t max_raw = INT64_MAX;
+    constexpr decimal operator-() const { return from_raw(raw_ < -max_raw ? max_raw : -raw_); }
+    constexpr decimal operator+(decimal o) const {
+        std::int64_t r = 0;
+        if (__builtin_add_overflow(raw_, o.raw_, &r)) return from_raw(o.raw_ > 0 ? max_raw : -max_raw);
+        return from_raw(r < -max_raw ? -max_raw : r);
+    }
+    constexpr decimal operator-(decimal o) const {
+        std::int64_t r = 0;
+        if (__builtin_sub_overflow(raw_, o.raw_, &r)) return from_raw(o.raw_ < 0 ? max_raw : -max_raw);
+        return from_raw(r < -max_raw ? -max_raw : r);
+    }
+    constexpr decimal& operator+=(decimal o) { return *this = *this + o; }
+    constexpr decimal& operator-=(decimal o) { return *this = *this - o; }
     /// Product, truncated toward zero at 8 digits.
     decimal operator*(decimal o) const;
     /// Quotient, truncated toward zero at 8 digits. Division by zero yields zero (callers check).
     decimal operator/(decimal o) const;
-    decimal mul_int(std::int64_t k) const { return from_raw(raw_ * k); }
+    /// Times a whole number, saturating like operator*.
+    decimal mul_int(std::int64_t k) const;
 
     constexpr auto operator<=>(const decimal&) const = default;
     constexpr bool operator==(const decimal&) const = default;

@@ -67,6 +67,8 @@ void engine::restore(engine_snapshot snap) {
         orders_.insert_or_assign(std::move(id), std::move(o));
     }
     trades_ = std::move(snap.trades);
+    earlier_trades_ = snap.earlier_trades;
+    trim_trades();
     day_initialised_ = true;
 }
 
@@ -146,7 +148,20 @@ safety_status engine::safety(millis now) const {
 }
 
 performance_stats engine::performance(millis now) const {
-    return compute_performance(trades_, now);
+    return compute_performance(earlier_trades_, trades_, now);
+}
+
+decimal engine::realized_pnl_total() const {
+    decimal sum = earlier_trades_.total_pnl;
+    for (const trade& t : trades_) sum += t.pnl;
+    return sum;
+}
+
+void engine::trim_trades() {
+    if (cfg_.trades_kept == 0 || trades_.size() <= cfg_.trades_kept) return;
+    const auto excess = static_cast<std::ptrdiff_t>(trades_.size() - cfg_.trades_kept);
+    for (auto it = trades_.begin(); it != trades_.begin() + excess; ++it) earlier_trades_.add(*it);
+    trades_.erase(trades_.begin(), trades_.begin() + excess);
 }
 
 const position* engine::find_position(const std::string& id) const {

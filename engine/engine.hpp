@@ -59,7 +59,8 @@ struct engine_snapshot {
     engine_state state;
     std::vector<position> positions;  // every non-closed position plus recent closed ones
     std::vector<order_record> orders;
-    std::vector<trade> trades;
+    std::vector<trade> trades;   // the most recent ones (oldest first)
+    trade_totals earlier_trades;  // every older trade, folded in close order
 };
 
 /// The engine for one mode.
@@ -127,7 +128,15 @@ public:
     const std::map<std::string, position>& positions() const { return positions_; }
     const position* find_position(const std::string& id) const;
     const std::map<std::string, order_record>& orders() const { return orders_; }
+    /// The most recent closed trades in close order (at most config().trades_kept when that is
+    /// set); the older ones are only in earlier_trades() and the store.
     const std::vector<trade>& trades() const { return trades_; }
+    /// Totals of the trades that left trades() (count 0 when none did).
+    const trade_totals& earlier_trades() const { return earlier_trades_; }
+    /// Every trade ever recorded, in memory or not.
+    std::size_t trade_count() const { return static_cast<std::size_t>(earlier_trades_.count) + trades_.size(); }
+    /// Realized PnL of every trade ever recorded (net of fees).
+    decimal realized_pnl_total() const;
     const std::map<std::string, quote>& quotes() const { return quotes_; }
     /// When (the `now` of handle) the last quote of each symbol reached the engine.
     const std::map<std::string, millis>& quote_received_at() const { return quote_at_; }
@@ -144,6 +153,8 @@ private:
     friend struct impl_access;
     void index_position(position& p);
     void unindex_position(const position& p);
+    /// Fold the oldest trades beyond cfg_.trades_kept into earlier_trades_.
+    void trim_trades();
 
     engine_config cfg_;
     std::vector<symbol_info> symbols_;
@@ -151,6 +162,7 @@ private:
     std::map<std::string, position> positions_;
     std::map<std::string, order_record> orders_;
     std::vector<trade> trades_;
+    trade_totals earlier_trades_;
     std::map<std::string, quote> quotes_;
     std::map<std::string, millis> quote_at_;  // not persisted: a restart starts without quotes
     /// Symbol -> its positions that are not over (plus, until the next tick on that symbol prunes

@@ -46,39 +46,77 @@ std::string utc_date(millis t) {
     return fmt::format("{:04}-{:02}-{:02}", c.year, c.month, c.day);
 }
 
-performance_stats compute_performance(const std::vector<trade>& trades, millis now) {
-    performance_stats st;
-    const millis day_start = utc_day_start(now);
-    decimal gross_profit;
-    decimal gross_loss;  // positive magnitude
-    decimal cumulative;
-    decimal peak;  // the running maximum starts at zero: a first losing trade is a drawdown
-    bool first = true;
-    for (const trade& t : trades) {
-        ++st.total_trades;
-        if (t.pnl.is_positive()) {
-            ++st.winning_trades;
-            gross_profit += t.pnl;
-        } else if (t.pnl.is_negative()) {
-            ++st.losing_trades;
-            gross_loss -= t.pnl;
-        }
-        st.total_pnl += t.pnl;
-        if (first || t.pnl > st.best_trade) st.best_trade = t.pnl;
-        if (first || t.pnl < st.worst_trade) st.worst_trade = t.pnl;
-        first = false;
-        if (t.closed_at >= day_start && t.closed_at < day_start + ms_per_day) st.daily_pnl += t.pnl;
-        cumulative += t.pnl;
-        peak = std::max(peak, cumulative);
-        st.max_drawdown = std::max(st.max_drawdown, peak - cumulative);
+void trade_totals::add(const trade& t) {
+    ++count;
+    if (t.pnl.is_positive()) {
+        ++winning;
+        gross_profit += t.pnl;
+    } else if (t.pnl.is_negative()) {
+        ++losing;
+        gross_loss -= t.pnl;
     }
+    if (count == 1 || t.pnl > best) best = t.pnl;
+    if (count == 1 || t.pnl < worst) worst = t.pnl;
+    total_pnl += t.pnl;
+    peak = std::max(peak, total_pnl);
+    max_drawdown = std::max(max_drawdown, peak - total_pnl);
+    last_closed_at = std::max(last_closed_at, t.closed_at);
+    const millis d = utc_day_start(t.closed_at);
+    if (d != day_start) {
+        day_start = d;
+        day_pnl = decimal{};
+    }
+    day_pnl += t.pnl;
+}
+
+void trade_totals::replace(const trade& before, const trade& after) {
+    auto classify = [this](decimal pnl, int sign) {
+        if (pnl.is_positive()) {
+            winning += sign;
+            gross_profit += sign > 0 ? pnl : -pnl;
+        } else if (pnl.is_negative()) {
+            losing += sign;
+            gross_loss -= sign > 0 ? pnl : -pnl;
+        }
+    };
+    classify(before.pnl, -1);
+    classify(after.pnl, +1);
+    total_pnl += after.pnl - before.pnl;
+    if (after.pnl > best) best = after.pnl;
+    if (after.pnl < worst) worst = after.pnl;
+    peak = std::max(peak, total_pnl);
+    max_drawdown = std::max(max_drawdown, peak - total_pnl);
+    if (utc_day_start(after.closed_at) == day_start) day_pnl += after.pnl - before.pnl;
+}
+
+performance_stats compute_performance(const std::vector<trade>& trades, millis now) {
+    return compute_performance(trade_totals{}, trades, now);
+}
+
+performance_stats compute_performance(const trade_totals& earlier, const std::vector<trade>& trades, millis now) {
+    const millis day_start = utc_day_start(now);
+    trade_totals all = earlier;
+    performance_stats st;
+    if (earlier.count > 0 && earlier.day_start == day_start) st.daily_pnl = earlier.day_pnl;
+    for (const trade& t : trades) {
+        all.add(t);
+        if (t.closed_at >= day_start && t.closed_at < day_start + ms_per_day) st.daily_pnl += t.pnl;
+    }
+    st.total_trades = all.count;
+    st.winning_trades = all.winning;
+    st.losing_trades = all.losing;
+    st.total_pnl = all.total_pnl;
+    st.best_trade = all.best;
+    st.worst_trade = all.worst;
+    st.max_drawdown = all.max_drawdown;
     if (st.total_trades > 0) {
         st.win_rate = 100.0 * st.winning_trades / st.total_trades;
         st.avg_pnl = st.total_pnl / decimal::from_int(st.total_trades);
     }
     // Without a losing trade the ratio is undefined; 0 keeps the JSON a plain number (an infinite
     // value cannot be encoded) and the dashboard shows "n/a" when losing_trades is 0.
-    if (gross_loss.is_positive()) st.profit_factor = gross_profit.to_double() / gross_loss.to_double();
+    if (all.gross_loss.is_positive())
+        st.profit_factor = all.gross_profit.to_double() / all.gross_loss.to_double();
     return st;
 }
 

@@ -4,6 +4,7 @@
 
 #include "engine/decimal.hpp"
 
+#include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -81,6 +82,10 @@ struct engine_config {
     /// A symbol whose last quote reached the engine longer ago than this blocks new entries on it
     /// (MARKET_DATA_STALE); 0 disables the check.
     millis max_staleness_ms = 0;
+    /// Closed trades kept in memory (the most recent ones); older ones are folded into running
+    /// totals so performance stays exact, and are read from the store when asked for. 0 keeps
+    /// every trade (an engine without a store, such as a backtest).
+    std::size_t trades_kept = 0;
     /// A `position_updated` notification (a copy of the position) for every open position on
     /// every market tick: what the dashboard's live PnL needs. A backtest has no listeners and
     /// turns it off; decisions do not depend on it (floor activation is still notified).

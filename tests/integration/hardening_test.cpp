@@ -155,3 +155,79 @@ TEST_CASE("hardening: refused clients are counted in /metrics, their log lines r
     auto page = http("GET", d.port(), "/");
     CHECK(page.headers["Content-Security-Policy"].find("script-src 'self'") != std::string::npos);
 }
+
+TEST_CASE("hardening: a bind other than loopback without TLS is warned about; loopback is not",
+          "[integration][hardening]") {
+    // Listening on the wildcard address only (nothing is contacted); the daemon is stopped at once.
+    auto root = make_temp_dir("traded-it-bind");
+    const auto port = free_port();
+    write_file(root + "/traded.yaml", "server:\n  bind: 0.0.0.0\n  port: " + std::to_string(port) +
+                                          "\n  api_token: \"test-token-0123456789abcdef0123456789abcdef\"\n" +
+                                          manual_only);
+    auto p = process::spawn({TRADED_BIN, "--config", root + "/traded.yaml", "--data-dir", root + "/data"},
+                            root + "/traded.log");
+    const std::string warning = "listening on 0.0.0.0 without TLS";
+    bool warned = eventually([&] { return p.log().find(warning) != std::string::npos || !p.running(); });
+    auto log = p.log();
+    p.stop();
+    remove_tree(root);
+    INFO(log);
+    CHECK(warned);
+    CHECK(log.find(warning) != std::string::npos);
+    CHECK(log.find("set server.tls or bind 127.0.0.1") != std::string::npos);
+
+    daemon_fixture d(manual_only);  // 127.0.0.1
+    CHECK(d.proc().log().find("without TLS") == std::string::npos);
+}
+
+TEST_CASE("hardening: trades beyond the in-memory window come from the store, same order and stats",
+          "[integration][hardening][trades]") {
+    daemon_fixture d(manual_only + "storage:\n  trades_in_memory: 3\n");
+    const std::string p = "/api/v1/paper-trading/";
+    const char* symbols[] = {"BTCUSDT", "ETHUSDT", "SOLUSDT"};
+    std::vector<std::string> closed;  // each close's trade, oldest first, as the API wrote it
+    for (int i = 0; i < 7; ++i) {
+        auto a = d.post("/api/v1/opportunities", std::string(R"({"symbol":")") + symbols[i % 3] +
+                                                     R"(","side":")" + (i % 2 ? "SHORT" : "LONG") +
+                                                     R"(","mode":"paper-trading"})");
+        INFO(a.body);
+        REQUIRE(a.status == 200);
+        auto res = a.json().at("data").at("results").at(0);
+        REQUIRE(res.at("accepted").as_bool());
+        const std::string id(res.at("position").at("position_id").as_string());
+        auto c = d.post(p + "close-position/" + id);
+        INFO(c.body);
+        REQUIRE(c.status == 200);
+        closed.push_back(json::serialize(c.json().at("data").at("trade")));
+    }
+    auto list = [&](const std::string& query) {
+        std::vector<std::string> out;
+        const json::value v = d.data(p + "trades" + query);
+        for (const auto& t : v.as_array()) out.push_back(json::serialize(t));
+        return out;
+    };
+    const std::vector<std::string> newest_first(closed.rbegin(), closed.rend());
+    CHECK(list("?limit=100") == newest_first);  // 4 of them are only in the store
+    CHECK(list("?limit=2") == std::vector<std::string>(newest_first.begin(), newest_first.begin() + 2));
+    CHECK(list("?limit=5") == std::vector<std::string>(newest_first.begin(), newest_first.begin() + 5));
+    const auto third = json::parse(closed[2]).at("closed_at").to_number<std::int64_t>();
+    auto since = list("?limit=100&since=" + std::to_string(third));
+    REQUIRE(since.size() >= 5);  // closes within one millisecond may share it
+    CHECK(since.back() == closed[7 - since.size()]);
+
+    // Performance covers every trade, not the three in memory.
+    auto perf = d.data(p + "performance");
+    CHECK(perf.at("total_trades").to_number<int>() == 7);
+    double sum = 0;
+    for (const auto& t : closed) sum += json::parse(t).at("pnl").to_number<double>();
+    CHECK(perf.at("total_pnl").to_number<double>() == Approx(sum).margin(1e-8));
+    const auto before = json::serialize(perf);
+    auto balance = json::serialize(d.data(p + "account-balance").at("wallet_balance"));
+
+    // After a restart the engine loads only the window (plus totals): the same answers.
+    REQUIRE(d.stop() == 0);
+    d.restart();
+    CHECK(list("?limit=100") == newest_first);
+    CHECK(json::serialize(d.data(p + "performance")) == before);
+    CHECK(json::serialize(d.data(p + "account-balance").at("wallet_balance")) == balance);
+}

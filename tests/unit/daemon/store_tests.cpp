@@ -227,6 +227,40 @@ TEST_CASE("load keeps every open position but only the most recent closed ones",
     for (std::size_t i = 1; i < snap.trades.size(); ++i) CHECK(snap.trades[i - 1].closed_at <= snap.trades[i].closed_at);
 }
 
+TEST_CASE("load holds only the most recent trades and folds the older ones; trades() pages the rest",
+          "[store][trades]") {
+    temp_dir dir;
+    store s = open_ok(dir.path());
+    change_set c;
+    std::vector<en::trade> all;
+    for (int i = 0; i < 9; ++i) {
+        auto t = make_trade(make_position("BTCUSDT", 1000 + 10 * i, en::position_status::closed));
+        t.pnl = traded::decimal::from_int(i % 2 == 0 ? i : -i);
+        all.push_back(t);
+    }
+    c.trades = all;
+    REQUIRE(s.commit(en::mode::paper, c, 5000) == "");
+
+    auto r = s.load(en::mode::paper, 4);
+    REQUIRE(std::holds_alternative<en::engine_snapshot>(r));
+    const auto& snap = std::get<en::engine_snapshot>(r);
+    REQUIRE(snap.trades.size() == 4);
+    for (std::size_t i = 0; i < 4; ++i) CHECK(diff(snap.trades[i], all[5 + i]) == "");
+    CHECK(snap.earlier_trades.count == 5);
+    CHECK(snap.earlier_trades.total_pnl == traded::decimal::from_int(0 - 1 + 2 - 3 + 4));
+    CHECK(snap.earlier_trades.last_closed_at == all[4].closed_at);
+    CHECK(load_ok(s, en::mode::paper).trades.size() == 9);  // 0: every trade
+
+    auto page = s.trades(en::mode::paper, 3, 0);
+    REQUIRE(std::holds_alternative<std::vector<en::trade>>(page));
+    const auto& newest = std::get<std::vector<en::trade>>(page);
+    REQUIRE(newest.size() == 3);  // newest first, like GET trades
+    for (std::size_t i = 0; i < 3; ++i) CHECK(diff(newest[i], all[8 - i]) == "");
+    auto since = s.trades(en::mode::paper, 100, all[6].closed_at);
+    REQUIRE(std::get<std::vector<en::trade>>(since).size() == 3);
+    CHECK(std::get<std::vector<en::trade>>(s.trades(en::mode::real, 100, 0)).empty());
+}
+
 TEST_CASE("a position pruned from what load returns is still found by id, with its trade", "[store]") {
     temp_dir dir;
     open_options opts;

@@ -87,3 +87,39 @@ TEST_CASE("decimal products and quotients saturate instead of wrapping", "[decim
     CHECK(d("1") / d("3") == d("0.33333333"));
     CHECK(d("-1") / d("3") == d("-0.33333333"));
 }
+
+// Issue 10: sums and differences used plain int64 arithmetic, so a sum past the range wrapped
+// (undefined behaviour) into a plausible amount of the other sign. They saturate like products.
+TEST_CASE("decimal sums, differences and negation saturate instead of wrapping", "[decimal]") {
+    const decimal max = decimal::from_raw(INT64_MAX);
+    const decimal min = decimal::from_raw(-INT64_MAX);
+    const decimal big = d("90000000000");  // 9e10, near the top of the range
+    CHECK(big + big == max);
+    CHECK(-big - big == min);
+    CHECK(big - -big == max);
+    CHECK(-big + -big == min);
+    CHECK(max + d("0.00000001") == max);
+    CHECK(min - d("0.00000001") == min);
+    decimal acc = big;
+    acc += big;
+    CHECK(acc == max);
+    acc -= max;  // saturated values still subtract as numbers
+    CHECK(acc.is_zero());
+    decimal neg = -big;
+    neg -= big;
+    CHECK(neg == min);
+    // The one raw value without a positive counterpart negates to the largest, not to itself.
+    const decimal lowest = decimal::from_raw(INT64_MIN);
+    CHECK(-lowest == max);
+    CHECK(lowest.abs() == max);
+    CHECK(lowest + d("-1") == min);
+    CHECK(big.mul_int(3) == max);
+    CHECK(big.mul_int(-3) == min);
+    CHECK(decimal::from_int(INT64_MAX / 10) == max);
+    CHECK(decimal::from_int(-(INT64_MAX / 10)) == min);
+    // Ordinary values are unchanged.
+    CHECK(d("0.1") + d("0.2") == d("0.3"));
+    CHECK(d("0.1") - d("0.2") == d("-0.1"));
+    CHECK(d("-2.5").mul_int(4) == d("-10"));
+    CHECK(decimal::from_int(-7) == d("-7"));
+}

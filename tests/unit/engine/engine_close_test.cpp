@@ -247,7 +247,7 @@ TEST_CASE("a restored CLOSED position ignores fills; a restored OPEN one still c
     sim first;
     const std::string id = open_btc_long(first);
     first.step(order_fill{id + "-TP", "7", "tp1", d("0.004"), d("52500"), d("0.084"), true});
-    engine_snapshot snap{first.eng.state(), {}, {}, first.eng.trades()};
+    engine_snapshot snap{first.eng.state(), {}, {}, first.eng.trades(), {}};
     for (const auto& [pid, p] : first.eng.positions()) snap.positions.push_back(p);
     for (const auto& [cid, o] : first.eng.orders()) snap.orders.push_back(o);
 
@@ -263,7 +263,7 @@ TEST_CASE("a restored CLOSED position ignores fills; a restored OPEN one still c
     // An OPEN position restored from a snapshot still closes on its SL fill.
     sim third;
     const std::string id3 = open_btc_long(third);
-    engine_snapshot snap3{third.eng.state(), {third.pos(id3)}, {}, {}};
+    engine_snapshot snap3{third.eng.state(), {third.pos(id3)}, {}, {}, {}};
     for (const auto& [cid, o3] : third.eng.orders()) snap3.orders.push_back(o3);
     sim fourth;
     fourth.eng.restore(snap3);
