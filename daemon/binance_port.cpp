@@ -9,6 +9,8 @@
 #include "exchange/net/tls.hpp"
 #include "exchange/net/ws_client.hpp"
 
+#include "exchange/net/stream_driver.hpp"
+
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -122,8 +124,12 @@ struct binance_port::impl : std::enable_shared_from_this<impl> {
     /// Book tickers only move with the book, so their liveness is left to WebSocket pings.
     std::set<std::string> silence_watched;
     std::string user_state = "disabled";
-    std::string listen_key;  // never logged: it gives read access to the account's events
-    std::shared_ptr<xio::ws_client> user_ws;
+    /// The user-data stream: binance::stream_fsm decides (listenKey create / keep-alive / re-create
+    /// on -1125 or listenKeyExpired, reconnect with backoff, 24 h rotation, reconcile before
+    /// trust); exchange_io::stream_driver performs it.
+    std::shared_ptr<xio::stream_driver> user_driver;
+    /// The driver asked for a sweep after a (re)connect: the next sweep that completes answers it.
+    bool stream_sweep_wanted = false;
     bool user_ever_connected = false;
     bool user_trusted = false;
     engine::millis last_event_at = 0;
@@ -154,6 +160,7 @@ struct binance_port::impl : std::enable_shared_from_this<impl> {
     bool flush_posted = false;
     bool balance_refresh_pending = false;
     bool foreign_release_pending = false;
+    std::set<std::string> fee_assets_warned;
     std::function<void()> on_balance;
 
     std::set<asio::steady_timer*> timers;
@@ -280,7 +287,7 @@ struct binance_port::impl : std::enable_shared_from_this<impl> {
     }
 
     bool connected() const {
-        return rest && rest->last_answer_at() > 0 && rest->consecutive_failures() < 3 && user_state == "connected" &&
+        return rest && rest->last_answer_at() > 0 && rest->consecutive_failures() < 3 && user_status() == "connected" &&
                user_trusted;
     }
 
@@ -347,7 +354,7 @@ struct binance_port::impl : std::enable_shared_from_this<impl> {
         if (stopped) return;
         stopped = true;
         if (rest) rest->stop();
-        if (user_ws) user_ws->close();
+        if (user_driver) user_driver->stop();
         for (auto& [n, ws] : market_ws)
             if (ws) ws->close();
         for (auto* t : timers) t->cancel();
@@ -375,9 +382,7 @@ struct binance_port::impl : std::enable_shared_from_this<impl> {
         if (!creds.ok()) co_return;
         co_await check_account();
         if (stopped) co_return;
-        user_state = "connecting";
-        spawn([self]() { return self->user_loop(); });
-        spawn([self]() { return self->keepalive_loop(); });
+        start_user_stream();
         spawn([self]() { return self->periodic_loop(); });
     }
 
@@ -561,11 +566,26 @@ struct binance_port::impl : std::enable_shared_from_this<impl> {
         });
     }
 
+    /// Commissions paid in BNB count at the BNB mark price (BNBUSDT), read at start and then
+    /// every periodic round. Until one is known they count as 0 (and are logged).
+    asio::awaitable<void> refresh_fee_prices() {
+        auto self = shared_from_this();
+        bn::rest_request req = bn::premium_index("BNBUSDT");
+        auto r = co_await rest->call(std::move(req));
+        if (!r.ok()) co_return;  // not listed (a simulator, a testnet): BNB fees stay unknown
+        if (auto mark = bn::parse_premium_index_mark(r.body, rest_parser)) tracker.set_fee_price("BNB", *mark);
+    }
+
     asio::awaitable<void> periodic_loop() {
         auto self = shared_from_this();
         engine::millis last_account = now();
         engine::millis last_info = now();
+        co_await refresh_fee_prices();
         while (co_await sleep(periodic_ms)) {
+            co_await refresh_fee_prices();
+            for (const auto& asset : tracker.missing_fee_assets())
+                if (fee_assets_warned.insert(asset).second)
+                    log::warn(component, "commissions paid in {} were counted as 0: no {} price known", asset, asset);
             co_await refresh_balance();
             co_await refresh_positions();
             tracker.expire_orphans(now(), 120'000);
@@ -786,82 +806,53 @@ struct binance_port::impl : std::enable_shared_from_this<impl> {
 
     // ----- user data -------------------------------------------------------------------------
 
-    asio::awaitable<void> user_loop() {
-        auto self = shared_from_this();
-        int failures = 0;
-        while (!stopped) {
-            user_state = user_ever_connected ? "reconnecting" : "connecting";
-            if (listen_key.empty()) {
-                auto r = co_await rest->call(bn::create_listen_key(), urgent());
-                note_auth(r);
-                auto key = r.ok() ? bn::parse_listen_key(r.body, rest_parser) : bn::result<std::string>::failure(r.describe());
-                if (!key) {
-                    ++failures;
-                    last_error = "listenKey: " + key.error;
-                    log::warn(component, "cannot create the user-data listenKey: {}", key.error);
-                    if (!co_await sleep(backoff(failures))) break;
-                    continue;
-                }
-                listen_key = *key;
-            }
-            auto ws = std::make_shared<xio::ws_client>(io, xio::ws_options{}, ws_tls);
-            user_ws = ws;
-            std::string url = bn::user_stream_url(opts.exchange.ws_private_url, listen_key);
-            auto ec = co_await ws->connect(std::move(url));
-            if (stopped) break;
-            if (ec) {
-                ++failures;
-                log::warn(component, "user-data stream: {}", ws->last_error());
-                // A key the server no longer knows makes every connect fail: get a new one.
-                if (failures % 3 == 0) listen_key.clear();
-                if (!co_await sleep(backoff(failures))) break;
-                continue;
-            }
-            failures = 0;
-            const bool first = !user_ever_connected;
-            user_ever_connected = true;
-            user_state = "connected";
-            log::info(component, "user-data stream connected");
-            // Events arriving from here on are applied at once; the sweep delivers what the
-            // gap hid, and only then is the stream trusted again.
-            request_reconcile(first ? "start" : "user-data stream reconnected");
-            const engine::millis connected_at = now();
-            for (;;) {
-                auto [rec, msg] = co_await ws->read();
-                if (rec) break;
-                on_user_frame(msg);
-                if (now() - connected_at > rotate_after_ms) {
-                    log::info(component, "user-data stream: reconnecting before the 24 h limit");
-                    ws->close();
-                }
-            }
-            if (stopped) break;
-            user_trusted = false;
-            user_state = "reconnecting";
-            count_of(metrics::names::stream_reconnects, "user").inc();
-            log::warn(component, "user-data stream lost: {}", ws->last_error());
-            update_connected();
-            if (!co_await sleep(backoff(1))) break;
-        }
-    }
+    std::string user_status() const { return user_driver ? user_driver->status() : user_state; }
 
-    asio::awaitable<void> keepalive_loop() {
-        auto self = shared_from_this();
-        engine::millis wait = listen_key_keepalive_ms;
-        while (co_await sleep(wait)) {
-            wait = listen_key_keepalive_ms;
-            if (listen_key.empty()) continue;
-            auto r = co_await rest->call(bn::keepalive_listen_key(), urgent());
-            if (r.ok()) continue;
-            if (r.code() == -1125) {
-                log::warn(component, "listenKey expired (-1125): creating a new one");
-                listen_key.clear();
-                if (user_ws) user_ws->close();
-                continue;
+    void start_user_stream() {
+        bn::stream_config sc;
+        sc.kind = bn::stream_kind::user;
+        sc.url = opts.exchange.ws_private_url;
+        sc.rotate_after_ms = rotate_after_ms;
+        sc.keepalive_interval_ms = listen_key_keepalive_ms;
+        sc.jitter_seed = rng();
+        xio::stream_callbacks cb;
+        auto w = weak_from_this();
+        cb.on_frame = [w](std::string_view frame) {
+            if (auto self = w.lock()) self->on_user_frame(frame);
+        };
+        cb.on_reconcile = [w]() {
+            auto self = w.lock();
+            if (!self) return;
+            const bool first = !self->user_ever_connected;
+            self->user_ever_connected = true;
+            log::info(component, "user-data stream connected");
+            // Events arriving from here on are applied at once; the sweep delivers what the gap
+            // hid, and only then is the stream trusted again.
+            self->stream_sweep_wanted = true;
+            self->request_reconcile(first ? "start" : "user-data stream reconnected");
+        };
+        cb.on_trusted = [w]() {
+            auto self = w.lock();
+            if (!self) return;
+            self->user_trusted = true;
+            self->update_connected();
+        };
+        cb.on_untrusted = [w](const std::string& why) {
+            auto self = w.lock();
+            if (!self || self->stopped) return;
+            self->user_trusted = false;
+            if (self->user_ever_connected) {
+                self->count_of(metrics::names::stream_reconnects, "user").inc();
+                log::warn(component, "user-data stream: {}", why);
             }
-            log::warn(component, "listenKey keep-alive failed: {}", r.describe());
-            wait = 60'000;
-        }
+            self->update_connected();
+        };
+        cb.on_note = [](bool warning, const std::string& text) {
+            if (warning) log::warn(component, "user-data stream: {}", text);
+            else log::info(component, "user-data stream: {}", text);
+        };
+        user_driver = std::make_shared<xio::stream_driver>(io, std::move(sc), xio::ws_options{}, ws_tls, rest, std::move(cb));
+        user_driver->start();
     }
 
     void on_user_frame(std::string_view frame) {
@@ -898,10 +889,9 @@ struct binance_port::impl : std::enable_shared_from_this<impl> {
             // revived) within seconds rather than at the next periodic reading.
             for (const auto& ap : acc->positions)
                 if (ap.amount.is_zero() || !owns_symbol(ap.symbol)) schedule_position_check();
-        } else if (std::holds_alternative<bn::listen_key_expired>(ev)) {
+        } else if (const auto* x = std::get_if<bn::listen_key_expired>(&ev)) {
             log::warn(component, "listenKey expired: reconnecting with a new one");
-            listen_key.clear();
-            if (user_ws) user_ws->close();
+            if (user_driver) user_driver->listen_key_expired(x->listen_key);
         } else if (const auto* m = std::get_if<bn::margin_call>(&ev)) {
             for (const auto& p : m->positions)
                 log::error(component, "MARGIN CALL on {}: position {} at mark {}", p.symbol, p.amount.to_string(),
@@ -1373,13 +1363,15 @@ struct binance_port::impl : std::enable_shared_from_this<impl> {
         for (;;) {
             reconciliation_summary s;
             s.trigger = why;
+            const bool for_stream = stream_sweep_wanted;  // started after the stream's (re)connect
+            stream_sweep_wanted = false;
             const bool ok = co_await sweep_once(s);
             if (stopped) co_return;
             s.ran_at = now();
             if (ok) {
                 summary = s;
                 reconciled_once = true;
-                if (user_state == "connected") user_trusted = true;
+                if (for_stream && user_driver) user_driver->reconcile_done();  // the stream is trusted now
                 log::info(component, "reconciliation ({}) done: {} fixed, {} untracked", why, s.fixed.size(),
                           s.untracked.size());
                 for (const auto& f : s.fixed) log::info(component, "reconciliation: {}", f);
@@ -1391,6 +1383,7 @@ struct binance_port::impl : std::enable_shared_from_this<impl> {
                 if (on_reconciled) on_reconciled(summary);
                 update_connected();
             } else {
+                if (for_stream) stream_sweep_wanted = true;  // the retry answers the stream
                 for (const auto& p : s.problems) log::warn(component, "reconciliation ({}): {}", why, p);
             }
             if (!sweep_again.empty()) {
@@ -1661,7 +1654,7 @@ struct binance_port::impl : std::enable_shared_from_this<impl> {
                         fmt::format("available balance {} USDT is below the margin of one trade ({} USDT = stake {} / "
                                     "leverage {})",
                                     bal->available_balance.to_string(), margin.to_string(), stake().to_string(), leverage()));
-        if (user_state != "connected") return fail("EXCHANGE_UNAVAILABLE", "the user-data stream is " + user_state);
+        if (user_status() != "connected") return fail("EXCHANGE_UNAVAILABLE", "the user-data stream is " + user_status());
         if (!reconciled_once || !user_trusted)
             return fail("EXCHANGE_UNAVAILABLE", "reconciling positions and orders with the exchange");
         r.warnings.push_back("REAL MONEY: orders are sent to " + opts.exchange.rest_url);
@@ -1691,7 +1684,7 @@ struct binance_port::impl : std::enable_shared_from_this<impl> {
             for (const auto& [n, st] : market_states)
                 if (st != "connected") s.market_stream = st;
         }
-        s.user_stream = !creds.ok() && started ? "disabled" : user_state;
+        s.user_stream = !creds.ok() && started ? "disabled" : user_status();
         if (s.user_stream == "connected" && !user_trusted) s.user_stream = "reconciling";
         s.last_event_at = last_event_at;
         return s;

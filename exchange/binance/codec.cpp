@@ -149,6 +149,10 @@ rest_request user_trades(std::string_view symbol, std::int64_t order_id) {
                 {qp("symbol", symbol), qp("orderId", std::to_string(order_id))});
 }
 
+rest_request premium_index(std::string_view symbol) {
+    return make(http_method::get, "/fapi/v1/premiumIndex", security_type::none, 1, {qp("symbol", symbol)});
+}
+
 rest_request user_trades_since(std::string_view symbol, std::int64_t start_time_ms) {
     return make(http_method::get, "/fapi/v1/userTrades", security_type::signed_request, 5,
                 {qp("symbol", symbol), qp("startTime", std::to_string(start_time_ms)), qp("limit", "1000")});

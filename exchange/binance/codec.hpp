@@ -86,6 +86,8 @@ rest_request open_orders(std::string_view symbol = {});
 rest_request open_algo_orders(std::string_view symbol = {});
 /// GET /fapi/v1/userTrades for one order (fills with trade ids, prices and commissions).
 rest_request user_trades(std::string_view symbol, std::int64_t order_id);
+/// GET /fapi/v1/premiumIndex of one symbol (weight 1): its mark price.
+rest_request premium_index(std::string_view symbol);
 /// GET /fapi/v1/userTrades of a symbol from `start_time_ms` on (at most 1000, the most recent).
 rest_request user_trades_since(std::string_view symbol, std::int64_t start_time_ms);
 

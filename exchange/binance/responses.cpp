@@ -479,6 +479,17 @@ result<std::string> parse_listen_key(std::string_view body, json_parser& p) {
     });
 }
 
+result<decimal> parse_premium_index_mark(std::string_view body, json_parser& p) {
+    return object_body<decimal>(p, body, "premiumIndex", [](od::object& obj, reader& r, decimal& mark) {
+        for_each_field(obj, r, [&](std::string_view k, od::value& v) {
+            if (k == "markPrice") r.dec(v, "markPrice", mark);
+        });
+        if (!r.ok() || !r.require({"markPrice"})) return false;
+        if (!mark.is_positive()) return r.fail("markPrice", "not positive");
+        return true;
+    });
+}
+
 result<std::vector<user_trade>> parse_user_trades(std::string_view body, json_parser& p) {
     return array_body<user_trade>(p, body, "userTrades", read_user_trade);
 }

@@ -228,6 +228,9 @@ result<std::int64_t> parse_server_time(std::string_view body, json_parser& p = d
 /// POST/PUT /fapi/v1/listenKey: the key.
 result<std::string> parse_listen_key(std::string_view body, json_parser& p = default_parser());
 
+/// GET /fapi/v1/premiumIndex?symbol=...: the symbol's mark price.
+result<decimal> parse_premium_index_mark(std::string_view body, json_parser& p = default_parser());
+
 /// One fill of GET /fapi/v1/userTrades. (The shape is not in binance-usdm.md; these are the
 /// long-standing fields of the endpoint. Required: id, orderId, price, qty.)
 struct user_trade {

@@ -130,3 +130,34 @@ TEST_CASE("real port: a request held 8 s by the exchange does not delay another 
     for (const auto& r : btc_e) accepted += r.at("httpStatus").to_number<int>() == 200 ? 1 : 0;
     CHECK(accepted == 1);
 }
+
+TEST_CASE("real port: the exchange closing the streams every 2 s (24 h limit, compressed) loses nothing",
+          "[integration][real][port]") {
+    port_env e;
+    auto& d = *e.d;
+    e.sim.admin("/admin/fault", R"({"kind":"rotate_streams","ms":2000})");
+    const auto id = open_real(d, "BTCUSDT", "LONG");
+    REQUIRE(eventually([&] { return protected_open(d, id); }, std::chrono::milliseconds(15000)));
+    std::this_thread::sleep_for(std::chrono::milliseconds(2500));  // at least one rotation
+    auto p = position_by_id(d, id);
+    REQUIRE(p);
+    const auto& tpv = p->at("tp_price");
+    const double tp = tpv.is_string() ? std::stod(std::string(tpv.as_string())) : tpv.to_number<double>();
+    e.sim.set_price("BTCUSDT", std::to_string(tp + 100.0));
+    std::optional<json::object> trade;
+    bool done = eventually(
+        [&] {
+            const json::value all = d.data(rt + "trades");
+            for (const auto& t : all.as_array())
+                if (t.at("position_id").as_string() == id) trade = t.as_object();
+            return trade.has_value();
+        },
+        std::chrono::milliseconds(30000));
+    INFO("log:\n" << d.proc().log());
+    REQUIRE(done);
+    CHECK(trade->at("exit_reason").as_string() == "TAKE_PROFIT");
+    e.sim.admin("/admin/fault", R"({"kind":"rotate_streams","ms":0})");
+    // The user stream comes back and is trusted again (reconciled after each reconnect).
+    CHECK(eventually([&] { return d.data(rt + "status").at("exchange").at("user_stream") == "connected"; },
+                     std::chrono::milliseconds(15000)));
+}

@@ -346,3 +346,13 @@ TEST_CASE("order status mapping", "[binance][golden]") {
         CHECK(parse_algo_status(to_string(s)) == s);
     CHECK(parse_algo_status("nope") == algo_status::unknown);
 }
+
+TEST_CASE("premiumIndex: the mark price BNB commissions are converted at", "[binance]") {
+    auto m = parse_premium_index_mark(
+        R"({"symbol":"BNBUSDT","markPrice":"612.34000000","indexPrice":"612.30","estimatedSettlePrice":"612.1","lastFundingRate":"0.0001","interestRate":"0.0001","nextFundingTime":1700000000000,"time":1699999999000})");
+    REQUIRE(m);
+    CHECK(*m == d("612.34"));
+    CHECK_FALSE(parse_premium_index_mark(R"({"symbol":"BNBUSDT"})"));
+    CHECK_FALSE(parse_premium_index_mark(R"({"symbol":"BNBUSDT","markPrice":"0"})"));
+    CHECK_FALSE(parse_premium_index_mark("<html>502 Bad Gateway</html>"));
+}
