@@ -19,15 +19,6 @@ namespace json = boost::json;
 
 namespace {
 
-engine::opportunity_config strategy_config(const config::opportunities_config& c) {
-    engine::opportunity_config oc;
-    oc.strategy = c.strategy;
-    oc.lookback = c.lookback;
-    oc.threshold_bps = c.threshold_bps;
-    oc.cooldown_ms = c.cooldown_ms;
-    return oc;
-}
-
 /// The engine and its simulated exchange, stepped like daemon::engine_runner steps them (port
 /// events are queued and handled after the event that caused them), minus storage and pushes.
 class simulation {
@@ -100,7 +91,7 @@ result run(const config::config& cfg, market::replay_stream& stream,
     }
     const auto symbols = paper::default_symbols(cfg.market.symbols);
     simulation sim(cfg, symbols);
-    engine::opportunity_manager strategy(strategy_config(cfg.opportunities));
+    engine::opportunity_manager strategy(cfg.opportunities);
     market::quote_update u;
     bool started = false;
     engine::millis now = 0;

@@ -2,6 +2,7 @@
 /// Typed configuration (SPEC §5). Every key has a default; load() rejects unknown keys and bad
 /// values with the key's path and what was expected.
 
+#include "engine/opportunities.hpp"
 #include "engine/types.hpp"
 
 #include <cstdint>
@@ -109,13 +110,10 @@ struct real_trading_config : trading_config {
     bool operator==(const real_trading_config&) const = default;
 };
 
-struct opportunities_config {
-    std::string strategy = "momentum";  // none | momentum
-    /// momentum: lookback ticks, threshold in bps, per-symbol cooldown.
-    int lookback = 20;
-    double threshold_bps = 8.0;
-    int cooldown_ms = 30000;
-
+/// The strategy section: the engine's own strategy config, parsed straight from the file; the
+/// file's default strategy is momentum.
+struct opportunities_config : engine::opportunity_config {
+    opportunities_config() { strategy = "momentum"; }
     bool operator==(const opportunities_config&) const = default;
 };
 

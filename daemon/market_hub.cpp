@@ -40,17 +40,6 @@ struct market_hub::lane {
     engine::opportunity_manager strategy;
 };
 
-namespace {
-engine::opportunity_config strategy_config(const config::opportunities_config& c) {
-    engine::opportunity_config oc;
-    oc.strategy = c.strategy;
-    oc.lookback = c.lookback;
-    oc.threshold_bps = c.threshold_bps;
-    oc.cooldown_ms = c.cooldown_ms;
-    return oc;
-}
-}  // namespace
-
 market_hub::market_hub(boost::asio::io_context& io, const config::config& cfg, std::vector<engine::symbol_info> symbols,
                        std::map<std::string, decimal> synthetic_start, clock_fn clock, market_sinks sinks)
     : io_(io), cfg_(cfg), symbols_(std::move(symbols)), synthetic_start_(std::move(synthetic_start)),
@@ -72,7 +61,7 @@ std::string market_hub::start() {
     auto make_lane = [&](source_kind k) -> std::string {
         auto l = std::make_unique<lane>();
         l->kind = k;
-        l->strategy = engine::opportunity_manager(strategy_config(cfg_.opportunities));
+        l->strategy = engine::opportunity_manager(cfg_.opportunities);
         switch (k) {
             case source_kind::synthetic: {
                 market::synthetic_options so;
@@ -167,7 +156,7 @@ std::optional<market::recorder_status> market_hub::recording() const {
 
 void market_hub::set_strategy(const config::opportunities_config& c) {
     cfg_.opportunities = c;
-    for (auto& l : lanes_) l->strategy = engine::opportunity_manager(strategy_config(c));
+    for (auto& l : lanes_) l->strategy = engine::opportunity_manager(c);
 }
 
 void market_hub::on_update(lane& l, const market::quote_update& u) {

@@ -30,6 +30,8 @@ struct opportunity_config {
     int lookback = 20;              // ticks in the momentum window (>= 2)
     double threshold_bps = 8;       // minimum move over the window, basis points (> 0)
     int cooldown_ms = 30000;        // quiet time per symbol after a signal (>= 0)
+
+    bool operator==(const opportunity_config&) const = default;
 };
 
 /// True for the strategy names the manager implements ("none", "momentum").
