@@ -232,6 +232,14 @@ line_status parse_recording_line(std::string_view line, binance::json_parser& pa
     } else {
         return line_status::skip;
     }
+    // The codec reads a missing or non-text price as 0; a replayed quote must carry real prices.
+    const bool priced = out.kind == update_kind::book   ? out.bid.is_positive() && out.ask.is_positive()
+                        : out.kind == update_kind::mark ? out.mark.is_positive()
+                                                        : out.last.is_positive();
+    if (!priced) {
+        error = "a recorded market message without a positive price";
+        return line_status::error;
+    }
     return line_status::update;
 }
 

@@ -215,6 +215,14 @@ TEST_CASE("bad input: a clear error naming the file and line", "[replay]") {
         auto h = write_file(t.file("2026-01-17.jsonl"), R"({"t":5,"stream":"btcusdt@bookTicker","data":{"e":"bookTicker","s":"BTCUSDT","b":"x"}})" "\n");
         CHECK(error_of({h}).rfind(h + ":1: bookTicker", 0) == 0);
     }
+    SECTION("a recorded price of 0 or a price that is not text (found by the replay fuzzer)") {
+        auto f = write_file(t.file("2026-01-18.jsonl"),
+                            record_line(5, "btcusdt@markPrice@1s", R"({"e":"markPriceUpdate","E":1,"s":"BTCUSDT","p":0})"));
+        CHECK(error_of({f}) == f + ":1: a recorded market message without a positive price");
+        auto g = write_file(t.file("2026-01-19.jsonl"),
+                            record_line(5, "btcusdt@markPrice@1s", R"({"e":"markPriceUpdate","E":1,"s":"BTCUSDT","p":"0"})"));
+        CHECK(error_of({g}) == g + ":1: a recorded market message without a positive price");
+    }
 }
 
 TEST_CASE("replay paths: a directory, a glob, a file", "[replay]") {
