@@ -1,6 +1,6 @@
-#include "daemon/binance_port.hpp"
+#include "exchange/binance/port.hpp"
 
-#include "daemon/binance_port_logic.hpp"
+#include "exchange/binance/port_logic.hpp"
 #include "log/log.hpp"
 #include "metrics/catalog.hpp"
 #include "exchange/binance/codec.hpp"
@@ -24,12 +24,11 @@
 #include <random>
 #include <set>
 
-namespace traded::daemon {
+namespace traded::binance {
 
 namespace asio = boost::asio;
 namespace xio = exchange_io;
 namespace bn = binance;
-namespace logic = binance_logic;
 using xio::use_tuple;
 using std::chrono::milliseconds;
 
@@ -1752,4 +1751,4 @@ void binance_port::set_on_symbols(std::function<void(const std::vector<engine::s
 
 void binance_port::request_reconcile(std::string why) { impl_->request_reconcile(std::move(why)); }
 
-}  // namespace traded::daemon
+}  // namespace traded::binance
