@@ -64,11 +64,13 @@ struct session_base {
 
 struct server_state {
     server_state(net::io_context& io, server_options o, backend& b, asset_lookup a)
-        : ioc(io), opts(std::move(o)), be(b), assets(std::move(a)), events(io, b, opts.hub), acceptor(io),
-          accept_retry(io), throttle(opts.auth_fail_burst, opts.auth_fail_per_second) {}
+        : ioc(io), opts(std::move(o)), tokens(opts.token, opts.read_token), be(b), assets(std::move(a)),
+          events(io, b, opts.hub), acceptor(io), accept_retry(io),
+          throttle(opts.auth_fail_burst, opts.auth_fail_per_second) {}
 
     net::io_context& ioc;
     server_options opts;
+    token_checker tokens;  // opts' tokens, hashed once
     backend& be;
     asset_lookup assets;
     api::hub events;
@@ -187,7 +189,7 @@ auth_result check_token(server_state& st, std::optional<std::string_view> token,
     if (!token) return auth_result::missing;
     auto now = std::chrono::steady_clock::now();
     if (!st.throttle.allowed(peer, now)) return auth_result::throttled;
-    switch (token_access(st.opts.token, st.opts.read_token, *token)) {
+    switch (st.tokens.check(*token)) {
         case access::full: return auth_result::ok;
         case access::read: return auth_result::ok_read;
         case access::none: break;
@@ -210,7 +212,7 @@ std::uint64_t register_session(server_state& st, std::weak_ptr<session_base> s) 
 /// The Content-Security-Policy of every answer: scripts only from the server itself (an
 /// injected script cannot run), WebSocket only back to the host the page came from. Styles
 /// allow 'unsafe-inline' because the chart library inserts a <style> element.
-std::string content_security_policy(std::string_view host) {
+std::string content_security_policy_of(std::string_view host) {
     bool plain = !host.empty() && host.size() <= 255 && std::all_of(host.begin(), host.end(), [](char c) {
         return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' || c == '-' ||
                c == ':' || c == '[' || c == ']';
@@ -220,6 +222,18 @@ std::string content_security_policy(std::string_view host) {
         "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
         "connect-src 'self'{}; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'",
         ws);
+}
+
+/// The policy for `host`, remembered for the last host seen: a connection (and usually every
+/// client) sends the same Host on every request, so the text is built once, not per answer.
+const std::string& content_security_policy(std::string_view host) {
+    thread_local std::string last_host;
+    thread_local std::string last_policy = content_security_policy_of({});
+    if (host != last_host) {
+        last_host = std::string(host);
+        last_policy = content_security_policy_of(host);
+    }
+    return last_policy;
 }
 
 response make_response(const request& req, http::status status, std::string content_type, std::string body) {
@@ -410,10 +424,14 @@ response handle_request(server_state& st, const request& req, const std::string&
 /// (backend::hold); zero for everything else.
 std::chrono::milliseconds hold_time(server_state& st, const request& req, std::chrono::milliseconds waited) {
     std::string_view target = req.target();
-    if (!target_path(target).starts_with("/api/v1/")) return {};
+    // Only `POST .../start` is ever held (backend::hold): everything else is answered at once
+    // without routing the request twice.
+    if (req.method() != http::verb::post || !target_path(target).starts_with("/api/v1/") ||
+        !target_path(target).ends_with("/start"))
+        return {};
     // Only a request with the right token is held (and failures are counted by the answer).
     const auto token = bearer_token(req[http::field::authorization]);
-    if (!token || !token_matches(st.opts.token, *token)) return {};
+    if (!token || !st.tokens.full(*token)) return {};
     http_request hr;
     hr.method = std::string(req.method_string());
     hr.target = std::string(target);
@@ -957,16 +975,32 @@ private:
 
     void send(response res) {
         ++st_->http_requests[static_cast<unsigned>(res.result_int())];
-        res_ = std::make_shared<response>(std::move(res));
+        // The whole answer (status line, headers, body) goes into one buffer the session keeps
+        // from request to request, and out in one write: no serializer state and no allocation
+        // per answer once the buffer has grown to the connection's usual answer size.
+        out_.clear();
+        out_ += res.version() == 10 ? "HTTP/1.0 " : "HTTP/1.1 ";
+        out_ += std::to_string(res.result_int());
+        out_.push_back(' ');
+        out_ += res.reason();
+        out_ += "\r\n";
+        for (const auto& f : res) {
+            out_ += f.name_string();
+            out_ += ": ";
+            out_ += f.value();
+            out_ += "\r\n";
+        }
+        out_ += "\r\n";
+        out_ += res.body();
+        const bool close = res.need_eof();
         beast::get_lowest_layer(stream_).expires_after(st_->opts.limits.read_timeout);
-        http::async_write(stream_, *res_,
-                          beast::bind_front_handler(&http_session::on_write, this->shared_from_this(),
-                                                    res_->need_eof()));
+        net::async_write(stream_, net::buffer(out_),
+                         beast::bind_front_handler(&http_session::on_write, this->shared_from_this(), close));
     }
 
     void on_write(bool close, beast::error_code ec, std::size_t) {
         if (ec) return fail(ec, "write");
-        res_.reset();
+        if (out_.capacity() > 64 * 1024) std::string().swap(out_);  // a large answer is not kept
         if (close || st_->stopping) return do_close();
         do_read();
     }
@@ -1008,7 +1042,7 @@ private:
     Stream stream_;
     beast::flat_buffer buffer_;
     std::optional<http::request_parser<http::string_body>> parser_;
-    std::shared_ptr<response> res_;
+    std::string out_;  // the answer being written (reused: see send())
     std::string remote_;
     std::string peer_;  // address without port: the failed-auth throttle's key
     std::size_t chunk_ext_bytes_ = 0;
