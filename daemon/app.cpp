@@ -50,6 +50,7 @@ bool same_balance(const balance_snapshot& a, const balance_snapshot& b) {
 app::app(boost::asio::io_context& io, config::config cfg)
     : io_(io), cfg_(std::move(cfg)), storage_timer_(io), market_timer_(io), lag_timer_(io) {
     metrics::declare_all(metrics_);
+    commands_ = metrics_.get_counter(metrics::names::commands);
     process_started_ms_ = wall_clock_ms();
 }
 
@@ -636,8 +637,9 @@ void app::append_market_text(std::string& out, mode m, engine::millis now) {
                 break;
             }
             previous = &sym;
-            while (it != received.end() && it->first < sym) ++it;
-            const bool has = it != received.end() && it->first == sym;
+            int order = -1;  // it->first compared with sym
+            while (it != received.end() && (order = it->first.compare(sym)) < 0) ++it;
+            const bool has = it != received.end() && order == 0;
             api::append_key(out, sym);
             if (has)
                 api::append_integer(out, now - it->second);
@@ -732,7 +734,7 @@ void app::audit(const api::command& cmd, const api::reply& r) {
 }
 
 api::reply app::execute(const api::command& cmd) {
-    metrics_.inc(metrics::names::commands);
+    commands_.inc();
     auto r = [&]() -> api::reply {
         if (api::needs_mode(cmd.name) && !cmd.mode)
             return api::reply::error(400, "INVALID_PARAMETER", "mode: required for this operation");

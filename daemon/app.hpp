@@ -129,6 +129,7 @@ private:
     metrics::registry metrics_;
     /// Event-loop lag (traded_event_loop_lag_seconds): a 1 ms timer records how late it runs.
     metrics::loop_lag loop_lag_{metrics_};
+    metrics::counter commands_;  // traded_commands_total, counted per command
     std::vector<const std::string*> stale_scratch_;  // status_text's stale symbols, reused
     std::map<engine::mode, std::vector<std::size_t>> sorted_symbols_;  // status_text: symbols by name
     boost::asio::steady_timer lag_timer_;
