@@ -11,6 +11,7 @@
 /// The pure rules they apply are in port_logic.*; the I/O they use is in exchange/net/.
 
 #include "exchange/binance/codec.hpp"
+#include "exchange/binance/order_fsm.hpp"
 #include "exchange/binance/port.hpp"
 #include "exchange/binance/port_logic.hpp"
 #include "exchange/binance/urls.hpp"
@@ -30,6 +31,7 @@
 #include <algorithm>
 #include <charconv>
 #include <cstdlib>
+#include <deque>
 #include <map>
 #include <random>
 #include <set>
@@ -320,10 +322,17 @@ struct binance_port::impl : std::enable_shared_from_this<impl> {
 
     asio::awaitable<void> place(engine::place_order p);
 
+    /// Every retry number of a placement (order_fsm's settings) for this exchange connection.
+    order_settings placement_settings() const;
+
+    /// Drives one placement's order_fsm: performs its actions, feeds back what happened.
     asio::awaitable<void> send_placement(std::string cid, bn::rest_request req, bool algo, bool entry);
 
-    /// A 2xx answer to a placement.
-    asio::awaitable<void> on_placed(const std::string& cid, bool algo, const std::string& body);
+    /// What a placement request's outcome means for the machine; a readable 2xx reaches the tracker.
+    order_input::sent placement_answer_of(const std::string& cid, bool algo, bool entry, const xio::rest_response& r);
+
+    /// The placement is over: tell the engine (through the tracker) how.
+    asio::awaitable<void> finish_placement(const std::string& cid, const order_action::finish& f);
 
     /// The order exists on the exchange now: honour a cancel that arrived meanwhile, and watch a
     /// market order that is not final yet.
@@ -336,10 +345,6 @@ struct binance_port::impl : std::enable_shared_from_this<impl> {
 
     /// GET order / algoOrder by client id and apply what it says.
     asio::awaitable<lookup_result> lookup(const std::string& cid, bool algo);
-
-    /// The placement's outcome is unknown: find out before anything else, then send again at
-    /// most once, with the same client id.
-    asio::awaitable<void> resolve_unknown(std::string cid, bn::rest_request req, bool algo, engine::millis sent_at);
 
     /// An entry from before a restart that the exchange does not show (yet): it may still execute
     /// until `final_at`. It stays OPENING (blocking a second entry on its symbol) and is looked up
