@@ -51,7 +51,6 @@ constexpr const char* component = "binance";
 
 /// Re-create the user-data connection before Binance's 24 h limit cuts it.
 constexpr engine::millis rotate_after_ms = 23LL * 3600 * 1000;
-constexpr engine::millis listen_key_keepalive_ms = 30LL * 60 * 1000;
 constexpr engine::millis periodic_ms = 30'000;
 constexpr engine::millis account_check_ms = 5LL * 60 * 1000;
 constexpr engine::millis exchange_info_refresh_ms = 60LL * 60 * 1000;
