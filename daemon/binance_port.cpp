@@ -533,7 +533,7 @@ struct binance_port::impl : std::enable_shared_from_this<impl> {
                     if (id != 0) own.insert(id);
                 }
         auto fills = logic::foreign_trades(*trades, own, since, [this](const std::string& asset, decimal amount) {
-            return tracker.usdt_fee(asset, amount);
+            return tracker.fee_of(asset, amount);
         });
         for (auto& f : fills) {
             log::warn(component, "{}: fill of an order traded did not place (order {}, from userTrades): {} {} at {}",
