@@ -449,6 +449,24 @@ TEST_CASE("ws: malformed frames get error answers and the connection stays", "[s
     expect_success(other.read(), 8);
 }
 
+TEST_CASE("ws: a message longer than the read buffer, sent in several frames, is read whole", "[server][ws]") {
+    // The session reads in small pieces (B7: no heap read buffer while idle) and assembles the
+    // message: a 3 kB request split over three frames must be answered as one request.
+    watchdog w(std::chrono::seconds(20));
+    running_server s;
+    ws_client c;
+    c.open(s.port());
+    const std::string text = R"({"op":"status",)" + std::string(3000, ' ') + R"("id":9,"mode":"paper-trading"})";
+    c.ws.text(true);
+    c.ws.write_some(false, net::buffer(text.substr(0, 100)));
+    c.ws.write_some(false, net::buffer(text.substr(100, 2000)));
+    c.ws.write_some(true, net::buffer(text.substr(2100)));
+    expect_success(c.read(), 9);
+    // And the next message starts clean.
+    c.send(R"({"op":"status","id":10,"mode":"paper-trading"})");
+    expect_success(c.read(), 10);
+}
+
 TEST_CASE("ws: the server pings idle clients", "[server][ws]") {
     watchdog w(std::chrono::seconds(20));
     auto o = test_options();
