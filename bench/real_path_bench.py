@@ -504,7 +504,8 @@ def main():
         if n_commits > 0:
             print(f"Profile: the real engine made {n_commits / len(idle):.1f} SQLite commits per exit (entry + exit, "
                   f"synchronous=FULL), {(c1[0] - c0[0]) / n_commits * 1e6:.0f} us each on average "
-                  "(traded_store_commit_seconds); each engine step commits before its orders are sent.")
+                  "(traded_store_commit_seconds); orders wait for their commit, but the SL cancel that leads the "
+                  "TP fill's actions goes out before it.")
     finally:
         for p in reversed(procs):
             sb.stop(p)
