@@ -171,6 +171,17 @@ struct output {
     std::vector<trade> new_trades;
     bool state_changed = false;  // running / latch / limits / daily anchor changed
     command_result result;       // meaningful for command events only
+
+    /// Empty again, keeping the vectors' capacity (engine::handle into a reused output).
+    void clear() {
+        actions.clear();
+        notifications.clear();
+        dirty_positions.clear();
+        dirty_orders.clear();
+        new_trades.clear();
+        state_changed = false;
+        result = {};
+    }
 };
 
 }  // namespace traded::engine
