@@ -198,6 +198,9 @@ const symbol_info* engine::find_symbol(const std::string& symbol) const {
 // ---------------------------------------------------------------------------------------------
 
 void engine::impl_access::rollover() {
+    // Every event comes through here: within the current trading day there is nothing to do.
+    if (e.day_initialised_ && now >= e.state_.trading_day_start && now - e.state_.trading_day_start < ms_per_day)
+        return;
     const millis day = utc_day_start(now);
     if (!e.day_initialised_) {
         e.day_initialised_ = true;

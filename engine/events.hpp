@@ -180,7 +180,12 @@ struct output {
         dirty_orders.clear();
         new_trades.clear();
         state_changed = false;
-        result = {};
+        result.code.clear();  // member by member: cheaper than assigning a new command_result
+        result.message.clear();
+        result.http_status = 200;
+        result.already_closed = false;
+        result.position_id.clear();
+        result.warnings.clear();
     }
 };
 
