@@ -3,7 +3,6 @@
 #include "api/guard.hpp"
 #include "api/server.hpp"
 #include "api/views.hpp"
-#include "daemon/binance_port.hpp"
 #include "daemon/config_view.hpp"
 #include "daemon/service/reload_plan.hpp"
 #include "daemon/data_dir.hpp"
@@ -13,6 +12,7 @@
 #include "daemon/paper_port.hpp"
 #include "daemon/store.hpp"
 #include "dashboard/assets.hpp"
+#include "exchange/binance/port.hpp"
 #include "exchange/paper/matching.hpp"
 #include "metrics/catalog.hpp"
 #include "notify/notifier.hpp"
@@ -125,7 +125,7 @@ std::string app::start() {
     // Binance port (it opens no connection before start() below). Disabled: the offline port.
     binance_port* live_port = nullptr;
     if (cfg_.real_trading.enabled) {
-        binance_port_options bo;
+        binance::binance_port_options bo;
         bo.exchange = cfg_.exchange;
         bo.symbols = cfg_.market.symbols;
         bo.leverage = cfg_.real_trading.leverage;
@@ -182,12 +182,12 @@ std::string app::start() {
         live_port->set_on_balance([this]() { maybe_push_balance(mode::real, false); });
         live_port->set_on_symbols([this](const std::vector<engine::symbol_info>& s) { real_->set_symbols(s); });
         reconciled_ = false;
-        live_port->set_on_untracked([this](const std::vector<foreign_position>& list) {
+        live_port->set_on_untracked([this](const std::vector<port::foreign_position>& list) {
             std::set<std::string> symbols;
             for (const auto& u : list) symbols.insert(u.symbol);
             real_->set_symbol_blocks("UNTRACKED_POSITION", std::move(symbols));
         });
-        live_port->set_on_reconciled([this](const reconciliation_summary& r) {
+        live_port->set_on_reconciled([this](const port::reconciliation_summary& r) {
             real_->set_block("RECONCILING", false);
             reconciled_ = true;
             log::info("real", "reconciliation ({}): {} fixed, {} untracked, {} problems", r.trigger, r.fixed.size(),

@@ -28,12 +28,17 @@ namespace traded::notify {
 class notifier;
 }
 
+namespace traded::binance {
+class binance_port;
+}
+
 namespace traded::daemon {
 
+using binance::binance_port;
+using port::balance_snapshot;
 class store;
 class data_dir_lock;
 class paper_port;
-class binance_port;
 class market_hub;
 
 class app final : public api::backend {

@@ -7,7 +7,7 @@
 /// is being processed (the paper port answers synchronously) are queued and processed right after,
 /// so the engine never re-enters itself.
 
-#include "daemon/exchange_port.hpp"
+#include "exchange/port.hpp"
 #include "engine/engine.hpp"
 #include "metrics/registry.hpp"
 
@@ -20,6 +20,8 @@
 #include <string>
 
 namespace traded::daemon {
+
+using port::exchange_port;
 
 class store;
 

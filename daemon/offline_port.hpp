@@ -2,9 +2,14 @@
 /// The real engine's port while real trading is disabled: it opens no connection to any exchange
 /// (SPEC §5) and refuses every action, so nothing can reach an exchange by accident.
 
-#include "daemon/exchange_port.hpp"
+#include "exchange/port.hpp"
 
 namespace traded::daemon {
+
+using port::balance_snapshot;
+using port::exchange_port;
+using port::port_status;
+using port::preflight_result;
 
 class offline_port final : public exchange_port {
 public:

@@ -2,11 +2,16 @@
 /// Paper trading's exchange: the in-process simulated account (exchange/paper), answering
 /// synchronously. The same matching model runs inside traded-sim.
 
-#include "daemon/exchange_port.hpp"
+#include "exchange/port.hpp"
 #include "engine/engine.hpp"
 #include "exchange/paper/matching.hpp"
 
 namespace traded::daemon {
+
+using port::balance_snapshot;
+using port::exchange_port;
+using port::port_status;
+using port::preflight_result;
 
 class paper_port final : public exchange_port {
 public:

@@ -1,11 +1,12 @@
 #pragma once
 /// What an exchange port reports besides engine events: account balance, connection state and
-/// the exchange positions the engine does not own. Defined once here for the daemon's ports and
+/// the exchange positions the engine does not own, and what reconciliation found. Defined once here for the daemon's ports and
 /// the API's views (GET status, GET account-balance).
 
 #include "engine/types.hpp"
 
 #include <string>
+#include <vector>
 
 namespace traded::port {
 
@@ -32,6 +33,16 @@ struct foreign_position {
     std::string symbol;
     decimal amount;
     decimal entry_price;
+};
+
+/// Outcome of the last reconciliation sweep of a real port against the exchange (status:
+/// `reconciliation`).
+struct reconciliation_summary {
+    engine::millis ran_at = 0;               // 0: none completed yet
+    std::string trigger;                     // "start", "user stream reconnect", ...
+    std::vector<std::string> fixed;          // one line per correction delivered to the engine
+    std::vector<foreign_position> untracked;
+    std::vector<std::string> problems;       // what could not be checked (the sweep is retried)
 };
 
 }  // namespace traded::port

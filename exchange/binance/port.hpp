@@ -20,7 +20,7 @@
 /// object that the port's coroutines keep alive; the destructor stops them.
 
 #include "config/config.hpp"
-#include "daemon/exchange_port.hpp"
+#include "exchange/port.hpp"
 #include "engine/engine.hpp"
 #include "metrics/registry.hpp"
 
@@ -31,20 +31,18 @@
 #include <string>
 #include <vector>
 
-namespace traded::daemon {
+namespace traded::binance {
+
+using port::balance_snapshot;
+using port::exchange_port;
+using port::foreign_position;
+using port::port_status;
+using port::preflight_result;
+using port::reconciliation_summary;
 
 /// The engine the port serves, read-only (for reconciliation and untracked positions). Returns
 /// nullptr while the engine does not exist yet.
 using engine_view = std::function<const engine::engine*()>;
-
-/// Outcome of the last reconciliation sweep (status: `reconciliation`).
-struct reconciliation_summary {
-    engine::millis ran_at = 0;               // 0: none completed yet
-    std::string trigger;                     // "start", "user stream reconnect", ...
-    std::vector<std::string> fixed;          // one line per correction delivered to the engine
-    std::vector<foreign_position> untracked;
-    std::vector<std::string> problems;       // what could not be checked (the sweep is retried)
-};
 
 /// Settings of the port.
 struct binance_port_options {
@@ -116,4 +114,4 @@ private:
     std::shared_ptr<impl> impl_;
 };
 
-}  // namespace traded::daemon
+}  // namespace traded::binance

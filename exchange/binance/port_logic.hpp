@@ -1,5 +1,5 @@
 #pragma once
-/// The I/O-free decisions of the Binance port (daemon/binance_port.*): credentials loading, and
+/// The I/O-free decisions of the Binance port (exchange/binance/port.*): credentials loading, and
 /// the order tracker that turns what the exchange says about our orders (REST answers, user-data
 /// stream events, trade lists) into engine events, exactly once each.
 ///
@@ -7,7 +7,7 @@
 /// event by event, without sockets.
 
 #include "config/config.hpp"
-#include "daemon/exchange_port.hpp"
+#include "exchange/port.hpp"
 #include "engine/events.hpp"
 #include "exchange/binance/responses.hpp"
 #include "exchange/binance/stream_events.hpp"
@@ -20,7 +20,11 @@
 #include <string>
 #include <vector>
 
-namespace traded::daemon::binance_logic {
+namespace traded::binance::logic {
+
+using port::balance_snapshot;
+using port::foreign_position;
+using port::preflight_result;
 
 // ---------------------------------------------------------------------------------------------
 // Credentials
@@ -258,4 +262,4 @@ std::vector<std::string> revive_candidates(const std::vector<exchange_amount>& e
                                            const std::map<std::string, engine::order_record>& orders,
                                            std::int64_t now_ms, std::int64_t max_age_ms);
 
-}  // namespace traded::daemon::binance_logic
+}  // namespace traded::binance::logic

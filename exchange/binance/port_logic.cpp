@@ -1,4 +1,4 @@
-#include "daemon/binance_port_logic.hpp"
+#include "exchange/binance/port_logic.hpp"
 
 #include <sys/stat.h>
 
@@ -7,7 +7,7 @@
 #include <fstream>
 #include <sstream>
 
-namespace traded::daemon::binance_logic {
+namespace traded::binance::logic {
 
 // ---------------------------------------------------------------------------------------------
 // Credentials
@@ -682,4 +682,4 @@ std::vector<std::string> revive_candidates(const std::vector<exchange_amount>& e
     return out;
 }
 
-}  // namespace traded::daemon::binance_logic
+}  // namespace traded::binance::logic

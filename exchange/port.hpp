@@ -1,6 +1,8 @@
 #pragma once
 /// The engine reaches an exchange only through a port: it performs engine actions and reports
 /// what happened as engine events. Paper trading and real trading differ only in their port.
+/// Its data types (balance, connection state, untracked positions, reconciliation report) are in
+/// exchange/port_types.hpp, shared with the API's views.
 
 #include "engine/events.hpp"
 #include "exchange/port_types.hpp"
@@ -10,13 +12,7 @@
 #include <string>
 #include <vector>
 
-namespace traded::daemon {
-
-// The data a port reports (balance, connection state, positions it does not own) is defined
-// once in exchange/port_types.hpp, shared with the API's views.
-using port::balance_snapshot;
-using port::foreign_position;
-using port::port_status;
+namespace traded::port {
 
 /// Outcome of the pre-start checks (credentials, position mode, leverage, balance).
 struct preflight_result {
@@ -47,4 +43,4 @@ public:
     virtual std::vector<foreign_position> untracked() const { return {}; }
 };
 
-}  // namespace traded::daemon
+}  // namespace traded::port

@@ -1,8 +1,8 @@
-// The Binance port's I/O-free rules (daemon/binance_port_logic.*): what reaches the engine for
+// The Binance port's I/O-free rules (exchange/binance/port_logic.*): what reaches the engine for
 // each thing the exchange says about our orders, fed by hand, event by event; and where the API
 // credentials come from.
 
-#include "daemon/binance_port_logic.hpp"
+#include "exchange/binance/port_logic.hpp"
 
 #include <catch2/catch.hpp>
 
@@ -16,13 +16,13 @@
 namespace bn = traded::binance;
 namespace eng = traded::engine;
 using traded::decimal;
-using traded::daemon::binance_logic::classify_order_answer;
-using traded::daemon::binance_logic::credentials;
-using traded::daemon::binance_logic::fill_trade_id;
-using traded::daemon::binance_logic::load_credentials;
-using traded::daemon::binance_logic::order_tracker;
-using traded::daemon::binance_logic::parse_credentials_text;
-using traded::daemon::binance_logic::placement_failure;
+using traded::binance::logic::classify_order_answer;
+using traded::binance::logic::credentials;
+using traded::binance::logic::fill_trade_id;
+using traded::binance::logic::load_credentials;
+using traded::binance::logic::order_tracker;
+using traded::binance::logic::parse_credentials_text;
+using traded::binance::logic::placement_failure;
 
 namespace {
 
@@ -297,7 +297,7 @@ TEST_CASE("BNB commissions are converted at the BNB price once it is known") {
 }
 
 TEST_CASE("trades a userTrades lookup finds: only those of orders not ours, since the position opened") {
-    using traded::daemon::binance_logic::foreign_trades;
+    using traded::binance::logic::foreign_trades;
     auto fee = [](const std::string& asset, decimal n) { return asset == "BNB" ? n * d("500") : n; };
     auto entry = user_trade(10, 100, "0.002", "50000");
     entry.side = "BUY";
@@ -459,7 +459,7 @@ TEST_CASE("systemd credentials: $CREDENTIALS_DIRECTORY/binance before the enviro
 // ---------------------------------------------------------------------------------------------
 
 TEST_CASE("not found is final only after recvWindow, the clock offset and a margin have passed since the write") {
-    using namespace traded::daemon::binance_logic;
+    using namespace traded::binance::logic;
     CHECK(not_found_final_at(10'000, 5'000, 0) == 10'000 + 5'000 + not_found_margin_ms);
     // The offset counts whichever way the clocks differ: its error is unknown.
     CHECK(not_found_final_at(10'000, 5'000, 300) == 10'000 + 5'000 + 300 + not_found_margin_ms);
@@ -486,7 +486,7 @@ eng::position failed_position(const std::string& id, const std::string& symbol, 
 }  // namespace
 
 TEST_CASE("revival candidates: FAILED entries of ours that can explain an exchange position nothing owns") {
-    using namespace traded::daemon::binance_logic;
+    using namespace traded::binance::logic;
     const std::int64_t now = 1'700'000'100'000;
     const std::int64_t day = 86'400'000;
     std::map<std::string, eng::position> positions;
@@ -554,8 +554,8 @@ TEST_CASE("a fill for an entry already reported rejected still reaches the engin
 }
 
 TEST_CASE("a ban never closes a protected position: only a position with no stop resting escalates") {
-    using traded::daemon::binance_logic::ban_verdict;
-    using traded::daemon::binance_logic::on_ban;
+    using traded::binance::logic::ban_verdict;
+    using traded::binance::logic::on_ban;
     const std::string pid = "live_1700000000000_BTCUSDT";
     std::map<std::string, eng::position> positions;
     positions[pid].position_id = pid;
@@ -586,7 +586,7 @@ TEST_CASE("a ban never closes a protected position: only a position with no stop
 }
 
 TEST_CASE("untracked: every symbol the account holds that no position of ours owns, traded by us or not") {
-    using traded::daemon::binance_logic::untracked_positions;
+    using traded::binance::logic::untracked_positions;
     auto row = [](const char* symbol, const char* amount) {
         bn::position_row r;
         r.symbol = symbol;
