@@ -514,6 +514,7 @@ public:
             {"recv_window_ms", integer(x.recv_window_ms, 1, 60000)},
             {"connect_timeout_ms", integer(x.connect_timeout_ms, 0, 120000)},
             {"rest_connections", integer(x.rest_connections, 1, 16)},
+            {"listen_key_keepalive_ms", integer(x.listen_key_keepalive_ms, 1000, 3300000)},
             {"ca_file", str(x.ca_file)},
         };
 
@@ -768,6 +769,7 @@ std::string to_yaml(const config& c, secrets s) {
     e << YAML::Key << "recv_window_ms" << YAML::Value << x.recv_window_ms;
     e << YAML::Key << "connect_timeout_ms" << YAML::Value << x.connect_timeout_ms;
     e << YAML::Key << "rest_connections" << YAML::Value << x.rest_connections;
+    e << YAML::Key << "listen_key_keepalive_ms" << YAML::Value << x.listen_key_keepalive_ms;
     e << YAML::Key << "ca_file" << YAML::Value << x.ca_file;
     e << YAML::EndMap;
 

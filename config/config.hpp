@@ -59,6 +59,8 @@ struct exchange_config {
     int connect_timeout_ms = 10000;
     /// REST connections used at once: a slow request never delays an order on another one.
     int rest_connections = 4;
+    /// listenKey keep-alive (PUT) period; Binance keeps a key 60 minutes after the last one.
+    int listen_key_keepalive_ms = 30 * 60'000;
     std::string ca_file;
 
     bool operator==(const exchange_config&) const = default;

@@ -131,8 +131,6 @@ std::string app::start() {
         bo.leverage = cfg_.real_trading.leverage;
         bo.stake_usd = cfg_.real_trading.stake_usd;
         bo.metrics = &metrics_;
-        // Market data comes from the market-data layer (market_hub), like every engine's.
-        bo.market_streams = false;
         auto bp = std::make_unique<binance_port>(io_, std::move(bo), symbols_, [this]() -> const engine::engine* {
             return real_ ? &real_->engine() : nullptr;
         });

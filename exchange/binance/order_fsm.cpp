@@ -136,6 +136,12 @@ void order_fsm::on_sent(const order_input::sent& r, millis now, order_actions& o
                     finish(order_outcome::rejected, -1003, "rate limited: " + r.message, out);
                     return;
                 }
+                if (r.unprotected) {
+                    // Nothing rests on the exchange for this position: waiting out the ban would
+                    // leave it unprotected. Rejected: the engine's emergency path takes over.
+                    finish(order_outcome::rejected, -1003, r.message + "; no stop on the exchange", out);
+                    return;
+                }
                 // A protective order is never given up because of a ban: whatever rests keeps
                 // protecting the position, and this one goes out as soon as the ban ends.
                 ban_until_ = r.ban_until;
@@ -181,6 +187,12 @@ void order_fsm::on_looked_up(const order_input::looked_up& r, millis now, order_
             }
             if (cancel_wanted_) {
                 finish(order_outcome::not_placed, 0, "not on the exchange; the engine canceled it", out);
+                return;
+            }
+            if (entry_) {
+                finish(order_outcome::gave_up, -2013,
+                       "entry outcome unknown and not found on the exchange within its recvWindow; not sent again",
+                       out);
                 return;
             }
             if (resends_ < s_.max_resends) {

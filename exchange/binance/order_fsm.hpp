@@ -16,6 +16,10 @@
 ///                                             --error--> backoff -> lookup
 ///                                             --not found--> resend once -> sending
 ///                                             --not found after resend---> done(gave_up)
+///                                             --not found, an entry------> done(gave_up): an
+///                                               entry is written once only (a late one trades on
+///                                               old prices; after a crash its first write bounds
+///                                               how long it may still execute)
 ///
 /// "Not found" is final only once the exchange can no longer accept the request: it rejects a
 /// request whose timestamp is older than recvWindow, and our timestamp is the local clock plus
@@ -43,6 +47,7 @@ struct order_settings {
     /// Added on top of recvWindow + offset before "not found" is believed.
     millis not_found_margin_ms = 1'000;
     /// Sends after "unknown" + "not found" (Binance guidance: look it up, then send once more).
+    /// Protective orders and closes only: entries are never sent twice.
     int max_resends = 1;
     /// Certain failures (503 "Service Unavailable", -1008 throttled, -1001): retries and backoff.
     int max_busy_retries = 3;
@@ -93,6 +98,10 @@ struct sent {
     int code = 0;
     std::string message;
     millis ban_until = 0;
+    /// A protective order whose position has no stop resting on the exchange: a ban is not
+    /// waited out (nothing protects the position meanwhile) but ends the placement rejected, so
+    /// the engine's emergency path closes the position.
+    bool unprotected = false;
 };
 /// The answer to the last lookup.
 struct looked_up {

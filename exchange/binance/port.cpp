@@ -16,12 +16,6 @@ asio::awaitable<bool> binance_port::impl::sleep(engine::millis ms) {
     co_return !stopped;
 }
 
-engine::millis binance_port::impl::backoff(int failures) {
-    const engine::millis base = std::min<engine::millis>(30'000, 500LL << std::min(failures, 6));
-    std::uniform_int_distribution<engine::millis> d(base / 2, base);
-    return d(rng);
-}
-
 metrics::counter binance_port::impl::count_of(std::string_view family, const std::string& stream) {
     if (opts.metrics == nullptr) return {};
     return opts.metrics->get_counter(family, {{"stream", stream}});
@@ -123,25 +117,12 @@ void binance_port::impl::stop() {
     stopped = true;
     if (rest) rest->stop();
     if (user_driver) user_driver->stop();
-    for (auto& [n, ws] : market_ws)
-        if (ws) ws->close();
     for (auto* t : timers) t->cancel();
     sink = nullptr;
 }
 
 asio::awaitable<void> binance_port::impl::run() {
     auto self = shared_from_this();
-    // Market data needs no account: start it at once.
-    bn::stream_roots roots{opts.exchange.ws_public_url, opts.exchange.ws_market_url, opts.exchange.ws_private_url};
-    for (auto& c : opts.market_streams ? bn::market_connections(roots, opts.symbols) : std::vector<bn::stream_connection>{}) {
-        // More than 1024 streams on one root make several connections: keep their names apart.
-        if (market_states.count(c.root_name)) c.root_name += "#" + std::to_string(market_states.size());
-        market_states[c.root_name] = "connecting";
-        for (const auto& st : c.streams)
-            if (st.find("@markPrice") != std::string::npos) silence_watched.insert(c.root_name);
-        spawn([self, c]() { return self->market_loop(c); });
-    }
-    spawn([self]() { return self->watchdog_loop(); });
     rest->start();
     while (!rest->time_synced())
         if (!co_await sleep(250)) co_return;
@@ -214,13 +195,7 @@ preflight_result binance_port::impl::preflight() const {
 port_status binance_port::impl::status() const {
     port_status s;
     s.connected = connected();
-    if (market_states.empty()) {
-        s.market_stream = started ? "connecting" : "disabled";
-    } else {
-        s.market_stream = "connected";
-        for (const auto& [n, st] : market_states)
-            if (st != "connected") s.market_stream = st;
-    }
+    s.market_stream = "disabled";  // market data comes from exchange/market (the daemon's market hub)
     s.user_stream = !creds.ok() && started ? "disabled" : user_status();
     if (s.user_stream == "connected" && !user_trusted) s.user_stream = "reconciling";
     s.last_event_at = last_event_at;

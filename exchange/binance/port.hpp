@@ -1,6 +1,7 @@
 #pragma once
-/// Real trading's exchange: Binance USD-M futures through the signed REST API, the market streams
-/// and the user-data stream (exchange/net for the I/O, exchange/binance for the codec).
+/// Real trading's exchange: Binance USD-M futures through the signed REST API and the user-data
+/// stream (exchange/net for the I/O, exchange/binance for the codec and the state machines).
+/// Market data is not the port's: exchange/market's exchange source feeds every engine.
 ///
 /// What it guarantees the engine (SPEC §1, §6, §7):
 /// - every place_order gets an answer: order_accepted, order_fill(s), order_rejected or
@@ -55,9 +56,6 @@ struct binance_port_options {
     /// Where REST round trips, rate-limit weight, stream reconnects and market messages are
     /// counted (/metrics); nullptr records nothing. Must outlive the port.
     metrics::registry* metrics = nullptr;
-    /// Open the market streams here and deliver market_ticks to the engine. The daemon sets it
-    /// false: its market-data layer (market_hub) feeds the engine from the exchange source.
-    bool market_streams = true;
 };
 
 /// The port; see the file comment.

@@ -5,13 +5,13 @@
 /// - port.cpp: the public class, start/stop, the start-up sequence, basics, preflight and status;
 /// - port_account.cpp: exchangeInfo, account checks, balance, fee prices, the periodic loop;
 /// - port_positions.cpp: exchange positions (untracked ones, closes outside traded, queries);
-/// - port_market.cpp: the port's own market streams (opts.market_streams);
 /// - port_user_stream.cpp: the user-data stream and its events;
 /// - port_orders.cpp: placement, unknown outcomes, cancels, fills fetched over REST;
 /// - port_reconcile.cpp: the reconciliation sweep.
 /// The pure rules they apply are in port_logic.*; the I/O they use is in exchange/net/.
 
 #include "exchange/binance/codec.hpp"
+#include "exchange/binance/order_fsm.hpp"
 #include "exchange/binance/port.hpp"
 #include "exchange/binance/port_logic.hpp"
 #include "exchange/binance/urls.hpp"
@@ -31,6 +31,7 @@
 #include <algorithm>
 #include <charconv>
 #include <cstdlib>
+#include <deque>
 #include <map>
 #include <random>
 #include <set>
@@ -50,12 +51,9 @@ constexpr const char* component = "binance";
 
 /// Re-create the user-data connection before Binance's 24 h limit cuts it.
 constexpr engine::millis rotate_after_ms = 23LL * 3600 * 1000;
-constexpr engine::millis listen_key_keepalive_ms = 30LL * 60 * 1000;
 constexpr engine::millis periodic_ms = 30'000;
 constexpr engine::millis account_check_ms = 5LL * 60 * 1000;
 constexpr engine::millis exchange_info_refresh_ms = 60LL * 60 * 1000;
-/// A market connection silent this long is considered dead (mark price comes every second).
-constexpr engine::millis market_silence_ms = 30'000;
 /// How long the stream gets to deliver fills before we fetch them over REST.
 constexpr engine::millis fill_grace_ms = 1'500;
 /// Fills of orders that are not ours wait this long for an ALGO_UPDATE naming them as a
@@ -110,7 +108,6 @@ struct binance_port::impl : std::enable_shared_from_this<impl> {
     std::shared_ptr<xio::rest_client> rest;
     std::shared_ptr<asio::ssl::context> ws_tls;
     logic::order_tracker tracker;
-    bn::json_parser market_parser;
     bn::json_parser user_parser;
     bn::json_parser rest_parser;
     std::mt19937 rng;
@@ -127,13 +124,7 @@ struct binance_port::impl : std::enable_shared_from_this<impl> {
     std::optional<balance_snapshot> bal;
     std::string last_error;
 
-    // Streams.
-    std::map<std::string, std::string> market_states;
-    std::map<std::string, engine::millis> market_last_msg;
-    std::map<std::string, std::shared_ptr<xio::ws_client>> market_ws;
-    /// Connections carrying mark price (pushed every second): silence there means a dead feed.
-    /// Book tickers only move with the book, so their liveness is left to WebSocket pings.
-    std::set<std::string> silence_watched;
+    // The user-data stream.
     std::string user_state = "disabled";
     /// The user-data stream: binance::stream_fsm decides (listenKey create / keep-alive / re-create
     /// on -1125 or listenKeyExpired, reconnect with backoff, 24 h rotation, reconcile before
@@ -165,10 +156,6 @@ struct binance_port::impl : std::enable_shared_from_this<impl> {
     std::set<std::string> revive_checked;
     std::function<void(const std::vector<engine::symbol_info>&)> on_symbols;
 
-    // Market data coalescing: the latest quote per symbol, flushed once per io turn.
-    std::map<std::string, engine::quote> quotes;
-    std::set<std::string> dirty;
-    bool flush_posted = false;
     bool balance_refresh_pending = false;
     bool foreign_release_pending = false;
     std::set<std::string> fee_assets_warned;
@@ -247,10 +234,6 @@ struct binance_port::impl : std::enable_shared_from_this<impl> {
     /// Sleeps `ms`; false when the port stopped meanwhile.
     asio::awaitable<bool> sleep(engine::millis ms);
 
-    /// Backoff before reconnect attempt `failures` (1, 2, ...): 0.5 s doubling to 30 s, jittered
-    /// so many clients (or both streams) do not reconnect in lockstep.
-    engine::millis backoff(int failures);
-
     /// A per-stream counter (inert without a registry).
     metrics::counter count_of(std::string_view family, const std::string& stream);
 
@@ -328,16 +311,6 @@ struct binance_port::impl : std::enable_shared_from_this<impl> {
 
     asio::awaitable<void> query_position(engine::query_position q);
 
-    // ----- port_market.cpp: the port's own market streams (only with opts.market_streams)
-
-    asio::awaitable<void> market_loop(bn::stream_connection c);
-
-    asio::awaitable<void> watchdog_loop();
-
-    void on_market_frame(std::string_view frame);
-
-    void flush_quotes();
-
     // ----- port_user_stream.cpp: the user-data stream (stream_fsm through stream_driver) and its events
 
     void start_user_stream();
@@ -348,10 +321,17 @@ struct binance_port::impl : std::enable_shared_from_this<impl> {
 
     asio::awaitable<void> place(engine::place_order p);
 
+    /// Every retry number of a placement (order_fsm's settings) for this exchange connection.
+    order_settings placement_settings() const;
+
+    /// Drives one placement's order_fsm: performs its actions, feeds back what happened.
     asio::awaitable<void> send_placement(std::string cid, bn::rest_request req, bool algo, bool entry);
 
-    /// A 2xx answer to a placement.
-    asio::awaitable<void> on_placed(const std::string& cid, bool algo, const std::string& body);
+    /// What a placement request's outcome means for the machine; a readable 2xx reaches the tracker.
+    order_input::sent placement_answer_of(const std::string& cid, bool algo, bool entry, const xio::rest_response& r);
+
+    /// The placement is over: tell the engine (through the tracker) how.
+    asio::awaitable<void> finish_placement(const std::string& cid, const order_action::finish& f);
 
     /// The order exists on the exchange now: honour a cancel that arrived meanwhile, and watch a
     /// market order that is not final yet.
@@ -364,10 +344,6 @@ struct binance_port::impl : std::enable_shared_from_this<impl> {
 
     /// GET order / algoOrder by client id and apply what it says.
     asio::awaitable<lookup_result> lookup(const std::string& cid, bool algo);
-
-    /// The placement's outcome is unknown: find out before anything else, then send again at
-    /// most once, with the same client id.
-    asio::awaitable<void> resolve_unknown(std::string cid, bn::rest_request req, bool algo, engine::millis sent_at);
 
     /// An entry from before a restart that the exchange does not show (yet): it may still execute
     /// until `final_at`. It stays OPENING (blocking a second entry on its symbol) and is looked up

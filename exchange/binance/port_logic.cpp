@@ -621,20 +621,6 @@ void order_tracker::prune(std::int64_t before) {
     }
 }
 
-placement_failure classify_order_answer(int http_status, int code, const std::string& body) {
-    // Binance: 503 "Service Unavailable" and -1008 "throttled" are certain failures; 503
-    // "Unknown error", timeouts and -1006/-1007 leave the execution status unknown.
-    if (code == -1008 || code == -1001) return placement_failure::retry;
-    if (code == -1006 || code == -1007 || code == -1000) return placement_failure::unknown;
-    if (http_status >= 500) {
-        if (body.find("Service Unavailable") != std::string::npos) return placement_failure::retry;
-        return placement_failure::unknown;
-    }
-    if (http_status == 408) return placement_failure::unknown;
-    if (http_status >= 400) return placement_failure::rejected;
-    return placement_failure::unknown;
-}
-
 bool is_not_found(int code) { return code == -2013 || code == -2011; }
 
 std::int64_t not_found_final_at(std::int64_t latest_write_ms, std::int64_t recv_window_ms, std::int64_t clock_offset_ms,

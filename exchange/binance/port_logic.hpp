@@ -192,16 +192,6 @@ std::vector<engine::external_fill> foreign_trades(const std::vector<binance::use
                                                   const std::set<std::int64_t>& own_order_ids, std::int64_t since_ms,
                                                   const std::function<decimal(const std::string&, decimal)>& fee_of);
 
-/// How a failed order placement must be treated.
-enum class placement_failure {
-    rejected,   // the exchange refused it: order_rejected
-    retry,      // certainly not executed, worth sending again (503 "Service Unavailable", -1008, -1001)
-    unknown,    // may have executed: look it up by client id before anything else
-};
-
-/// Classifies a non-2xx answer to an order placement by HTTP status and Binance code/message.
-placement_failure classify_order_answer(int http_status, int code, const std::string& body);
-
 /// What to do with an order the exchange's 418 ban or 429 back-off kept from being sent
 /// (issue 11: a ban never closes a healthy position).
 enum class ban_verdict {

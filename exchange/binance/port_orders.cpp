@@ -42,92 +42,144 @@ asio::awaitable<void> binance_port::impl::place(engine::place_order p) {
     co_await send_placement(cid, *req, algo, entry);
 }
 
+order_settings binance_port::impl::placement_settings() const {
+    order_settings s;
+    s.recv_window_ms = opts.exchange.recv_window_ms;
+    s.clock_offset_ms = rest->time_offset_ms();
+    s.not_found_margin_ms = logic::not_found_margin_ms;
+    // An entry that cannot go out within seconds is refused: a late entry trades on old prices.
+    // Protection and closes wait longer (and through a ban): they must happen.
+    s.entry_max_wait_ms = 3'000;
+    s.protective_max_wait_ms = protective_max_wait_ms;
+    s.ban_recheck_max_ms = 30'000;
+    // A lookup that keeps failing is asked again (every 30 s at most) for as long as it takes:
+    // the client id stays busy, so no sweep or second placement can act on a guess.
+    s.max_lookup_errors = 0;
+    return s;
+}
+
 asio::awaitable<void> binance_port::impl::send_placement(std::string cid, bn::rest_request req, bool algo, bool entry) {
     auto self = shared_from_this();
-    // An entry that cannot go out within seconds is refused: a late entry trades on old
-    // prices. Protection and closes wait longer: they must happen.
-    const auto co = urgent(entry ? 3'000 : protective_max_wait_ms);
-    int retries = 0;
-    for (;;) {
-        auto r = co_await rest->call(req, co);
-        if (stopped) co_return;
-        if (r.ok()) {
-            co_await on_placed(cid, algo, r.body);
-            co_return;
-        }
-        if (r.outcome == xio::rest_outcome::failed && r.rate_limited && !entry) {
-            // Not sent: a 418 ban or 429 back-off outlasted max_wait. That says nothing about
-            // the position, so it is never closed for it: the order goes out when the ban ends,
-            // unless the position has no stop resting at all (then the emergency path).
-            const auto* e = eng();
-            const auto verdict = e ? logic::on_ban(cid, e->positions(), e->orders()) : logic::ban_verdict::wait;
-            if (verdict != logic::ban_verdict::wait) {
-                log::error(component, "{}: {}; the position has no stop on the exchange: emergency close", cid,
-                           r.describe());
-                deliver(tracker.on_rejected(cid, -1003, r.describe() + "; no stop on the exchange"));
-                co_return;
-            }
-            const engine::millis until = rest->governor().banned_until();
-            const engine::millis wait = std::clamp<engine::millis>(until - now(), 1'000, 30'000);
-            log::warn(component, "{}: {}; sending it when the ban ends (next try in {} ms){}", cid, r.describe(), wait,
-                      is_close(cid) ? "" : "; the stop resting on the exchange protects the position meanwhile");
-            if (!co_await sleep(wait)) co_return;
-            continue;
-        }
-        if (r.outcome == xio::rest_outcome::failed) {
-            if (r.rate_limited || entry || retries >= 4) {
-                deliver(tracker.on_rejected(cid, r.rate_limited ? -1003 : 0, r.describe()));
-                co_return;
-            }
-            ++retries;
-            log::warn(component, "{}: {}; retrying", cid, r.describe());
-            if (!co_await sleep(500LL << retries)) co_return;
-            continue;
-        }
-        if (r.outcome == xio::rest_outcome::answered) {
-            auto kind = logic::classify_order_answer(r.status, r.code(), r.body);
-            if (kind == logic::placement_failure::rejected) {
-                log::warn(component, "{}: rejected: {}", cid, r.describe());
-                deliver(tracker.on_rejected(cid, r.code(), r.api_error ? r.api_error->msg : r.describe()));
-                co_return;
-            }
-            if (kind == logic::placement_failure::retry) {
-                if (retries >= 3) {
-                    deliver(tracker.on_rejected(cid, r.code(), r.describe()));
-                    co_return;
+    // order_fsm decides (send, retry, wait out a ban, look up, resend once, give up); this loop
+    // performs its actions one after the other and feeds back what happened.
+    order_fsm fsm(placement_settings(), entry);
+    std::deque<order_input_t> inputs;
+    inputs.emplace_back(order_input::start{});
+    while (!inputs.empty()) {
+        const order_input_t input = std::move(inputs.front());
+        inputs.pop_front();
+        const order_actions actions = fsm.step(input, now());
+        for (const auto& a : actions) {
+            if (const auto* send = std::get_if<order_action::send>(&a)) {
+                if (auto* t = tracker.find(cid)) {
+                    t->in_flight = true;
+                    if (send->resend) t->resent = true;
                 }
-                ++retries;
-                log::warn(component, "{}: {}; retrying", cid, r.describe());
-                if (!co_await sleep(200LL << retries)) co_return;
-                continue;
+                auto r = co_await rest->call(req, urgent(send->max_wait_ms));
+                if (stopped) co_return;
+                inputs.push_back(placement_answer_of(cid, algo, entry, r));
+            } else if (std::holds_alternative<order_action::lookup>(a)) {
+                auto* t = tracker.find(cid);
+                if (t == nullptr || t->final_sent) co_return;  // settled by the stream meanwhile
+                if (t->cancel_wanted) inputs.push_back(order_input::cancel_wanted{});
+                if (t->exchange_id != 0) {  // the stream told us meanwhile
+                    inputs.push_back(order_input::looked_up{lookup_answer::found, {}});
+                    continue;
+                }
+                const auto found = co_await lookup(cid, algo);
+                if (stopped) co_return;
+                inputs.push_back(order_input::looked_up{found == lookup_result::found       ? lookup_answer::found
+                                                        : found == lookup_result::not_found ? lookup_answer::not_found
+                                                                                            : lookup_answer::error,
+                                                        "see the lookup above"});
+            } else if (const auto* timer = std::get_if<order_action::arm_timer>(&a)) {
+                if (!co_await sleep(timer->at - now())) co_return;
+                auto* t = tracker.find(cid);
+                if (t == nullptr || t->final_sent) co_return;
+                if (t->cancel_wanted) inputs.push_back(order_input::cancel_wanted{});
+                if (t->exchange_id != 0) inputs.push_back(order_input::seen_on_exchange{});
+                inputs.push_back(order_input::timer_fired{});
+            } else if (const auto* note = std::get_if<order_action::note>(&a)) {
+                if (note->warning) log::warn(component, "{}: {}", cid, note->text);
+                else log::info(component, "{}: {}", cid, note->text);
+            } else if (const auto* fin = std::get_if<order_action::finish>(&a)) {
+                co_await finish_placement(cid, *fin);
+                co_return;
             }
         }
-        log::warn(component, "{}: {}; looking the order up before anything else", cid, r.describe());
-        co_await resolve_unknown(cid, req, algo, r.sent_at > 0 ? r.sent_at : now());
-        co_return;
     }
 }
 
-asio::awaitable<void> binance_port::impl::on_placed(const std::string& cid, bool algo, const std::string& body) {
-    auto self = shared_from_this();
-    if (algo) {
-        auto a = bn::parse_algo_order(body, rest_parser);
-        if (!a) {
-            log::warn(component, "{}: unreadable answer ({}); looking it up", cid, a.error);
-            co_await lookup(cid, true);
-            co_return;
+order_input::sent binance_port::impl::placement_answer_of(const std::string& cid, bool algo, bool entry,
+                                                           const xio::rest_response& r) {
+    order_input::sent in;
+    in.sent_at = r.sent_at;
+    in.code = r.code();
+    in.message = r.describe();
+    if (r.outcome == xio::rest_outcome::failed) {
+        in.answer = placement_answer::not_sent;
+        if (r.rate_limited) {
+            in.code = -1003;
+            in.ban_until = std::max(rest->governor().banned_until(), now() + 1'000);
+            // A ban says nothing about the position, so it is never closed for it, unless no
+            // stop rests on the exchange at all (then the emergency path).
+            if (!entry)
+                if (const auto* e = eng())
+                    in.unprotected = logic::on_ban(cid, e->positions(), e->orders()) == logic::ban_verdict::escalate;
         }
-        deliver(tracker.on_algo_info(*a));
-    } else {
-        auto o = bn::parse_order(body, rest_parser);
-        if (!o) {
-            log::warn(component, "{}: unreadable answer ({}); looking it up", cid, o.error);
-            co_await lookup(cid, false);
-            co_return;
-        }
-        deliver(tracker.on_order_info(*o));
+        return in;
     }
-    co_await after_resolved(cid);
+    if (r.outcome == xio::rest_outcome::unknown) {
+        in.answer = placement_answer::unknown;
+        if (in.sent_at == 0) in.sent_at = now();
+        return in;
+    }
+    if (!r.ok()) {
+        in.answer = classify_placement(r.status, r.code(), r.body);
+        if (in.answer == placement_answer::refused && r.api_error) in.message = r.api_error->msg;
+        if (in.answer == placement_answer::unknown && in.sent_at == 0) in.sent_at = now();
+        return in;
+    }
+    // A 2xx: the order exists. Its details reach the tracker now; an unreadable body is looked up.
+    in.answer = placement_answer::placed;
+    if (algo) {
+        auto o = bn::parse_algo_order(r.body, rest_parser);
+        if (o) deliver(tracker.on_algo_info(*o));
+        else in = {placement_answer::unreadable, r.sent_at, 0, o.error, 0, false};
+    } else {
+        auto o = bn::parse_order(r.body, rest_parser);
+        if (o) deliver(tracker.on_order_info(*o));
+        else in = {placement_answer::unreadable, r.sent_at, 0, o.error, 0, false};
+    }
+    return in;
+}
+
+asio::awaitable<void> binance_port::impl::finish_placement(const std::string& cid, const order_action::finish& f) {
+    auto self = shared_from_this();
+    switch (f.outcome) {
+        case order_outcome::placed:
+            co_await after_resolved(cid);
+            co_return;
+        case order_outcome::found:
+            log::info(component, "{}: found on the exchange after an unknown outcome", cid);
+            co_await after_resolved(cid);
+            co_return;
+        case order_outcome::rejected:
+        case order_outcome::gave_up:
+            if (f.code == -1003 && f.reason.ends_with("no stop on the exchange"))
+                log::error(component, "{}: {}; the position has no stop on the exchange: emergency close", cid, f.reason);
+            else
+                log::warn(component, "{}: {}: {}", cid, to_string(f.outcome), f.reason);
+            deliver(tracker.on_rejected(cid, f.code, f.reason));
+            co_return;
+        case order_outcome::not_placed:
+            deliver(tracker.on_gone(cid));
+            co_return;
+        case order_outcome::unresolved:
+            log::error(component, "{}: {}", cid, f.reason);
+            request_reconcile("order outcome unresolved");
+            co_return;
+    }
 }
 
 asio::awaitable<void> binance_port::impl::after_resolved(const std::string& cid) {
@@ -191,71 +243,6 @@ asio::awaitable<binance_port::impl::lookup_result> binance_port::impl::lookup(co
     // Found, but an earlier incarnation of the client id: not the order we are asking about.
     if (t != nullptr && t->exchange_id == 0) co_return lookup_result::not_found;
     co_return lookup_result::found;
-}
-
-asio::awaitable<void> binance_port::impl::resolve_unknown(std::string cid, bn::rest_request req, bool algo, engine::millis sent_at) {
-    auto self = shared_from_this();
-    // Wait out recvWindow (plus the clock offset and a margin) from the write: the exchange
-    // executes a request only while its timestamp is within recvWindow, so "not found"
-    // afterwards means it will not appear later.
-    auto until_final = [this](engine::millis written) {
-        return std::max<engine::millis>(
-            0, logic::not_found_final_at(written, opts.exchange.recv_window_ms, rest->time_offset_ms()) - now());
-    };
-    engine::millis wait = until_final(sent_at);
-    int errors = 0;
-    for (;;) {
-        if (!co_await sleep(wait)) co_return;
-        auto* t = tracker.find(cid);
-        if (t == nullptr || t->final_sent) co_return;
-        if (t->exchange_id != 0) {  // the stream told us meanwhile
-            co_await after_resolved(cid);
-            co_return;
-        }
-        auto found = co_await lookup(cid, algo);
-        t = tracker.find(cid);
-        if (t == nullptr) co_return;
-        if (found == lookup_result::found) {
-            log::info(component, "{}: found on the exchange after an unknown outcome", cid);
-            co_await after_resolved(cid);
-            co_return;
-        }
-        if (found == lookup_result::error) {
-            wait = std::min<engine::millis>(30'000, 1'000LL << std::min(++errors, 5));
-            continue;
-        }
-        if (t->cancel_wanted) {
-            deliver(tracker.on_gone(cid));
-            co_return;
-        }
-        if (t->resent) {
-            deliver(tracker.on_rejected(cid, 0, "order outcome unknown and not found on the exchange after one resend"));
-            co_return;
-        }
-        if (is_entry(cid)) {
-            // An entry is written once only: a late one trades on old prices, and after a
-            // crash the daemon bounds how long an entry may still execute by its first write.
-            deliver(tracker.on_rejected(cid, -2013, "entry outcome unknown and not found on the exchange within its "
-                                                    "recvWindow; not sent again"));
-            co_return;
-        }
-        t->resent = true;
-        t->in_flight = true;
-        log::warn(component, "{}: not on the exchange; sending it once more with the same client id", cid);
-        auto r = co_await rest->call(req, urgent());
-        if (stopped) co_return;
-        if (r.ok()) {
-            co_await on_placed(cid, algo, r.body);
-            co_return;
-        }
-        if (r.outcome == xio::rest_outcome::failed ||
-            (r.outcome == xio::rest_outcome::answered &&
-             logic::classify_order_answer(r.status, r.code(), r.body) != logic::placement_failure::unknown)) {
-            deliver(tracker.on_rejected(cid, r.code(), r.api_error ? r.api_error->msg : r.describe()));
-            co_return;
-        }
-        wait = until_final(r.sent_at > 0 ? r.sent_at : now());
-    }
 }
 
 void binance_port::impl::await_entry(const std::string& cid, const std::string& symbol, engine::millis final_at) {

@@ -12,7 +12,7 @@ void binance_port::impl::start_user_stream() {
     sc.kind = bn::stream_kind::user;
     sc.url = opts.exchange.ws_private_url;
     sc.rotate_after_ms = rotate_after_ms;
-    sc.keepalive_interval_ms = listen_key_keepalive_ms;
+    sc.keepalive_interval_ms = opts.exchange.listen_key_keepalive_ms;
     sc.jitter_seed = rng();
     xio::stream_callbacks cb;
     auto w = weak_from_this();

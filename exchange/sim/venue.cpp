@@ -268,6 +268,12 @@ http_response venue::dispatch(const http_request& req, millis wall_now) {
         held.hold_ms = h->ms;
         held.drop_answer = h->drop_answer;
         return held;
+    } else if (r->order_endpoint && req.method == "POST" && !executing_held_ &&
+               take_fault("unknown_503_unexecuted", c.path, c.now)) {
+        // Binance's "execution status unknown" 503 for an order that was in fact never placed:
+        // the client has to look it up, find nothing, and send it again.
+        resp = error_response(503, -1000, "An unknown error occured while processing the request.");
+        c.fault_applied = "unknown_503_unexecuted";
     } else {
         if (executing_held_) c.fault_applied = "hold";
         resp = (this->*(r->fn))(c);

@@ -119,6 +119,8 @@ private:
         std::set<std::string> isolated;  // symbols switched to ISOLATED margin
         std::string listen_key;          // empty when none is live
         millis listen_key_expiry = 0;
+        int listen_key_creates = 0;      // POST listenKey received (GET /admin/state)
+        int listen_key_keepalives = 0;   // PUT listenKey received
         std::map<std::int64_t, order_record> orders;
         std::map<std::int64_t, algo_record> algos;
         std::set<std::int64_t> announced_algos;  // ALGO_UPDATE NEW already sent

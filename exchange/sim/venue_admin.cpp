@@ -187,7 +187,7 @@ http_response venue::admin_fault(const json::object& body, millis wall_now) {
             f.until = now + *retry * 1000;
         }
         faults_.push_back(f);
-    } else if (kind == "err_1021" || kind == "unknown_503") {
+    } else if (kind == "err_1021" || kind == "unknown_503" || kind == "unknown_503_unexecuted") {
         faults_.push_back(f);
     } else if (kind == "err_2022") {
         f.scope = json_string(body, "scope");
@@ -214,8 +214,8 @@ http_response venue::admin_fault(const json::object& body, millis wall_now) {
     } else {
         return admin_error("kind: unknown fault '" + kind +
                            "' (drop_streams, delay_streams, expire_listen_key, http_429, http_418, err_1021, err_2022, "
-                           "unknown_503, timeout, hold, drop_request, err_1125, rotate_streams, duplicate_user_events, "
-                           "reorder_user_events, clock_offset, clear)");
+                           "unknown_503, unknown_503_unexecuted, timeout, hold, drop_request, err_1125, rotate_streams, "
+                           "duplicate_user_events, reorder_user_events, clock_offset, clear)");
     }
     return admin_json(json::object{{"ok", true}, {"kind", kind}});
 }
@@ -353,6 +353,8 @@ http_response venue::admin_state(millis wall_now) {
             {"leverage", std::move(leverage)},
             {"listenKeyActive", !a.listen_key.empty()},
             {"listenKeyExpiresAt", a.listen_key_expiry},
+            {"listenKeyCreates", a.listen_key_creates},
+            {"listenKeyKeepalives", a.listen_key_keepalives},
             {"positions", std::move(positions)},
             {"openAlgoOrderCount", open_algos},
             {"algoOrders", std::move(algos)},

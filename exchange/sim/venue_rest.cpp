@@ -725,6 +725,7 @@ http_response venue::get_user_trades(call& c) {
 
 http_response venue::post_listen_key(call& c) {
     auto& a = *c.acct;
+    ++a.listen_key_creates;
     if (!a.listen_key.empty() && c.now >= a.listen_key_expiry) expire_listen_key(a, c.now);
     if (a.listen_key.empty()) a.listen_key = generate_id(64);
     a.listen_key_expiry = c.now + cfg_.listen_key_validity_s * 1000LL;
@@ -733,6 +734,7 @@ http_response venue::post_listen_key(call& c) {
 
 http_response venue::put_listen_key(call& c) {
     auto& a = *c.acct;
+    ++a.listen_key_keepalives;
     if (!a.listen_key.empty() && c.now >= a.listen_key_expiry) expire_listen_key(a, c.now);
     auto sent = c.get("listenKey");
     if (take_fault("err_1125", c.path, c.now)) {

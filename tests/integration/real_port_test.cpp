@@ -1,6 +1,6 @@
 // The Binance port's connection behaviour end to end (issue 11): the real `traded` against the
 // real `traded-sim` on loopback, with the simulator's request faults (hold, drop_request,
-// err_1125, rotate_streams). Every scenario is bounded to seconds.
+// unknown_503_unexecuted, err_1125, rotate_streams). Every scenario is bounded to seconds.
 
 #include "sim_fixture.hpp"
 
@@ -31,7 +31,8 @@ bool market_connected(daemon_fixture& d) {
 
 /// The daemon and the simulator with real trading started and quotes flowing.
 struct port_env {
-    explicit port_env(const std::string& real_yaml = "") : d(make_real_daemon(sim, real_yaml)) {
+    explicit port_env(const std::string& real_yaml = "", const std::string& exchange_yaml = "")
+        : d(make_real_daemon(sim, real_yaml, exchange_yaml)) {
         auto a = start_real(*d);
         INFO("start -> " << a.status << " " << a.body << "\nlog:\n" << d->proc().log());
         REQUIRE(a.status == 200);
@@ -78,6 +79,11 @@ std::optional<json::object> position_by_id(daemon_fixture& d, const std::string&
         if (p.at("position_id").as_string() == id) return p.as_object();
     return std::nullopt;
 }
+
+/// The simulator's (only) account, as GET /admin/state shows it.
+json::object sim_account(sim_fixture& sim) { return sim.state().at("accounts").at(0).as_object(); }
+
+std::int64_t count_of(const json::object& o, const char* key) { return o.at(key).to_number<std::int64_t>(); }
 
 bool protected_open(daemon_fixture& d, const std::string& id) {
     auto p = position_by_id(d, id);
@@ -160,4 +166,73 @@ TEST_CASE("real port: the exchange closing the streams every 2 s (24 h limit, co
     // The user stream comes back and is trusted again (reconciled after each reconnect).
     CHECK(eventually([&] { return d.data(rt + "status").at("exchange").at("user_stream") == "connected"; },
                      std::chrono::milliseconds(15000)));
+}
+
+TEST_CASE("real port: a TP/SL answered 503 unknown is looked up, not found, and sent once more",
+          "[integration][real][port]") {
+    port_env e;
+    auto& d = *e.d;
+    // The first TP/SL request gets Binance's "execution status unknown" 503 without being placed;
+    // the next lost one is dropped unanswered (connection closed before the exchange read it).
+    e.sim.admin("/admin/fault", R"({"kind":"unknown_503_unexecuted","count":1,"path":"/fapi/v1/algoOrder"})");
+    const auto id = open_real(d, "BTCUSDT", "LONG");
+    // recvWindow (5 s) + clock offset + 1 s must pass before "not found" is believed.
+    std::vector<json::object> tp, sl;
+    const bool resent = eventually(
+        [&] {
+            tp = posts_for(e.sim, id + "-TP");
+            sl = posts_for(e.sim, id + "-SL");
+            return tp.size() + sl.size() >= 3;
+        },
+        std::chrono::milliseconds(20000));
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));  // the resend's answer is applied
+    const std::string log = d.proc().log();
+    INFO("log:\n" << log << "\norderLog: " << json::serialize(e.sim.state().at("orderLog")));
+    REQUIRE(resent);
+    CHECK(protected_open(d, id));
+    // One of TP/SL got the 503: logged as unknown, looked up, then sent once more with the same id.
+    const auto& lost = tp.size() == 2 ? tp : sl;
+    REQUIRE(lost.size() == 2);
+    CHECK(lost[0].at("fault").as_string() == "unknown_503_unexecuted");
+    CHECK(lost[1].at("httpStatus").to_number<int>() == 200);
+    CHECK((tp.size() == 2 ? sl : tp).size() == 1);
+    const std::string cid = std::string(lost[0].at("clientId").as_string());
+    CHECK(log.find(cid + ": HTTP 503") != std::string::npos);
+    CHECK(log.find(cid + ": not on the exchange; sending it once more with the same client id") != std::string::npos);
+    // The resend waited until the first request could no longer execute (its recvWindow).
+    CHECK(lost[1].at("time").to_number<std::int64_t>() - lost[0].at("time").to_number<std::int64_t>() >= 5000);
+    // Exactly one TP and one SL rest on the exchange.
+    std::size_t open_algos = 0;
+    const json::object account = sim_account(e.sim);
+    for (const auto& a : account.at("algoOrders").as_array())
+        if (a.at("symbol").as_string() == "BTCUSDT" && a.at("algoStatus").as_string() == "NEW") ++open_algos;
+    CHECK(open_algos == 2);
+}
+
+TEST_CASE("real port: the listenKey is kept alive, and a -1125 answer re-creates it and reconnects",
+          "[integration][real][port]") {
+    // A 1 s keep-alive period (30 min by default) so the test sees several.
+    port_env e("", "  listen_key_keepalive_ms: 1000\n");
+    auto& d = *e.d;
+    const auto creates = count_of(sim_account(e.sim), "listenKeyCreates");
+    const auto keepalives = count_of(sim_account(e.sim), "listenKeyKeepalives");
+    REQUIRE(eventually([&] { return count_of(sim_account(e.sim), "listenKeyKeepalives") >= keepalives + 2; },
+                       std::chrono::milliseconds(6000)));
+    CHECK(count_of(sim_account(e.sim), "listenKeyCreates") == creates);  // kept, not re-created
+    // The exchange forgets the key: the next keep-alive answers -1125, and the daemon creates a new
+    // key, reconnects the user stream and reconciles before trusting it again.
+    e.sim.admin("/admin/fault", R"({"kind":"err_1125","count":1,"path":"/fapi/v1/listenKey"})");
+    const bool recreated = eventually(
+        [&] {
+            return count_of(sim_account(e.sim), "listenKeyCreates") > creates &&
+                   d.data(rt + "status").at("exchange").at("user_stream") == "connected";
+        },
+        std::chrono::milliseconds(10000));
+    INFO("log:\n" << d.proc().log());
+    REQUIRE(recreated);
+    CHECK(d.proc().log().find("listenKey keep-alive: ") != std::string::npos);
+    CHECK(d.proc().log().find("; creating a new key") != std::string::npos);
+    // The new stream carries fills: a position opens and is protected.
+    const auto id = open_real(d, "ETHUSDT", "LONG");
+    CHECK(eventually([&] { return protected_open(d, id); }, std::chrono::milliseconds(10000)));
 }

@@ -81,11 +81,12 @@ std::string sim_fixture::exchange_yaml() const {
     return y;
 }
 
-std::unique_ptr<daemon_fixture> make_real_daemon(const sim_fixture& sim, const std::string& real_yaml) {
+std::unique_ptr<daemon_fixture> make_real_daemon(const sim_fixture& sim, const std::string& real_yaml,
+                                                 const std::string& exchange_yaml) {
     // The spawned daemon inherits this process's environment.
     ::setenv("SIM_API_KEY", sim_api_key, 1);
     ::setenv("SIM_API_SECRET", sim_api_secret, 1);
-    const std::string yaml = sim.exchange_yaml() +
+    const std::string yaml = sim.exchange_yaml() + exchange_yaml +
                              "market:\n  source: synthetic\n  symbols: [BTCUSDT, ETHUSDT, SOLUSDT]\n"
                              "real_trading:\n  enabled: true\n  stake_usd: 200.0\n  max_positions: 3\n"
                              "  leverage: 3\n  pure_3_rule_mode: true\n  primary_target_dollars: 10.0\n"

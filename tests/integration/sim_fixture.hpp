@@ -56,7 +56,9 @@ private:
 
 /// A traded daemon with real trading enabled against `sim`, manual opportunities only.
 /// `real_yaml` lines are appended inside `real_trading:` (two-space indented keys).
-std::unique_ptr<daemon_fixture> make_real_daemon(const sim_fixture& sim, const std::string& real_yaml = "");
+/// `exchange_yaml`: more `exchange:` keys (two-space indented lines).
+std::unique_ptr<daemon_fixture> make_real_daemon(const sim_fixture& sim, const std::string& real_yaml = "",
+                                                 const std::string& exchange_yaml = "");
 
 /// POST /api/v1/real-trading/start until it answers 200 (preflight passed) or the timeout passes.
 http_answer start_real(daemon_fixture& d, std::chrono::milliseconds timeout = std::chrono::milliseconds(20000));

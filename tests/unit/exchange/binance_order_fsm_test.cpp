@@ -57,6 +57,10 @@ TEST_CASE("classify_placement: answers by status and code", "[binance][order_fsm
     CHECK(classify_placement(408, 0, "") == placement_answer::unknown);
     CHECK(classify_placement(429, -1003, "") == placement_answer::busy);
     CHECK(classify_placement(502, 0, "<html>Bad Gateway</html>") == placement_answer::unknown);
+    CHECK(classify_placement(400, -2022, R"({"code":-2022,"msg":"ReduceOnly Order is rejected."})") ==
+          placement_answer::refused);
+    CHECK(classify_placement(503, -1000, R"({"code":-1000,"msg":"An unknown error occured"})") ==
+          placement_answer::unknown);
 }
 
 TEST_CASE("placed: one send, done", "[binance][order_fsm]") {
@@ -227,6 +231,41 @@ TEST_CASE("a ban never rejects a protective order: it is sent when the ban ends"
     CHECK_FALSE(m.waiting_for_ban());
     a = m.step(answer(placement_answer::placed, t0 + 150'001), t0 + 150'050);
     CHECK(find<act::finish>(a)->outcome == order_outcome::placed);
+}
+
+TEST_CASE("a ban on a protective order of a position with no stop resting escalates", "[binance][order_fsm]") {
+    order_fsm m(settings(), false);
+    m.step(in::start{}, t0);
+    in::sent banned = answer(placement_answer::not_sent, 0, 0, "IP banned (418)");
+    banned.ban_until = t0 + 150'000;
+    banned.unprotected = true;  // nothing rests on the exchange: waiting would leave it bare
+    auto a = m.step(banned, t0 + 5);
+    REQUIRE(find<act::finish>(a));
+    CHECK(find<act::finish>(a)->outcome == order_outcome::rejected);
+    CHECK(find<act::finish>(a)->code == -1003);
+    CHECK(find<act::finish>(a)->reason == "IP banned (418); no stop on the exchange");
+    CHECK_FALSE(m.waiting_for_ban());
+}
+
+TEST_CASE("an entry with an unknown outcome not found is given up, never sent twice", "[binance][order_fsm]") {
+    const order_settings s = settings();
+    order_fsm m(s, true);
+    m.step(in::start{}, t0);
+    auto a = m.step(answer(placement_answer::unknown, t0 + 10, 0, "connection lost"), t0 + 500);
+    REQUIRE(find<act::lookup>(a));
+    const millis final_at = s.not_found_final_at(t0 + 10);
+    a = m.step(in::looked_up{lookup_answer::not_found, {}}, t0 + 600);
+    CHECK(find<act::arm_timer>(a)->at == final_at);  // may still appear until then
+    a = m.step(in::timer_fired{}, final_at);
+    REQUIRE(find<act::lookup>(a));
+    a = m.step(in::looked_up{lookup_answer::not_found, {}}, final_at + 20);
+    CHECK_FALSE(find<act::send>(a));
+    REQUIRE(find<act::finish>(a));
+    CHECK(find<act::finish>(a)->outcome == order_outcome::gave_up);
+    CHECK(find<act::finish>(a)->code == -2013);
+    CHECK(find<act::finish>(a)->reason ==
+          "entry outcome unknown and not found on the exchange within its recvWindow; not sent again");
+    CHECK(m.resends() == 0);
 }
 
 TEST_CASE("entries fail fast: a ban or a connect failure rejects them at once", "[binance][order_fsm]") {

@@ -16,13 +16,11 @@
 namespace bn = traded::binance;
 namespace eng = traded::engine;
 using traded::decimal;
-using traded::binance::logic::classify_order_answer;
 using traded::binance::logic::credentials;
 using traded::binance::logic::fill_trade_id;
 using traded::binance::logic::load_credentials;
 using traded::binance::logic::order_tracker;
 using traded::binance::logic::parse_credentials_text;
-using traded::binance::logic::placement_failure;
 
 namespace {
 
@@ -335,20 +333,6 @@ TEST_CASE("an order of ours unknown to this process (placed before a restart) is
 TEST_CASE("trade ids are unique across symbols") {
     CHECK(fill_trade_id("BTCUSDT", 12) != fill_trade_id("ETHUSDT", 12));
     CHECK(fill_trade_id("BTCUSDT", 12) == "BTCUSDT:12");
-}
-
-TEST_CASE("order answers are classified by what they mean for the order's fate") {
-    CHECK(classify_order_answer(400, -2022, R"({"code":-2022,"msg":"ReduceOnly Order is rejected."})") ==
-          placement_failure::rejected);
-    CHECK(classify_order_answer(400, -2021, "") == placement_failure::rejected);
-    CHECK(classify_order_answer(503, 0, "Unknown error, please check your request or try again later.") ==
-          placement_failure::unknown);
-    CHECK(classify_order_answer(503, -1000, R"({"code":-1000,"msg":"An unknown error occured"})") ==
-          placement_failure::unknown);
-    CHECK(classify_order_answer(503, 0, "Service Unavailable.") == placement_failure::retry);
-    CHECK(classify_order_answer(503, -1008, "") == placement_failure::retry);
-    CHECK(classify_order_answer(408, 0, "") == placement_failure::unknown);
-    CHECK(classify_order_answer(502, 0, "<html>bad gateway</html>") == placement_failure::unknown);
 }
 
 TEST_CASE("credentials come from the environment variables the config names") {
