@@ -14,6 +14,7 @@
 #include "exchange/binance/order_fsm.hpp"
 #include "exchange/binance/port.hpp"
 #include "exchange/binance/port_logic.hpp"
+#include "exchange/binance/reconcile_plan.hpp"
 #include "exchange/binance/urls.hpp"
 #include "exchange/net/rest_client.hpp"
 #include "exchange/net/stream_driver.hpp"
@@ -291,8 +292,6 @@ struct binance_port::impl : std::enable_shared_from_this<impl> {
     /// exchange shows flat in two readings in a row (closed by someone else or liquidated).
     asio::awaitable<void> refresh_positions();
 
-    static decimal amount_of(const std::vector<bn::position_row>& rows, const std::string& symbol);
-
     /// True when the engine has a live (not CLOSED/FAILED) position on `symbol`.
     bool owns_symbol(const std::string& symbol) const;
 
@@ -363,13 +362,15 @@ struct binance_port::impl : std::enable_shared_from_this<impl> {
 
     asio::awaitable<void> sweep(std::string why);
 
-    /// One sweep; false when something could not be read (then it runs again).
+    /// One sweep: reads the exchange, asks reconcile_plan.hpp's phases what to do, does it; false
+    /// when something could not be read (then it runs again).
     asio::awaitable<bool> sweep_once(reconciliation_summary& s);
 
     /// Step 3b of the sweep; false when a lookup failed (the sweep runs again).
     asio::awaitable<bool> revive_executed_entries(const std::vector<bn::position_row>& rows, reconciliation_summary& s);
 
-    asio::awaitable<void> cancel_leftover(const std::string& cid, const std::string& symbol, reconciliation_summary& s);
+    /// Client ids with a placement or cancel flow under way (what the planner leaves alone).
+    std::set<std::string> busy_ids() const;
 };
 
 }  // namespace traded::binance

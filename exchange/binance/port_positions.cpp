@@ -99,8 +99,7 @@ asio::awaitable<void> binance_port::impl::refresh_positions() {
             flat_confirmations.erase(id);
             continue;
         }
-        const decimal amount = amount_of(*rows, p.symbol);
-        const bool ours = p.pos_side == engine::side::long_side ? amount.is_positive() : amount.is_negative();
+        const bool ours = reconcile::holds(p, reconcile::amount_of(*rows, p.symbol));
         // Only a reading requested well after the position's last change counts: an older
         // one may predate the entry fill.
         if (ours || p.updated_at + 5'000 > sent || symbol_busy(p.symbol)) {
@@ -120,13 +119,6 @@ asio::awaitable<void> binance_port::impl::refresh_positions() {
         log::warn(component, "{}: the exchange shows no position any more (closed outside traded); closing it as EXTERNAL", id);
         emit(engine::close_request{id, engine::exit_reason::external});
     }
-}
-
-decimal binance_port::impl::amount_of(const std::vector<bn::position_row>& rows, const std::string& symbol) {
-    decimal a;
-    for (const auto& row : rows)
-        if (row.symbol == symbol) a += row.amount;
-    return a;
 }
 
 bool binance_port::impl::owns_symbol(const std::string& symbol) const {

@@ -57,21 +57,20 @@ asio::awaitable<void> binance_port::impl::sweep(std::string why) {
 
 asio::awaitable<bool> binance_port::impl::sweep_once(reconciliation_summary& s) {
     auto self = shared_from_this();
-    // 1. Exchange positions, read first: a later reading cannot predate fills found below.
+    // Read: exchange positions first (a later reading cannot predate fills found below), then
+    // open orders and open algo orders on the configured symbols.
     const engine::millis read_at = now();
-    auto pr = co_await rest->call(bn::position_risk());
-    std::optional<std::vector<bn::position_row>> rows;
-    if (pr.ok()) {
-        auto parsed = bn::parse_position_risk(pr.body, rest_parser);
-        if (parsed) rows = std::move(*parsed);
+    reconcile::exchange_snapshot x;
+    {
+        auto pr = co_await rest->call(bn::position_risk());
+        auto parsed = pr.ok() ? bn::parse_position_risk(pr.body, rest_parser)
+                              : bn::result<std::vector<bn::position_row>>::failure(pr.describe());
+        if (!parsed) {
+            s.problems.push_back("positionRisk: " + pr.describe());
+            co_return false;
+        }
+        x.positions = std::move(*parsed);
     }
-    if (!rows) {
-        s.problems.push_back("positionRisk: " + pr.describe());
-        co_return false;
-    }
-    // 2. Open orders and open algo orders on the configured symbols.
-    std::map<std::string, bn::order_info> open;
-    std::map<std::string, bn::algo_order_info> open_algo;
     for (const auto& sym : opts.symbols) {
         auto r = co_await rest->call(bn::open_orders(sym));
         auto list = r.ok() ? bn::parse_orders(r.body, rest_parser) : bn::result<std::vector<bn::order_info>>::failure(r.describe());
@@ -79,7 +78,7 @@ asio::awaitable<bool> binance_port::impl::sweep_once(reconciliation_summary& s) 
             s.problems.push_back("openOrders " + sym + ": " + list.error);
             co_return false;
         }
-        for (auto& o : *list) open[o.client_order_id] = o;
+        for (auto& o : *list) x.open_orders[o.client_order_id] = o;
         auto ra = co_await rest->call(bn::open_algo_orders(sym));
         auto alist = ra.ok() ? bn::parse_algo_orders(ra.body, rest_parser)
                              : bn::result<std::vector<bn::algo_order_info>>::failure(ra.describe());
@@ -87,36 +86,27 @@ asio::awaitable<bool> binance_port::impl::sweep_once(reconciliation_summary& s) 
             s.problems.push_back("openAlgoOrders " + sym + ": " + alist.error);
             co_return false;
         }
-        for (auto& a : *alist) open_algo[a.client_algo_id] = a;
+        for (auto& a : *alist) x.open_algos[a.client_algo_id] = a;
     }
     const auto* e = eng();
     if (e == nullptr) {
-        s.untracked = compute_untracked(*rows, read_at);
+        s.untracked = compute_untracked(x.positions, read_at);
         set_untracked(s.untracked);
         co_return true;
     }
-    // 3. Every order the engine holds as live: confirm it, or learn what became of it.
-    std::vector<engine::order_record> live;
-    for (const auto& [cid, o] : e->orders())
-        if (is_live(o.status)) live.push_back(o);
+    // Phase 1: every order the engine holds as live: confirm it, or learn what became of it.
     bool complete = true;
-    for (const auto& o : live) {
-        const std::string& cid = o.client_id;
-        if (is_busy(cid)) continue;  // its placement or cancel flow decides
-        const bool algo = logic::is_algo_client_id(cid);
-        if (algo) {
-            if (auto it = open_algo.find(cid); it != open_algo.end()) {
-                tracker.adopt(cid, o.symbol, true);
-                deliver(tracker.on_algo_info(it->second));
-                continue;
-            }
-        } else if (auto it = open.find(cid); it != open.end()) {
-            tracker.adopt(cid, o.symbol, false);
-            deliver(tracker.on_order_info(it->second));
+    const std::vector<reconcile::order_step> steps = reconcile::plan_orders(x, e->orders(), busy_ids());
+    for (const auto& step : steps) {
+        const std::string& cid = step.client_id;
+        if (is_busy(cid)) continue;  // a flow started meanwhile: it decides
+        if (step.what == reconcile::order_step::kind::confirm_open) {
+            tracker.adopt(cid, step.symbol, step.algo);
+            deliver(step.algo ? tracker.on_algo_info(x.open_algos.at(cid)) : tracker.on_order_info(x.open_orders.at(cid)));
             continue;
         }
-        if (tracker.find(cid) == nullptr) tracker.adopt(cid, o.symbol, algo);
-        auto found = co_await lookup(cid, algo);
+        if (tracker.find(cid) == nullptr) tracker.adopt(cid, step.symbol, step.algo);
+        auto found = co_await lookup(cid, step.algo);
         if (found == lookup_result::error) {
             s.problems.push_back(cid + ": lookup failed");
             complete = false;
@@ -124,78 +114,88 @@ asio::awaitable<bool> binance_port::impl::sweep_once(reconciliation_summary& s) 
         }
         if (found == lookup_result::found) {
             const auto* t = tracker.find(cid);
-            s.fixed.push_back(cid + ": " + (t && !t->final_status.empty() ? t->final_status : "open") +
-                              " on the exchange");
+            s.fixed.push_back(reconcile::found_line(cid, t ? t->final_status : std::string()));
             // Fills found by the lookup are fetched before positions are judged below.
             if (t && t->filled < t->exchange_filled) co_await fetch_trades(cid);
             continue;
         }
         // Not on the exchange at all, unless a flow started while we asked: it decides.
         if (is_busy(cid)) continue;
-        if (is_entry(cid)) {
-            // Not found is final only once the exchange can no longer execute the request:
-            // recvWindow after it was written (plus clock offset and margin). Until then the
-            // position stays OPENING and the entry is looked up again.
-            const engine::millis final_at =
-                logic::entry_not_found_final_at(o.updated_at, opts.exchange.recv_window_ms, rest->time_offset_ms());
-            if (now() < final_at) {
-                s.fixed.push_back(fmt::format("{}: entry order not on the exchange yet; it may still execute "
-                                              "for {} ms: kept OPENING and looked up again",
-                                              cid, final_at - now()));
-                await_entry(cid, o.symbol, final_at);
-                continue;
-            }
-            s.fixed.push_back(cid + ": entry order not found on the exchange; the position fails");
-            deliver(tracker.on_rejected(cid, -2013, "entry order not found on the exchange"));
-        } else {
-            s.fixed.push_back(cid + ": not found on the exchange; reported as canceled");
-            deliver(tracker.on_gone(cid));
+        const auto* now_e = eng();
+        const auto oit = now_e ? now_e->orders().find(cid) : std::map<std::string, engine::order_record>::const_iterator{};
+        if (now_e == nullptr || oit == now_e->orders().end()) continue;
+        const auto verdict =
+            reconcile::on_missing(oit->second, now(), opts.exchange.recv_window_ms, rest->time_offset_ms());
+        s.fixed.push_back(verdict.line);
+        switch (verdict.what) {
+            case reconcile::missing_verdict::kind::await_entry:
+                await_entry(cid, step.symbol, verdict.final_at);
+                break;
+            case reconcile::missing_verdict::kind::entry_failed:
+                deliver(tracker.on_rejected(cid, -2013, "entry order not found on the exchange"));
+                break;
+            case reconcile::missing_verdict::kind::canceled:
+                deliver(tracker.on_gone(cid));
+                break;
         }
     }
-    // 3b. Exchange positions that no live position of ours owns, on a symbol where an entry of
-    // ours was given up on (FAILED): if that entry executed after all (late, or while we were
-    // down), the position is ours. Revive it; the engine protects it from the actual fill.
-    if (!co_await revive_executed_entries(*rows, s)) complete = false;
-    // 4. Our orders still open on the exchange for positions that are over: leftovers (a
+    // Exchange positions that no live position of ours owns, on a symbol where an entry of ours
+    // was given up on (FAILED): if that entry executed after all (late, or while we were down),
+    // the position is ours. Revive it; the engine protects it from the actual fill.
+    if (!co_await revive_executed_entries(x.positions, s)) complete = false;
+    // Phase 2: our orders still open on the exchange for positions that are over: leftovers (a
     // reduce-only stop of an old position could cut a new one). Unknown ids are left alone.
-    for (const auto& [cid, a] : open_algo) co_await cancel_leftover(cid, a.symbol, s);
-    for (const auto& [cid, o] : open) co_await cancel_leftover(cid, o.symbol, s);
-    // 5. Positions: OPEN ones flat on the exchange were closed outside traded; CLOSING ones
-    // get a fresh reading so their close flow continues after a restart.
+    if ((e = eng()) != nullptr) {
+        const reconcile::leftover_plan leftovers = reconcile::plan_leftovers(
+            x, e->positions(), e->orders(), [this](const std::string& cid) { return tracker.is_own(cid); }, busy_ids());
+        for (const auto& cid : leftovers.unknown_positions)
+            log::warn(component, "open order {} names a position traded does not know; left alone", cid);
+        for (const auto& l : leftovers.cancels) {
+            if (is_busy(l.client_id)) continue;
+            s.fixed.push_back(l.line);
+            engine::cancel_order c{l.client_id, l.symbol};
+            co_await cancel(std::move(c));
+        }
+    }
+    // Phase 3: OPEN positions flat on the exchange were closed outside traded; CLOSING ones get a
+    // fresh reading so their close flow continues after a restart.
     e = eng();
     if (e == nullptr) co_return complete;
-    std::vector<engine::position> positions;
+    std::set<std::string> busy_symbols;
     for (const auto& [id, p] : e->positions())
-        if (!is_terminal(p.status)) positions.push_back(p);
-    for (const auto& p : positions) {
-        if (p.status == engine::position_status::closing) {
-            engine::query_position q{p.symbol, p.position_id};
+        if (symbol_busy(p.symbol)) busy_symbols.insert(p.symbol);
+    const std::vector<reconcile::position_step> pos_steps = reconcile::plan_positions(x, e->positions(), busy_symbols);
+    for (const auto& step : pos_steps) {
+        if (step.what == reconcile::position_step::kind::query) {
+            engine::query_position q{step.symbol, step.position_id};
             co_await query_position(std::move(q));
             continue;
         }
-        if (p.status != engine::position_status::open) continue;
-        const decimal amount = amount_of(*rows, p.symbol);
-        const bool ours = p.pos_side == engine::side::long_side ? amount.is_positive() : amount.is_negative();
-        if (ours || symbol_busy(p.symbol)) continue;
         // Confirm with a second, fresh reading before calling it gone.
-        auto again = co_await rest->call(bn::position_risk(p.symbol));
+        auto again = co_await rest->call(bn::position_risk(step.symbol));
         auto rows2 = again.ok() ? bn::parse_position_risk(again.body, rest_parser)
                                 : bn::result<std::vector<bn::position_row>>::failure(again.describe());
         if (!rows2) {
-            s.problems.push_back(p.symbol + ": second position reading failed");
+            s.problems.push_back(step.symbol + ": second position reading failed");
             complete = false;
             continue;
         }
-        const decimal amount2 = amount_of(*rows2, p.symbol);
-        const bool ours2 = p.pos_side == engine::side::long_side ? amount2.is_positive() : amount2.is_negative();
-        const auto* now_p = eng() ? eng()->find_position(p.position_id) : nullptr;
-        if (ours2 || now_p == nullptr || now_p->status != engine::position_status::open) continue;
-        s.fixed.push_back(p.position_id + ": flat on the exchange (closed outside traded); closing as EXTERNAL");
-        emit(engine::close_request{p.position_id, engine::exit_reason::external});
+        const auto* now_p = eng() ? eng()->find_position(step.position_id) : nullptr;
+        if (now_p == nullptr || now_p->status != engine::position_status::open ||
+            reconcile::holds(*now_p, reconcile::amount_of(*rows2, step.symbol)))
+            continue;
+        s.fixed.push_back(reconcile::closed_outside_line(step.position_id));
+        emit(engine::close_request{step.position_id, engine::exit_reason::external});
     }
-    s.untracked = compute_untracked(*rows, read_at);
+    s.untracked = compute_untracked(x.positions, read_at);
     set_untracked(s.untracked);
     co_return complete;
+}
+
+std::set<std::string> binance_port::impl::busy_ids() const {
+    std::set<std::string> ids;
+    for (const auto& [cid, n] : busy) ids.insert(cid);
+    return ids;
 }
 
 asio::awaitable<bool> binance_port::impl::revive_executed_entries(const std::vector<bn::position_row>& rows, reconciliation_summary& s) {
@@ -248,27 +248,6 @@ asio::awaitable<bool> binance_port::impl::revive_executed_entries(const std::vec
         }
     }
     co_return complete;
-}
-
-asio::awaitable<void> binance_port::impl::cancel_leftover(const std::string& cid, const std::string& symbol, reconciliation_summary& s) {
-    auto self = shared_from_this();
-    if (!tracker.is_own(cid)) co_return;
-    const auto* e = eng();
-    if (e == nullptr) co_return;
-    auto parsed = engine::split_client_order_id(cid);
-    const auto* p = e->find_position(parsed->first);
-    if (p == nullptr) {
-        log::warn(component, "open order {} names a position traded does not know; left alone", cid);
-        co_return;
-    }
-    auto o = e->orders().find(cid);
-    const bool engine_live = o != e->orders().end() && is_live(o->second.status);
-    if (!is_terminal(p->status) && engine_live) co_return;
-    if (is_busy(cid)) co_return;
-    s.fixed.push_back(cid + ": left open on the exchange for a " + std::string(engine::to_string(p->status)) +
-                      " position; canceled");
-    engine::cancel_order c{cid, symbol};
-    co_await cancel(std::move(c));
 }
 
 }  // namespace traded::binance
