@@ -20,6 +20,12 @@ json::value time_or_null(engine::millis t) { return t == 0 ? json::value(nullptr
 json::value reason_or_null(engine::exit_reason r) {
     return r == engine::exit_reason::none ? json::value(nullptr) : json::value(engine::to_string(r));
 }
+/// Commissions as charged, by asset: [{"asset":"BNB","amount":0.00012}] ([] when not recorded).
+json::array commissions_json(const std::vector<engine::commission>& c) {
+    json::array a;
+    for (const auto& x : c) a.push_back(json::object{{"asset", x.asset}, {"amount", num(x.amount)}});
+    return a;
+}
 /// A computed display value (percentages, ratios, scores) at the precision a person reads:
 /// 3.0437999999999996 goes out as 3.04.
 double display(double v) {
@@ -37,7 +43,7 @@ double pnl_percent(decimal pnl, decimal stake_usd, int leverage) {
 
 json::value to_json(const engine::position& p) {
     json::object o;
-    o.reserve(24);  // every field below (+ "detail"): one table, no rehash while filling it
+    o.reserve(25);  // every field below (+ "detail"): one table, no rehash while filling it
     o["position_id"] = p.position_id;
     o["symbol"] = p.symbol;
     o["side"] = engine::to_string(p.pos_side);
@@ -57,6 +63,7 @@ json::value to_json(const engine::position& p) {
     o["mark_price"] = num_or_null(p.mark_price);
     o["opened_at"] = p.opened_at;
     o["fees"] = num(p.fees);
+    o["commissions"] = commissions_json(p.commissions);
     o["exit_price"] = num_or_null(p.exit_price);
     o["exit_reason"] = reason_or_null(p.reason);
     o["closed_at"] = time_or_null(p.closed_at);
@@ -141,6 +148,17 @@ void append_json(std::string& out, const engine::position& p) {
     append_integer(out, p.opened_at);
     key(out, "fees");
     text_num(out, p.fees);
+    key(out, "commissions");
+    out.push_back('[');
+    for (const auto& c : p.commissions) {
+        if (out.back() != '[') out.push_back(',');
+        out += "{\"asset\":";
+        append_quoted(out, c.asset);
+        out += ",\"amount\":";
+        text_num(out, c.amount);
+        out.push_back('}');
+    }
+    out.push_back(']');
     key(out, "exit_price");
     text_num_or_null(out, p.exit_price);
     key(out, "exit_reason");
@@ -154,7 +172,7 @@ void append_json(std::string& out, const engine::position& p) {
 
 json::value to_json(const engine::trade& t) {
     json::object o;
-    o.reserve(13);
+    o.reserve(14);
     o["trade_id"] = t.trade_id;
     o["position_id"] = t.position_id;
     o["symbol"] = t.symbol;
@@ -165,6 +183,7 @@ json::value to_json(const engine::trade& t) {
     o["pnl"] = num(t.pnl);
     o["pnl_pct"] = display(t.pnl_pct);
     o["fees"] = num(t.fees);
+    o["commissions"] = commissions_json(t.commissions);
     o["exit_reason"] = reason_or_null(t.reason);
     o["opened_at"] = t.opened_at;
     o["closed_at"] = t.closed_at;

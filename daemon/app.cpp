@@ -21,6 +21,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdlib>
 #include <fstream>
@@ -93,7 +94,9 @@ std::string app::start() {
     if (auto* err = std::get_if<std::string>(&lock)) return *err;
     lock_ = std::make_unique<data_dir_lock>(std::move(std::get<data_dir_lock>(lock)));
 
-    auto opened = store::open(dir);
+    open_options store_opts;  // closed positions loaded at start follow the trades window
+    store_opts.closed_positions_kept = std::min(store_opts.closed_positions_kept, cfg_.storage.trades_in_memory);
+    auto opened = store::open(dir, store_opts);
     if (auto* err = std::get_if<std::string>(&opened)) return *err;
     store_ = std::make_unique<store>(std::move(std::get<store>(opened)));
 
@@ -610,8 +613,10 @@ void app::audit(const api::command& cmd, const api::reply& r) {
     std::string what(api::to_string(cmd.name));
     if (const auto* c = std::get_if<api::close_params>(&cmd.args)) what += " " + c->position_id;
     std::string outcome = r.is_ok() ? "ok" : r.code;
+    // A refused command changed nothing: its row needs no fsync of its own (B5 in
+    // docs/benchmarks.md: a flood of refused requests was bound by one fsync each).
     auto err = store_->audit(wall_clock_ms(), cmd.mode, audit_kind::control, what, outcome,
-                             cmd.from.transport + " " + cmd.from.remote);
+                             cmd.from.transport + " " + cmd.from.remote, r.is_ok());
     if (!err.empty()) log::warn("store", "audit write failed: {}", err);
 }
 

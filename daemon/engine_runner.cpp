@@ -116,6 +116,24 @@ engine::output engine_runner::process(const engine::event& ev) {
         }
     }
 
+    // Cancels and position queries at the head of the actions go out before the commit: they
+    // record nothing recovery needs (after a crash, reconciliation reads the exchange, as for a
+    // fill that arrived just before the crash), so the SL cancel after a TP fill does not wait
+    // for an fsync. Orders are sent only once their record is committed, and the actions keep
+    // their order (a floor stop placed before the old stop's cancel stays that way).
+    std::size_t early = 0;
+    while (early < out.actions.size() && !std::holds_alternative<engine::place_order>(out.actions[early])) ++early;
+    auto act = [&](std::size_t from, std::size_t to) {
+        for (std::size_t i = from; i < to; ++i) {
+            const auto& a = out.actions[i];
+            log_action(a);
+            count_action(a);
+            port_.execute(a);
+            if (!std::holds_alternative<engine::query_position>(a)) decision_to_wire_.observe(seconds_since(decided));
+        }
+    };
+    act(0, early);
+
     const auto n = static_cast<std::int64_t>(out.notifications.size());
     const bool durable = !out.dirty_positions.empty() || !out.dirty_orders.empty() || !out.new_trades.empty() ||
                          out.state_changed;
@@ -124,12 +142,7 @@ engine::output engine_runner::process(const engine::event& ev) {
         persist(out, reserved_, now);
     }
     for (const auto& note : out.notifications) publish_(mode_, note, ++seq_, now);
-    for (const auto& a : out.actions) {
-        log_action(a);
-        count_action(a);
-        port_.execute(a);
-        if (!std::holds_alternative<engine::query_position>(a)) decision_to_wire_.observe(seconds_since(decided));
-    }
+    act(early, out.actions.size());
     return out;
 }
 

@@ -1,7 +1,9 @@
 #pragma once
 /// Drives one engine: every event goes through handle(), the resulting state change is committed
 /// to SQLite, then pushed to subscribers, then the actions go to the exchange port. This order is
-/// the durability contract: nothing is acknowledged or pushed before it is committed.
+/// the durability contract: nothing is acknowledged or pushed before it is committed, and no order
+/// is sent before its record is (leading cancels and queries may go before the commit: see
+/// docs/architecture.md).
 ///
 /// Single-threaded: called only on the io_context thread. Port events that arrive while an event
 /// is being processed (the paper port answers synchronously) are queued and processed right after,

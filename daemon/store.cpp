@@ -24,7 +24,7 @@ namespace {
 // edit a migration that has shipped.
 // ---------------------------------------------------------------------------------------------
 
-constexpr std::array<const char*, 1> migrations{{
+constexpr std::array<const char*, 2> migrations{{
     // 1: initial schema.
     R"sql(
 CREATE TABLE positions (
@@ -118,6 +118,12 @@ CREATE TABLE audit_log (
     detail TEXT NOT NULL,
     remote TEXT NOT NULL
 );
+)sql",
+    // 2: commissions as the exchange charged them, by asset ("BNB:0.0001,USDT:0.08"), beside the
+    // USDT total in `fees`. Rows written before it read as '' (not recorded).
+    R"sql(
+ALTER TABLE positions ADD COLUMN commissions TEXT NOT NULL DEFAULT '';
+ALTER TABLE trades ADD COLUMN commissions TEXT NOT NULL DEFAULT '';
 )sql",
 }};
 
@@ -360,8 +366,8 @@ struct store::impl {
         prepare(R"sql(INSERT OR REPLACE INTO positions (mode, position_id, symbol, side, status, entry_price,
               qty, stake_usd, leverage, tp_order_id, sl_order_id, tp_price, sl_price, highest_profit_ever,
               profit_floor_activated, mark_price, pnl, fees, exit_price, exit_filled_qty, exit_reason,
-              opened_at, closed_at, updated_at)
-              VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?))sql")
+              opened_at, closed_at, updated_at, commissions)
+              VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?))sql")
             .bind(engine::to_string(m))
             .bind(p.position_id)
             .bind(p.symbol)
@@ -386,6 +392,7 @@ struct store::impl {
             .bind(p.opened_at)
             .bind(p.closed_at)
             .bind(p.updated_at)
+            .bind(engine::commissions_text(p.commissions))
             .run();
     }
 
@@ -412,8 +419,8 @@ struct store::impl {
 
     void write_trade(engine::mode m, const engine::trade& t) {
         prepare(R"sql(INSERT OR REPLACE INTO trades (mode, trade_id, position_id, symbol, side, entry_price,
-              exit_price, qty, pnl, fees, pnl_pct, exit_reason, opened_at, closed_at)
-              VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?))sql")
+              exit_price, qty, pnl, fees, pnl_pct, exit_reason, opened_at, closed_at, commissions)
+              VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?))sql")
             .bind(engine::to_string(m))
             .bind(t.trade_id)
             .bind(t.position_id)
@@ -428,6 +435,7 @@ struct store::impl {
             .bind(engine::to_string(t.reason))
             .bind(t.opened_at)
             .bind(t.closed_at)
+            .bind(engine::commissions_text(t.commissions))
             .run();
     }
 
@@ -468,6 +476,12 @@ struct store::impl {
         }
     }
 
+    static std::vector<engine::commission> commissions(const query& q, int i) {
+        auto v = engine::parse_commissions(q.text(i));
+        if (!v) throw db_error{fmt::format("corrupt commissions '{}'", q.text(i))};
+        return std::move(*v);
+    }
+
     static engine::position read_position(const query& q) {
         engine::position p;
         p.position_id = q.text(0);
@@ -493,6 +507,7 @@ struct store::impl {
         p.opened_at = q.i64(20);
         p.closed_at = q.i64(21);
         p.updated_at = q.i64(22);
+        p.commissions = commissions(q, 23);
         return p;
     }
 
@@ -529,6 +544,7 @@ struct store::impl {
         t.reason = q.enumerated(10, engine::parse_exit_reason);
         t.opened_at = q.i64(11);
         t.closed_at = q.i64(12);
+        t.commissions = commissions(q, 13);
         return t;
     }
 };
@@ -536,13 +552,13 @@ struct store::impl {
 #define TRADED_POSITION_COLUMNS                                                                        \
     "position_id, symbol, side, status, entry_price, qty, stake_usd, leverage, tp_order_id, sl_order_id, " \
     "tp_price, sl_price, highest_profit_ever, profit_floor_activated, mark_price, pnl, fees, exit_price, " \
-    "exit_filled_qty, exit_reason, opened_at, closed_at, updated_at"
+    "exit_filled_qty, exit_reason, opened_at, closed_at, updated_at, commissions"
 #define TRADED_ORDER_COLUMNS                                                                           \
     "client_id, exchange_id, position_id, symbol, kind, type, side, qty, trigger_price, status, "        \
     "filled_qty, avg_price, updated_at"
 #define TRADED_TRADE_COLUMNS                                                                           \
     "trade_id, position_id, symbol, side, entry_price, exit_price, qty, pnl, fees, pnl_pct, exit_reason, " \
-    "opened_at, closed_at"
+    "opened_at, closed_at, commissions"
 
 int store::schema_version() { return static_cast<int>(migrations.size()); }
 
@@ -630,8 +646,14 @@ std::string store::commit(engine::mode m, const change_set& c, engine::millis no
 }
 
 std::string store::audit(engine::millis ts, std::optional<engine::mode> m, audit_kind kind, std::string_view what,
-                         std::string_view detail, std::string_view remote) {
-    return impl_->transaction("audit", [&] { impl_->write_audit(ts, m, kind, what, detail, remote); });
+                         std::string_view detail, std::string_view remote, bool durable) {
+    if (durable) return impl_->transaction("audit", [&] { impl_->write_audit(ts, m, kind, what, detail, remote); });
+    // WAL + NORMAL: the commit is written to the WAL (kill -9 keeps it) but not fsynced; every
+    // other commit stays FULL, and its fsync covers this one too.
+    sqlite3_exec(impl_->db.get(), "PRAGMA synchronous = NORMAL", nullptr, nullptr, nullptr);
+    std::string err = impl_->transaction("audit", [&] { impl_->write_audit(ts, m, kind, what, detail, remote); });
+    sqlite3_exec(impl_->db.get(), "PRAGMA synchronous = FULL", nullptr, nullptr, nullptr);
+    return err;
 }
 
 std::variant<std::vector<engine::trade>, std::string> store::trades(engine::mode m, int limit, engine::millis since) {
@@ -747,8 +769,7 @@ std::optional<store::stored_position> store::find_position(engine::mode m, const
         if (!q.step()) return std::nullopt;
         stored_position out;
         out.position = impl::read_position(q);
-        auto t = impl_->prepare("SELECT trade_id, position_id, symbol, side, entry_price, exit_price, qty, pnl,"
-                                " fees, pnl_pct, exit_reason, opened_at, closed_at FROM trades"
+        auto t = impl_->prepare("SELECT " TRADED_TRADE_COLUMNS " FROM trades"
                                 " WHERE mode = ? AND position_id = ? ORDER BY closed_at DESC LIMIT 1");
         t.bind(mode_name).bind(position_id);
         if (t.step()) out.trade = impl::read_trade(t);

@@ -126,8 +126,12 @@ public:
     std::variant<std::int64_t, std::string> load_seq(engine::mode m);
 
     /// Appends one audit row in its own transaction. Returns "" or the reason. Never throws.
+    /// `durable` false (a refused command that changed nothing): committed without an fsync
+    /// (synchronous=NORMAL), so it survives kill -9 but only the next durable commit or
+    /// checkpoint makes it survive power loss; a flood of refused requests costs no disk flush.
     std::string audit(engine::millis ts, std::optional<engine::mode> m, audit_kind kind,
-                      std::string_view what, std::string_view detail, std::string_view remote);
+                      std::string_view what, std::string_view detail, std::string_view remote,
+                      bool durable = true);
     /// The last `n` audit rows, oldest first (empty on error).
     std::vector<audit_row> audit_tail(std::size_t n);
 

@@ -40,6 +40,7 @@ trade trade_of(const position& p) {
     t.qty = p.qty;
     t.pnl = p.pnl;
     t.fees = p.fees;
+    t.commissions = p.commissions;
     const double margin = p.stake_usd.to_double() / std::max(1, p.leverage);
     t.pnl_pct = margin > 0 ? p.pnl.to_double() / margin * 100.0 : 0.0;
     t.reason = p.reason;
@@ -129,7 +130,7 @@ void engine::impl_access::operator()(const position_report& ev) {
                                                                                : p->entry_price;
         const std::string id = p->position_id;
         finish_close(*p, close_cause{exit_reason::external, std::nullopt});
-        e.closed_unseen_[id] = decimal{};
+        e.closed_unseen_[id] = {};
         return;
     }
     if (live(*p, order_kind::close)) return;  // never two close orders
@@ -148,7 +149,7 @@ void engine::impl_access::on_exit_fill(position& p, order_record& o, const order
     const decimal total = before + ev.qty;
     p.exit_price = (p.exit_price * before + ev.price * ev.qty) / total;
     p.exit_filled_qty = total;
-    p.fees += ev.fee;
+    charge(p, ev);
     touch(p);
     if (total >= p.qty) return finish_close(p, cause_from_fills(p));
     notify_position(p, "position_updated",
@@ -177,7 +178,7 @@ void engine::impl_access::operator()(const external_fill& ev) {
         const decimal total = before + ev.qty;
         p->exit_price = (p->exit_price * before + ev.price * ev.qty) / total;
         p->exit_filled_qty = total;
-        p->fees += ev.fee;
+        charge(*p, ev);
         touch(*p);
         if (total >= p->qty) return finish_close(*p, cause_from_fills(*p));
         notify_position(*p, "position_updated",
@@ -192,7 +193,7 @@ void engine::impl_access::operator()(const external_fill& ev) {
     const decimal total = before + ev.qty;
     c.exit_price = before.is_zero() ? ev.price : (c.exit_price * before + ev.price * ev.qty) / total;
     c.exit_filled_qty = total;
-    c.fees += ev.fee;
+    charge(c, ev);
     if (total >= c.qty) e.closed_unseen_.erase(c.position_id);
     c.pnl = unrealized_pnl(c.pos_side, c.entry_price, c.exit_price, c.qty) - c.fees;
     touch(c);
@@ -295,11 +296,12 @@ void engine::impl_access::amend_unseen_close(position& p, const order_record& o,
     // fill arrived (REST answered before the user stream): that fill says what really closed it.
     auto it = e.closed_unseen_.find(p.position_id);
     if (it == e.closed_unseen_.end()) return;
-    it->second += ev.fee;
+    charge(it->second.usdt, it->second.raw, ev);
     if (o.filled_qty < p.qty) return;  // wait until one of our orders accounts for the position
     const decimal old_pnl = p.pnl;
     const trade before = trade_of(p);
-    p.fees += it->second;
+    p.fees += it->second.usdt;
+    for (const auto& c : it->second.raw) add_commission(p.commissions, c.asset, c.amount);
     e.closed_unseen_.erase(it);
     p.exit_price = o.avg_price;
     p.exit_filled_qty = o.filled_qty;

@@ -631,7 +631,7 @@ void engine::impl_access::on_entry_fill(position& p, order_record& o, const orde
         e.index_position(p);  // live again: ticks must reach it
         revived = "entry filled after it was reported failed";
     }
-    p.fees += ev.fee;
+    charge(p, ev);
     touch(p);
     if (ev.order_done || o.filled_qty >= o.qty)
         open_position(p, o);

@@ -197,7 +197,11 @@ private:
     /// Positions closed from a flat position report before any exit fill was seen (exit priced
     /// at the mark, reason EXTERNAL), with the exit fees seen since: a late fill of our own order
     /// then corrects the close (the reason comes from the order that filled, not event order).
-    std::map<std::string, decimal> closed_unseen_;
+    struct unseen_fees {
+        decimal usdt;
+        std::vector<commission> raw;
+    };
+    std::map<std::string, unseen_fees> closed_unseen_;
     bool day_initialised_ = false;
 };
 

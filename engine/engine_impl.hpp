@@ -27,6 +27,20 @@ inline bool entry_filled(const position& p) {
     return p.entry_price.is_positive();
 }
 
+/// Adds a fill's commission to `fees` (USDT) and to `raw` (as charged, by asset).
+template <typename Fill>
+void charge(decimal& fees, std::vector<commission>& raw, const Fill& ev) {
+    fees += ev.fee;
+    if (ev.fee_asset.empty())
+        add_commission(raw, "USDT", ev.fee);
+    else
+        add_commission(raw, ev.fee_asset, ev.fee_amount);
+}
+template <typename Fill>
+void charge(position& p, const Fill& ev) {
+    charge(p.fees, p.commissions, ev);
+}
+
 /// Why a position closed, and which of our orders (if any) did it.
 struct close_cause {
     exit_reason reason = exit_reason::none;

@@ -35,6 +35,8 @@ struct order_fill {
     decimal price;         // this fill
     decimal fee;           // commission in USDT
     bool order_done = false;  // order fully filled
+    std::string fee_asset = {};  // the commission's asset as charged ("BNB"); empty: USDT (= fee)
+    decimal fee_amount = {};     // the commission in fee_asset (unused when fee_asset is empty)
 };
 
 /// A fill of an order traded did not place (closed by hand on the exchange, liquidation, ADL)
@@ -48,6 +50,8 @@ struct external_fill {
     decimal qty;
     decimal price;
     decimal fee;  // commission in USDT
+    std::string fee_asset = {};  // as in order_fill
+    decimal fee_amount = {};
 };
 
 /// The exchange refused an order or the request failed for good.

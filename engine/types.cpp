@@ -60,6 +60,43 @@ std::string_view to_string(order_side s) { return s == order_side::buy ? "BUY" :
 std::string_view to_string(position_status s) { return name_of(statuses, s); }
 std::optional<position_status> parse_position_status(std::string_view s) { return lookup(statuses, s); }
 std::string_view to_string(exit_reason r) { return name_of(reasons, r); }
+
+void add_commission(std::vector<commission>& to, std::string_view asset, decimal amount) {
+    if (asset.empty()) asset = "USDT";
+    for (auto& c : to)
+        if (c.asset == asset) {
+            c.amount += amount;
+            return;
+        }
+    to.push_back(commission{std::string(asset), amount});
+}
+
+std::string commissions_text(const std::vector<commission>& c) {
+    std::string out;
+    for (const auto& x : c) {
+        if (!out.empty()) out.push_back(',');
+        out += x.asset;
+        out.push_back(':');
+        out += x.amount.to_string();
+    }
+    return out;
+}
+
+std::optional<std::vector<commission>> parse_commissions(std::string_view s) {
+    std::vector<commission> out;
+    while (!s.empty()) {
+        const auto end = s.find(',');
+        const std::string_view item = s.substr(0, end);
+        const auto colon = item.find(':');
+        if (colon == std::string_view::npos || colon == 0) return std::nullopt;
+        auto amount = decimal::parse(item.substr(colon + 1));
+        if (!amount) return std::nullopt;
+        out.push_back(commission{std::string(item.substr(0, colon)), *amount});
+        if (end == std::string_view::npos) break;
+        s.remove_prefix(end + 1);
+    }
+    return out;
+}
 std::optional<exit_reason> parse_exit_reason(std::string_view s) { return lookup(reasons, s); }
 std::string_view suffix(order_kind k) { return name_of(suffixes, k); }
 std::string_view to_string(order_kind k) { return name_of(kinds, k); }

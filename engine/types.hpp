@@ -9,6 +9,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace traded::engine {
 
@@ -122,6 +123,21 @@ struct order_record {
     millis updated_at = 0;
 };
 
+/// A commission as the exchange charged it, before conversion to USDT: USDT normally, BNB
+/// when the account pays fees in BNB (Binance's fee discount). Kept beside the USDT total so a
+/// trade shows what was really paid.
+struct commission {
+    std::string asset;  // "USDT", "BNB", ...
+    decimal amount;     // in `asset`
+    bool operator==(const commission&) const = default;
+};
+/// Adds `amount` of `asset` (empty: USDT) to the per-asset totals, keeping first-seen order.
+void add_commission(std::vector<commission>& to, std::string_view asset, decimal amount);
+/// "BNB:0.00012345,USDT:0.08" (the stored form); "" when empty.
+std::string commissions_text(const std::vector<commission>& c);
+/// Parses commissions_text's output; nullopt when malformed.
+std::optional<std::vector<commission>> parse_commissions(std::string_view s);
+
 /// One position of one engine. `pnl` is unrealized while open, realized once closed.
 struct position {
     std::string position_id;
@@ -140,7 +156,8 @@ struct position {
     bool profit_floor_activated = false;
     decimal mark_price;
     decimal pnl;
-    decimal fees;
+    decimal fees;                         // every leg's commission, in USDT
+    std::vector<commission> commissions;  // the same as charged, by asset (raw)
     decimal exit_price;
     decimal exit_filled_qty;  // reducing fills seen so far
     exit_reason reason = exit_reason::none;
@@ -159,7 +176,8 @@ struct trade {
     decimal exit_price;
     decimal qty;
     decimal pnl;  // net of fees
-    decimal fees;
+    decimal fees;  // in USDT (commissions in another asset converted at its price)
+    std::vector<commission> commissions;  // as charged, by asset (raw)
     double pnl_pct = 0;  // pnl / margin * 100 (display value)
     exit_reason reason = exit_reason::none;
     millis opened_at = 0;

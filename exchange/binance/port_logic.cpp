@@ -216,7 +216,7 @@ order_tracker::output order_tracker::accept(tracked_order& t) {
 }
 
 order_tracker::output order_tracker::fill(tracked_order& t, const std::string& trade_id, decimal qty, decimal price,
-                                          decimal fee, std::int64_t exchange_id, bool exchange_says_done) {
+                                          const fee_paid& fee, std::int64_t exchange_id, bool exchange_says_done) {
     output out;
     if (!qty.is_positive() || t.trade_ids.count(trade_id) != 0) return out;
     touched_[t.client_id] = now_;
@@ -233,7 +233,9 @@ order_tracker::output order_tracker::fill(tracked_order& t, const std::string& t
     f.trade_id = trade_id;
     f.qty = qty;
     f.price = price;
-    f.fee = fee;
+    f.fee = fee.usdt;
+    f.fee_asset = fee.asset;
+    f.fee_amount = fee.amount;
     f.order_done = done && !t.final_sent;
     if (done) t.final_sent = true;
     t.in_flight = false;
@@ -367,7 +369,7 @@ order_tracker::output order_tracker::on_trades(const std::string& client_id,
         const std::int64_t expected = t->algo ? t->child_id : t->exchange_id;
         if (expected != 0 && tr.order_id != expected) continue;
         const std::string sym = tr.symbol.empty() ? t->symbol : tr.symbol;
-        out.append(fill(*t, fill_trade_id(sym, tr.id), tr.qty, tr.price, usdt_fee(tr.commission_asset, tr.commission),
+        out.append(fill(*t, fill_trade_id(sym, tr.id), tr.qty, tr.price, fee_of(tr.commission_asset, tr.commission),
                         t->algo ? t->exchange_id : tr.order_id, false));
     }
     out.append(maybe_finish(*t));
@@ -383,7 +385,7 @@ order_tracker::output order_tracker::apply_child_update(tracked_order& t, const 
     if (t.exchange_filled < u.cum_filled_qty) t.exchange_filled = u.cum_filled_qty;
     if (u.is_fill())
         out.append(fill(t, fill_trade_id(u.symbol, u.trade_id), u.last_filled_qty, u.last_filled_price,
-                        usdt_fee(u.commission_asset, u.commission), t.exchange_id, u.order_status == "FILLED"));
+                        fee_of(u.commission_asset, u.commission), t.exchange_id, u.order_status == "FILLED"));
     if (u.order_status == "FILLED") {
         t.final_status = "FILLED";
         out.append(maybe_finish(t));
@@ -405,7 +407,7 @@ order_tracker::output order_tracker::on_order_update(const binance::order_trade_
         if (tracked_order* parent = find_by_child(u.order_id)) return apply_child_update(*parent, u);
         // The exchange closing the position itself: never an algo child, record it at once.
         if (is_forced_close_id(u.client_order_id)) {
-            if (u.is_fill()) out.events.emplace_back(external_fill_of(u, usdt_fee(u.commission_asset, u.commission)));
+            if (u.is_fill()) out.events.emplace_back(external_fill_of(u, fee_of(u.commission_asset, u.commission)));
             return out;
         }
         // Not ours by client id and no known parent yet: perhaps a child whose ALGO_UPDATE is
@@ -422,7 +424,7 @@ order_tracker::output order_tracker::on_order_update(const binance::order_trade_
     if (current && t->exchange_filled < u.cum_filled_qty) t->exchange_filled = u.cum_filled_qty;
     if (u.is_fill())
         out.append(fill(*t, fill_trade_id(u.symbol, u.trade_id), u.last_filled_qty, u.last_filled_price,
-                        usdt_fee(u.commission_asset, u.commission), u.order_id, current && u.order_status == "FILLED"));
+                        fee_of(u.commission_asset, u.commission), u.order_id, current && u.order_status == "FILLED"));
     if (!current) return out;  // fills of an earlier incarnation count; its end does not
     if (u.order_status == "NEW" || u.order_status == "PARTIALLY_FILLED") {
         out.append(accept(*t));
@@ -470,7 +472,7 @@ order_tracker::output order_tracker::release_foreign(std::int64_t now, std::int6
     for (auto it = orphans_.begin(); it != orphans_.end();) {
         const auto& u = it->second.update;
         if (u.is_fill() && now - it->second.at >= hold_ms) {
-            out.events.emplace_back(external_fill_of(u, usdt_fee(u.commission_asset, u.commission)));
+            out.events.emplace_back(external_fill_of(u, fee_of(u.commission_asset, u.commission)));
             it = orphans_.erase(it);
         } else {
             ++it;
@@ -508,6 +510,10 @@ void order_tracker::set_fee_price(const std::string& asset, decimal usdt_price) 
     if (!usdt_price.is_positive()) return;
     fee_prices_[asset] = usdt_price;
     missing_fee_assets_.erase(asset);
+}
+
+fee_paid order_tracker::fee_of(const std::string& asset, decimal amount) {
+    return fee_paid{usdt_fee(asset, amount), asset.empty() ? std::string("USDT") : asset, amount};
 }
 
 decimal order_tracker::usdt_fee(const std::string& asset, decimal amount) {
@@ -573,7 +579,7 @@ bool is_forced_close_id(const std::string& client_id) {
            client_id.rfind("settlement_autoclose-", 0) == 0;
 }
 
-engine::external_fill external_fill_of(const binance::order_trade_update& u, decimal usdt_fee) {
+engine::external_fill external_fill_of(const binance::order_trade_update& u, const fee_paid& fee) {
     engine::external_fill f;
     f.symbol = u.symbol;
     f.side = u.side == "BUY" ? engine::order_side::buy : engine::order_side::sell;
@@ -581,13 +587,15 @@ engine::external_fill external_fill_of(const binance::order_trade_update& u, dec
     f.exchange_id = std::to_string(u.order_id);
     f.qty = u.last_filled_qty;
     f.price = u.last_filled_price;
-    f.fee = usdt_fee;
+    f.fee = fee.usdt;
+    f.fee_asset = fee.asset;
+    f.fee_amount = fee.amount;
     return f;
 }
 
 std::vector<engine::external_fill> foreign_trades(const std::vector<binance::user_trade>& trades,
                                                   const std::set<std::int64_t>& own_order_ids, std::int64_t since_ms,
-                                                  const std::function<decimal(const std::string&, decimal)>& fee_of) {
+                                                  const std::function<fee_paid(const std::string&, decimal)>& fee_of) {
     std::vector<binance::user_trade> sorted = trades;
     std::sort(sorted.begin(), sorted.end(), [](const auto& a, const auto& b) { return a.id < b.id; });
     std::vector<engine::external_fill> out;
@@ -601,7 +609,10 @@ std::vector<engine::external_fill> foreign_trades(const std::vector<binance::use
         f.exchange_id = std::to_string(t.order_id);
         f.qty = t.qty;
         f.price = t.price;
-        f.fee = fee_of(t.commission_asset, t.commission);
+        const fee_paid fee = fee_of(t.commission_asset, t.commission);
+        f.fee = fee.usdt;
+        f.fee_asset = fee.asset;
+        f.fee_amount = fee.amount;
         out.push_back(std::move(f));
     }
     return out;

@@ -65,6 +65,13 @@ std::string fill_trade_id(const std::string& symbol, std::int64_t trade_id);
 
 /// What the port knows about one of its orders (the current incarnation of a client id: the
 /// engine re-uses `<id>-SL` for a re-placed stop once the old one is dead).
+/// A commission as the exchange charged it (asset, amount) and its value in USDT.
+struct fee_paid {
+    decimal usdt;
+    std::string asset;  // empty or "USDT": amount == usdt
+    decimal amount;
+};
+
 struct tracked_order {
     std::string client_id;
     std::string symbol;
@@ -150,6 +157,8 @@ public:
     const std::set<std::string>& missing_fee_assets() const { return missing_fee_assets_; }
     /// The commission in USDT (see set_fee_price).
     decimal usdt_fee(const std::string& asset, decimal amount);
+    /// The commission as charged and in USDT (what fills carry to the engine).
+    fee_paid fee_of(const std::string& asset, decimal amount);
     /// Forgets finished orders (final delivered) last touched before `before`.
     void prune(std::int64_t before);
 
@@ -158,7 +167,7 @@ public:
     bool is_own(const std::string& client_id) const;
 
 private:
-    output fill(tracked_order& t, const std::string& trade_id, decimal qty, decimal price, decimal fee,
+    output fill(tracked_order& t, const std::string& trade_id, decimal qty, decimal price, const fee_paid& fee,
                 std::int64_t exchange_id, bool exchange_says_done);
     output maybe_finish(tracked_order& t);
     output accept(tracked_order& t);
@@ -183,14 +192,14 @@ private:
 bool is_forced_close_id(const std::string& client_id);
 
 /// An exchange fill of an order that is not ours, as the engine takes it.
-engine::external_fill external_fill_of(const binance::order_trade_update& u, decimal usdt_fee);
+engine::external_fill external_fill_of(const binance::order_trade_update& u, const fee_paid& fee);
 
 /// Fills in a userTrades answer (for one symbol) that belong to no order of ours and were made at
 /// or after `since_ms` (exchange time): what closed a position outside traded while the user
 /// stream missed it. `fee_of` converts a commission to USDT.
 std::vector<engine::external_fill> foreign_trades(const std::vector<binance::user_trade>& trades,
                                                   const std::set<std::int64_t>& own_order_ids, std::int64_t since_ms,
-                                                  const std::function<decimal(const std::string&, decimal)>& fee_of);
+                                                  const std::function<fee_paid(const std::string&, decimal)>& fee_of);
 
 /// What to do with an order the exchange's 418 ban or 429 back-off kept from being sent
 /// (issue 11: a ban never closes a healthy position).

@@ -49,7 +49,7 @@ asio::awaitable<void> binance_port::impl::deliver_foreign_trades(std::string sym
                 if (id != 0) own.insert(id);
             }
     auto fills = logic::foreign_trades(*trades, own, since, [this](const std::string& asset, decimal amount) {
-        return tracker.usdt_fee(asset, amount);
+        return tracker.fee_of(asset, amount);
     });
     for (auto& f : fills) {
         log::warn(component, "{}: fill of an order traded did not place (order {}, from userTrades): {} {} at {}",

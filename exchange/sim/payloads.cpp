@@ -251,7 +251,7 @@ json::object order_trade_update(const order_record& o, const symbol_config& s, c
         {"l", fmt_qty(is_trade ? trade->qty : zero, s)},
         {"z", fmt_qty(o.executed_qty, s)},
         {"L", fmt_price(is_trade ? trade->price : zero, s)},
-        {"N", "USDT"},
+        {"N", is_trade ? trade->commission_asset : std::string("USDT")},
         {"n", fmt8(is_trade ? trade->commission : zero)},
         {"T", is_trade ? trade->time : o.update_time},
         {"t", is_trade ? trade->trade_id : 0},
@@ -506,7 +506,7 @@ json::object user_trade(const trade_record& t, const symbol_config& s) {
     return {
         {"buyer", t.side == "BUY"},
         {"commission", fmt8(t.commission)},
-        {"commissionAsset", "USDT"},
+        {"commissionAsset", t.commission_asset},
         {"id", t.trade_id},
         {"maker", false},
         {"orderId", t.order_id},

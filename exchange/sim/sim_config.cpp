@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 #include <yaml-cpp/yaml.h>
 
+#include <algorithm>
 #include <fstream>
 #include <functional>
 #include <limits>
@@ -98,7 +99,8 @@ void opt(const YAML::Node& n, const char* key, const std::function<void(const YA
 }
 
 void load_account(const YAML::Node& n, const std::string& path, account_config& a) {
-    check_keys(n, path, {"name", "api_key", "api_secret", "starting_balance", "taker_fee", "slippage_bps", "leverage"});
+    check_keys(n, path, {"name", "api_key", "api_secret", "starting_balance", "taker_fee", "slippage_bps", "leverage",
+                         "commission_asset"});
     opt(n, "name", [&](auto& v) { a.name = get_string(v, join(path, "name")); });
     opt(n, "api_key", [&](auto& v) { a.api_key = get_string(v, join(path, "api_key")); });
     opt(n, "api_secret", [&](auto& v) { a.api_secret = get_string(v, join(path, "api_secret")); });
@@ -106,6 +108,11 @@ void load_account(const YAML::Node& n, const std::string& path, account_config& 
     opt(n, "taker_fee", [&](auto& v) { a.taker_fee = get_double(v, join(path, "taker_fee"), 0, 0.1); });
     opt(n, "slippage_bps", [&](auto& v) { a.slippage_bps = get_double(v, join(path, "slippage_bps"), 0, 1000); });
     opt(n, "leverage", [&](auto& v) { a.leverage = static_cast<int>(get_int(v, join(path, "leverage"), 1, 125)); });
+    opt(n, "commission_asset", [&](auto& v) {
+        a.commission_asset = get_string(v, join(path, "commission_asset"));
+        if (a.commission_asset != "USDT" && a.commission_asset != "BNB")
+            fail(join(path, "commission_asset"), "expected USDT or BNB");
+    });
     if (a.api_key.empty()) fail(join(path, "api_key"), "is required");
     if (a.api_secret.empty()) fail(join(path, "api_secret"), "is required");
     for (char c : a.api_key)
@@ -214,6 +221,10 @@ sim_config parse(const YAML::Node& root) {
         check_keys(n, "listen_key", {"validity_s"});
         opt(n, "validity_s", [&](auto& v) { c.listen_key_validity_s = static_cast<int>(get_int(v, "listen_key.validity_s", 1, 86400)); });
     });
+    for (std::size_t i = 0; i < c.accounts.size(); ++i)
+        if (c.accounts[i].commission_asset == "BNB" &&
+            std::none_of(c.symbols.begin(), c.symbols.end(), [](const auto& s) { return s.symbol == "BNBUSDT"; }))
+            fail(fmt::format("accounts[{}].commission_asset", i), "BNB needs BNBUSDT among the symbols (its price converts the fee)");
     opt(root, "log", [&](auto& n) {
         check_keys(n, "log", {"level"});
         opt(n, "level", [&](auto& v) {

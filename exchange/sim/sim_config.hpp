@@ -24,6 +24,10 @@ struct account_config {
     double taker_fee = 0.0004;
     double slippage_bps = 1.0;
     int leverage = 20;  // initial leverage of every symbol (Binance's default is 20)
+    /// Asset commissions are reported in: "USDT", or "BNB" as with Binance's BNB fee discount on
+    /// (the taker fee's USDT value divided by BNBUSDT's mark at the fill, 8 decimals; BNBUSDT
+    /// must be listed). The USDT wallet is still charged the USDT value: no BNB wallet is modelled.
+    std::string commission_asset = "USDT";
 };
 
 /// A listed symbol with the filters exchangeInfo publishes and the order checks enforce.

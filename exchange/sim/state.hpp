@@ -72,6 +72,7 @@ struct trade_record {
     decimal price;
     decimal qty;
     decimal commission;
+    std::string commission_asset = "USDT";
     decimal realized_pnl;
     millis time = 0;
 };

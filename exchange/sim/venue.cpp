@@ -564,6 +564,12 @@ void venue::apply_events(std::size_t idx, const paper::sim_events& ev, millis no
                     t.price = f.price;
                     t.qty = f.qty;
                     t.commission = f.fee;
+                    if (a.cfg.commission_asset == "BNB") {
+                        // Binance's BNB fee discount: the fee is charged in BNB at BNB's price
+                        // (decimals hold 8 fractional digits, as Binance prints BNB amounts).
+                        t.commission = f.fee / quotes_.at("BNBUSDT").mark;
+                        t.commission_asset = "BNB";
+                    }
                     t.realized_pnl = f.realized_pnl;
                     t.time = now;
                     a.trades.push_back(t);

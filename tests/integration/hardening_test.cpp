@@ -231,3 +231,38 @@ TEST_CASE("hardening: trades beyond the in-memory window come from the store, sa
     CHECK(json::serialize(d.data(p + "performance")) == before);
     CHECK(json::serialize(d.data(p + "account-balance").at("wallet_balance")) == balance);
 }
+
+TEST_CASE("hardening: closing a position pruned from memory answers already_closed from the store",
+          "[integration][hardening][trades]") {
+    // trades_in_memory: 2 also bounds the closed positions loaded at start: after a restart the
+    // first ones exist only in the store.
+    daemon_fixture d(manual_only + "storage:\n  trades_in_memory: 2\n");
+    const std::string p = "/api/v1/paper-trading/";
+    std::vector<std::string> ids;
+    std::vector<double> pnls;
+    for (int i = 0; i < 4; ++i) {
+        auto a = d.post("/api/v1/opportunities", R"({"symbol":"BTCUSDT","side":"LONG","mode":"paper-trading"})");
+        INFO(a.body);
+        REQUIRE(a.status == 200);
+        auto res = a.json().at("data").at("results").at(0);
+        REQUIRE(res.at("accepted").as_bool());
+        ids.emplace_back(res.at("position").at("position_id").as_string());
+        auto c = d.post(p + "close-position/" + ids.back());
+        INFO(c.body);
+        REQUIRE(c.status == 200);
+        pnls.push_back(c.json().at("data").at("trade").at("pnl").to_number<double>());
+    }
+    REQUIRE(d.stop() == 0);
+    d.restart();
+    for (int attempt = 0; attempt < 2; ++attempt) {
+        auto again = d.post(p + "close-position/" + ids[0]);
+        INFO(again.body);
+        REQUIRE(again.status == 200);
+        const auto data = again.json().at("data");
+        CHECK(data.at("already_closed").as_bool());
+        CHECK(data.at("status").as_string() == "CLOSED");
+        CHECK(data.at("exit_reason").as_string() == "MANUAL");
+        CHECK(data.at("trade").at("pnl").to_number<double>() == Approx(pnls[0]).margin(1e-9));
+    }
+    CHECK(d.post(p + "close-position/paper_999_BTCUSDT").status == 404);  // unknown stays unknown
+}

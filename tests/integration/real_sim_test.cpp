@@ -28,7 +28,8 @@ double num(const json::value& v) {
 
 /// The daemon and the simulator, with real trading started.
 struct real_env {
-    explicit real_env(const std::string& real_yaml = "", bool tls = false) : sim(tls), d(make_real_daemon(sim, real_yaml)) {
+    explicit real_env(const std::string& real_yaml = "", bool tls = false, bool bnb_fees = false)
+        : sim(tls, bnb_fees), d(make_real_daemon(sim, real_yaml)) {
         auto a = start_real(*d);
         INFO("start -> " << a.status << " " << a.body << "\nlog:\n" << d->proc().log());
         REQUIRE(a.status == 200);
@@ -172,6 +173,33 @@ void check_exchange_money(sim_fixture& sim, const std::string& symbol, const jso
     CHECK(std::abs(num(t.at("exit_price")) - exit_notional / exit_qty) < 0.01);
 }
 
+/// The same with commissions paid in BNB: the trade's fees are the BNB amounts at the sim's BNB
+/// price, its pnl the exchange's realized PnL minus them (to the cent), and the raw BNB amount
+/// is kept beside them.
+void check_bnb_money(sim_fixture& sim, const std::string& symbol, const json::object& t) {
+    const auto st = sim.state();
+    const auto& acct = st.at("accounts").at(0);
+    double realized = 0, bnb = 0;
+    int fills = 0;
+    for (const auto& tr : acct.at("trades").as_array()) {
+        if (tr.at("symbol").as_string() != symbol) continue;
+        ++fills;
+        CHECK(tr.at("commissionAsset").as_string() == "BNB");
+        realized += num(tr.at("realizedPnl"));
+        bnb += num(tr.at("commission"));
+    }
+    INFO("trade: " << json::serialize(t) << "\nsim trades: " << json::serialize(acct.at("trades")));
+    REQUIRE(fills >= 2);
+    REQUIRE(bnb > 0);
+    const double fees = bnb * std::stod(sim_fixture::bnb_price);
+    CHECK(std::abs(num(t.at("fees")) - fees) < 0.005);
+    CHECK(std::abs(num(t.at("pnl")) - (realized - fees)) < 0.005);
+    const auto& raw = t.at("commissions").as_array();
+    REQUIRE(raw.size() == 1);
+    CHECK(raw[0].at("asset").as_string() == "BNB");
+    CHECK(std::abs(num(raw[0].at("amount")) - bnb) < 1e-8);
+}
+
 }  // namespace
 
 TEST_CASE("real: start, entry, then TP and SL at the position's prices", "[integration][real]") {
@@ -234,6 +262,25 @@ TEST_CASE("real: TP fill cancels the SL and records TAKE_PROFIT", "[integration]
         auto q = position_by_id(d, id);
         return !q || q->at("status").as_string() == "CLOSED";
     }));
+}
+
+TEST_CASE("real: commissions paid in BNB count at the BNB price, raw BNB kept (TP and manual exits)",
+          "[integration][real]") {
+    real_env e("", false, true);
+    auto& d = *e.d;
+    const auto id = open_real(d, "BTCUSDT", "LONG");
+    auto p = wait_open(d, id);
+    e.sim.set_price("BTCUSDT", fmt::format("{:.1f}", num(p.at("tp_price")) + 100.0));
+    CHECK(wait_trade_reason(d, id) == "TAKE_PROFIT");
+    check_bnb_money(e.sim, "BTCUSDT", *trade_for(d, id));
+
+    const auto id2 = open_real(d, "ETHUSDT", "SHORT");
+    wait_open(d, id2);
+    auto c = d.post(rt + "close-position/" + id2);
+    INFO(c.body);
+    REQUIRE(c.status == 200);
+    CHECK(wait_trade_reason(d, id2) == "MANUAL");
+    check_bnb_money(e.sim, "ETHUSDT", *trade_for(d, id2));
 }
 
 TEST_CASE("real: 20 concurrent closes send exactly one reduce-only close order", "[integration][real]") {

@@ -6,7 +6,7 @@
 
 namespace traded::test {
 
-sim_fixture::sim_fixture(bool tls) : tls_(tls) {
+sim_fixture::sim_fixture(bool tls, bool bnb_fees) : tls_(tls), bnb_fees_(bnb_fees) {
     root_ = make_temp_dir("traded-sim-it");
     std::string tls_yaml;
     if (tls_) {
@@ -20,7 +20,11 @@ sim_fixture::sim_fixture(bool tls) : tls_(tls) {
     }
     port_ = free_port();
     const std::string cfg = "listen:\n  host: 127.0.0.1\n  port: " + std::to_string(port_) + "\n" + tls_yaml +
-                            "symbols: [BTCUSDT, ETHUSDT, SOLUSDT]\n"
+                            (bnb_fees_ ? std::string("accounts:\n  - api_key: ") + sim_api_key +
+                                             "\n    api_secret: " + sim_api_secret + "\n    commission_asset: BNB\n"
+                                       : std::string()) +
+                            (bnb_fees_ ? "symbols: [BTCUSDT, ETHUSDT, SOLUSDT, BNBUSDT]\n"
+                                       : "symbols: [BTCUSDT, ETHUSDT, SOLUSDT]\n") +
                             "prices:\n  source: static\n"
                             "log:\n  level: info\n";
     write_file(root_ + "/sim.yaml", cfg);
@@ -38,6 +42,7 @@ void sim_fixture::launch() {
     set_price("BTCUSDT", "50000.0", "50000.1", "50000.0");
     set_price("ETHUSDT", "3000.00", "3000.01", "3000.00");
     set_price("SOLUSDT", "150.00", "150.01", "150.00");
+    if (bnb_fees_) set_price("BNBUSDT", bnb_price);
 }
 
 void sim_fixture::restart() {

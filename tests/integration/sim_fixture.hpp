@@ -18,7 +18,10 @@ inline constexpr const char* sim_api_secret = "2b5eb11e18796d12d88f13dc27dbbd02c
 class sim_fixture {
 public:
     /// Starts traded-sim; `tls` generates a self-signed cert for 127.0.0.1 and serves https/wss too.
-    explicit sim_fixture(bool tls = false);
+    /// `bnb_fees`: the account pays commissions in BNB (BNBUSDT listed at bnb_price).
+    explicit sim_fixture(bool tls = false, bool bnb_fees = false);
+    /// BNBUSDT's fixed price when bnb_fees.
+    static constexpr const char* bnb_price = "600.00";
     ~sim_fixture();
     sim_fixture(const sim_fixture&) = delete;
     sim_fixture& operator=(const sim_fixture&) = delete;
@@ -51,6 +54,7 @@ private:
     std::string cert_;
     unsigned short port_ = 0;
     bool tls_ = false;
+    bool bnb_fees_ = false;
     process proc_;
 };
 

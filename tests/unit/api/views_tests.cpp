@@ -96,13 +96,19 @@ TEST_CASE("trade view", "[views]") {
     t.qty = d("2");
     t.pnl = d("2.9");
     t.fees = d("0.1");
+    t.commissions = {{"USDT", d("0.04")}, {"BNB", d("0.0001")}};
     t.pnl_pct = 4.35;
     t.reason = engine::exit_reason::profit_floor;
     t.opened_at = 1;
     t.closed_at = 2;
     auto v = to_json(t);
+    // SPEC §5's fields plus `commissions` (additive): what was charged, by asset, beside `fees`.
     CHECK(keys(v) == std::set<std::string>{"trade_id", "position_id", "symbol", "side", "entry_price", "exit_price", "qty",
-                                           "pnl", "pnl_pct", "fees", "exit_reason", "opened_at", "closed_at"});
+                                           "pnl", "pnl_pct", "fees", "exit_reason", "opened_at", "closed_at",
+                                           "commissions"});
+    REQUIRE(v.at("commissions").as_array().size() == 2);
+    CHECK(v.at("commissions").at(1).at("asset") == "BNB");
+    CHECK(v.at("commissions").at(1).at("amount").as_double() == Approx(0.0001));
     CHECK(v.at("side") == "LONG");
     CHECK(v.at("exit_reason") == "PROFIT_FLOOR");
     CHECK(v.at("exit_price").as_double() == Approx(101.5));
@@ -269,6 +275,7 @@ TEST_CASE("position view: the text writer gives the same JSON as the tree, byte 
     closed.updated_at = 1732400060001;
     closed.pnl = d("-3.0438");
     closed.fees = d("0.00000001");
+    closed.commissions = {{"USDT", d("0.00000001")}, {"BNB", d("0.00012345")}};
     closed.profit_floor_activated = true;
     closed.symbol = "WEIRD\"\\\nUSDT";
     engine::position empty;  // OPENING: no prices, no ids, no times yet

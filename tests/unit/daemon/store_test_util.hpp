@@ -62,6 +62,7 @@ inline en::position make_position(const std::string& symbol, en::millis opened_a
     p.mark_price = dec("0.09990001");
     p.pnl = dec("-0.00000001");
     p.fees = dec("0.0004");
+    p.commissions = {{"BNB", dec("0.00000067")}};
     p.exit_price = dec("0");
     p.exit_filled_qty = dec("92233720368.54775807");  // the largest decimal
     p.reason = status == en::position_status::closed ? en::exit_reason::profit_floor : en::exit_reason::none;
@@ -102,6 +103,7 @@ inline en::trade make_trade(const en::position& p) {
     t.qty = p.qty;
     t.pnl = dec("1.23456789");
     t.fees = dec("0.1");
+    t.commissions = {{"BNB", dec("0.00012345")}, {"USDT", dec("0.02592593")}};
     t.pnl_pct = 4.3210987654321;
     t.reason = en::exit_reason::take_profit;
     t.opened_at = p.opened_at;
@@ -130,7 +132,7 @@ inline std::string diff(const en::position& a, const en::position& b) {
         return std::tie(p.position_id, p.symbol, p.pos_side, p.status, p.entry_price, p.qty, p.stake_usd, p.leverage,
                         p.tp_order_id, p.sl_order_id, p.tp_price, p.sl_price, p.highest_profit_ever,
                         p.profit_floor_activated, p.mark_price, p.pnl, p.fees, p.exit_price, p.exit_filled_qty,
-                        p.reason, p.opened_at, p.closed_at, p.updated_at);
+                        p.reason, p.opened_at, p.closed_at, p.updated_at, p.commissions);
     };
     return key(a) == key(b) ? "" : "position " + a.position_id + " differs from " + b.position_id;
 }
@@ -146,7 +148,7 @@ inline std::string diff(const en::order_record& a, const en::order_record& b) {
 inline std::string diff(const en::trade& a, const en::trade& b) {
     auto key = [](const en::trade& t) {
         return std::tie(t.trade_id, t.position_id, t.symbol, t.pos_side, t.entry_price, t.exit_price, t.qty, t.pnl,
-                        t.fees, t.reason, t.opened_at, t.closed_at);
+                        t.fees, t.reason, t.opened_at, t.closed_at, t.commissions);
     };
     if (key(a) != key(b)) return "trade " + a.trade_id + " differs from " + b.trade_id;
     // pnl_pct is a display double stored as REAL: it must come back bit-identical anyway.

@@ -261,6 +261,28 @@ TEST_CASE("load holds only the most recent trades and folds the older ones; trad
     CHECK(std::get<std::vector<en::trade>>(s.trades(en::mode::real, 100, 0)).empty());
 }
 
+TEST_CASE("schema 1 databases (no raw commissions) are migrated and read back with none recorded", "[store]") {
+    temp_dir dir;
+    change_set c = sample_changes();
+    {
+        store s = open_ok(dir.path());
+        REQUIRE(s.commit(en::mode::paper, c, 1'732'400'000'500) == "");
+    }
+    // What a build before schema 2 left behind: no commissions columns, version 1.
+    raw_exec(dir.path() + "/traded.db",
+             "ALTER TABLE positions DROP COLUMN commissions; ALTER TABLE trades DROP COLUMN commissions;"
+             " DELETE FROM schema_version WHERE version > 1");
+    store s = open_ok(dir.path());
+    auto snap = load_ok(s, en::mode::paper);
+    for (auto& p : c.positions) p.commissions.clear();
+    for (auto& t : c.trades) t.commissions.clear();
+    check_same(snap, c);  // every other field as written, commissions empty (not recorded)
+    // New writes keep them again.
+    change_set again = sample_changes();
+    REQUIRE(s.commit(en::mode::paper, again, 1'732'400'000'600) == "");
+    check_same(load_ok(s, en::mode::paper), again);
+}
+
 TEST_CASE("a position pruned from what load returns is still found by id, with its trade", "[store]") {
     temp_dir dir;
     open_options opts;

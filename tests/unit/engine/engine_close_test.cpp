@@ -353,3 +353,36 @@ TEST_CASE("closed positions beyond the in-memory bound are forgotten oldest firs
     CHECK(s.eng.trades().size() == 1003);  // trades are history, all kept
     for (const auto& [cid, o] : s.eng.orders()) CHECK(s.eng.find_position(o.position_id) != nullptr);
 }
+
+TEST_CASE("an exit commission paid in BNB: fees in USDT, the raw BNB kept beside the entry's USDT",
+          "[engine][close]") {
+    sim s;
+    const std::string id = open_btc_long(s);
+    const traded::decimal entry_fees = s.pos(id).fees;
+    REQUIRE(entry_fees.is_positive());
+    order_fill tp{id + "-TP", "7", "tp1", d("0.004"), d("52500"), d("0.084"), true};
+    tp.fee_asset = "BNB";
+    tp.fee_amount = d("0.00014");  // 0.084 USDT at 600 USDT/BNB
+    s.step(tp);
+    REQUIRE(s.pos(id).status == position_status::closed);
+    REQUIRE(s.eng.trades().size() == 1);
+    const trade& t = s.eng.trades()[0];
+    CHECK(t.fees == entry_fees + d("0.084"));
+    CHECK(t.pnl == (d("52500") - s.pos(id).entry_price) * d("0.004") - t.fees);
+    CHECK(t.commissions == std::vector<commission>{{"USDT", entry_fees}, {"BNB", d("0.00014")}});
+    CHECK(s.pos(id).commissions == t.commissions);
+}
+
+TEST_CASE("commissions text round-trips and rejects malformed input", "[engine][close]") {
+    std::vector<commission> c;
+    CHECK(commissions_text(c).empty());
+    add_commission(c, "", d("0.08"));
+    add_commission(c, "BNB", d("0.0001"));
+    add_commission(c, "USDT", d("0.02"));
+    CHECK(commissions_text(c) == "USDT:0.1,BNB:0.0001");
+    CHECK(parse_commissions(commissions_text(c)) == c);
+    CHECK(parse_commissions("")->empty());
+    CHECK_FALSE(parse_commissions("BNB"));
+    CHECK_FALSE(parse_commissions(":1"));
+    CHECK_FALSE(parse_commissions("BNB:x"));
+}

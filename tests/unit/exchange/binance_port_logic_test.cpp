@@ -296,7 +296,9 @@ TEST_CASE("BNB commissions are converted at the BNB price once it is known") {
 
 TEST_CASE("trades a userTrades lookup finds: only those of orders not ours, since the position opened") {
     using traded::binance::logic::foreign_trades;
-    auto fee = [](const std::string& asset, decimal n) { return asset == "BNB" ? n * d("500") : n; };
+    auto fee = [](const std::string& asset, decimal n) {
+        return traded::binance::logic::fee_paid{asset == "BNB" ? n * d("500") : n, asset, n};
+    };
     auto entry = user_trade(10, 100, "0.002", "50000");
     entry.side = "BUY";
     entry.time = 5'000;
@@ -315,6 +317,8 @@ TEST_CASE("trades a userTrades lookup finds: only those of orders not ours, sinc
     REQUIRE(out.size() == 2);
     CHECK(out[0].trade_id == "BTCUSDT:11");  // in trade order
     CHECK(out[0].fee == d("0.02"));
+    CHECK(out[0].fee_asset == "BNB");  // the raw commission travels with the converted one
+    CHECK(out[0].fee_amount == d("0.00004"));
     CHECK(out[0].price == d("50200"));
     CHECK(out[1].trade_id == "BTCUSDT:12");
     CHECK(out[1].side == eng::order_side::sell);
