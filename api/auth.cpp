@@ -48,6 +48,21 @@ access token_access(std::string_view full_token, std::string_view read_token, st
     return full ? access::full : read ? access::read : access::none;
 }
 
+token_checker::token_checker(std::string_view full_token, std::string_view read_token)
+    : has_full_(!full_token.empty()), has_read_(!read_token.empty()) {
+    static_assert(sizeof(full_) == SHA256_DIGEST_LENGTH);
+    if (has_full_) full_ = digest(full_token);
+    if (has_read_) read_ = digest(read_token);
+}
+
+access token_checker::check(std::string_view given) const {
+    const auto d = digest(given);
+    // Both compared every time: which one matched does not show in the timing either.
+    const bool full = CRYPTO_memcmp(d.data(), full_.data(), d.size()) == 0 && has_full_;
+    const bool read = CRYPTO_memcmp(d.data(), read_.data(), d.size()) == 0 && has_read_;
+    return full ? access::full : read ? access::read : access::none;
+}
+
 bool is_control(op o) {
     switch (o) {
         case op::close_position:

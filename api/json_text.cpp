@@ -68,6 +68,34 @@ void append_number(std::string& out, double d) {
 
 void append_integer(std::string& out, std::int64_t v) { append_int(out, v); }
 
+void append_decimal(std::string& out, decimal d) {
+    // decimal::to_string's text, written in place (no temporary string).
+    const std::int64_t raw = d.raw();
+    const bool neg = raw < 0;
+    const auto mag = neg ? 0 - static_cast<std::uint64_t>(raw) : static_cast<std::uint64_t>(raw);
+    const auto scale = static_cast<std::uint64_t>(decimal::scale);
+    if (neg) out.push_back('-');
+    append_int(out, mag / scale);
+    auto frac = mag % scale;
+    if (frac == 0) return;
+    char digits[decimal::digits];
+    for (int i = decimal::digits - 1; i >= 0; --i) {
+        digits[i] = static_cast<char>('0' + frac % 10);
+        frac /= 10;
+    }
+    int n = decimal::digits;
+    while (digits[n - 1] == '0') --n;
+    out.push_back('.');
+    out.append(digits, static_cast<std::size_t>(n));
+}
+
+void append_key(std::string& out, std::string_view k) {
+    if (!out.empty() && out.back() != '{') out.push_back(',');
+    out.push_back('"');
+    out += k;
+    out += "\":";
+}
+
 void append_text(std::string& out, const boost::json::value& v) {
     switch (v.kind()) {
         case boost::json::kind::null: out += "null"; break;

@@ -7,6 +7,8 @@
 /// It writes straight into one output string (no temporary string per key or value), because
 /// every REST answer and every pushed event goes through it.
 
+#include "engine/decimal.hpp"
+
 #include <boost/json/value.hpp>
 
 #include <cstdint>
@@ -26,5 +28,11 @@ void append_quoted(std::string& out, std::string_view s);
 void append_number(std::string& out, double d);
 /// Appends an integer.
 void append_integer(std::string& out, std::int64_t v);
+/// Appends a decimal as a JSON number in its exact text ("94725.1", "0.00000001", "-3"), for
+/// every digit it has (a double keeps 15-17): money, prices and quantities.
+void append_decimal(std::string& out, decimal d);
+/// Appends `"k":`, preceded by a comma unless it opens its object (the last byte is '{'):
+/// text writers build objects member by member with it.
+void append_key(std::string& out, std::string_view k);
 
 }  // namespace traded::api

@@ -64,11 +64,13 @@ struct session_base {
 
 struct server_state {
     server_state(net::io_context& io, server_options o, backend& b, asset_lookup a)
-        : ioc(io), opts(std::move(o)), be(b), assets(std::move(a)), events(io, b, opts.hub), acceptor(io),
-          accept_retry(io), throttle(opts.auth_fail_burst, opts.auth_fail_per_second) {}
+        : ioc(io), opts(std::move(o)), tokens(opts.token, opts.read_token), be(b), assets(std::move(a)),
+          events(io, b, opts.hub), acceptor(io), accept_retry(io),
+          throttle(opts.auth_fail_burst, opts.auth_fail_per_second) {}
 
     net::io_context& ioc;
     server_options opts;
+    token_checker tokens;  // opts' tokens, hashed once
     backend& be;
     asset_lookup assets;
     api::hub events;
@@ -187,7 +189,7 @@ auth_result check_token(server_state& st, std::optional<std::string_view> token,
     if (!token) return auth_result::missing;
     auto now = std::chrono::steady_clock::now();
     if (!st.throttle.allowed(peer, now)) return auth_result::throttled;
-    switch (token_access(st.opts.token, st.opts.read_token, *token)) {
+    switch (st.tokens.check(*token)) {
         case access::full: return auth_result::ok;
         case access::read: return auth_result::ok_read;
         case access::none: break;
@@ -210,7 +212,7 @@ std::uint64_t register_session(server_state& st, std::weak_ptr<session_base> s) 
 /// The Content-Security-Policy of every answer: scripts only from the server itself (an
 /// injected script cannot run), WebSocket only back to the host the page came from. Styles
 /// allow 'unsafe-inline' because the chart library inserts a <style> element.
-std::string content_security_policy(std::string_view host) {
+std::string content_security_policy_of(std::string_view host) {
     bool plain = !host.empty() && host.size() <= 255 && std::all_of(host.begin(), host.end(), [](char c) {
         return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' || c == '-' ||
                c == ':' || c == '[' || c == ']';
@@ -220,6 +222,18 @@ std::string content_security_policy(std::string_view host) {
         "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
         "connect-src 'self'{}; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'",
         ws);
+}
+
+/// The policy for `host`, remembered for the last host seen: a connection (and usually every
+/// client) sends the same Host on every request, so the text is built once, not per answer.
+const std::string& content_security_policy(std::string_view host) {
+    thread_local std::string last_host;
+    thread_local std::string last_policy = content_security_policy_of({});
+    if (host != last_host) {
+        last_host = std::string(host);
+        last_policy = content_security_policy_of(host);
+    }
+    return last_policy;
 }
 
 response make_response(const request& req, http::status status, std::string content_type, std::string body) {
@@ -410,10 +424,14 @@ response handle_request(server_state& st, const request& req, const std::string&
 /// (backend::hold); zero for everything else.
 std::chrono::milliseconds hold_time(server_state& st, const request& req, std::chrono::milliseconds waited) {
     std::string_view target = req.target();
-    if (!target_path(target).starts_with("/api/v1/")) return {};
+    // Only `POST .../start` is ever held (backend::hold): everything else is answered at once
+    // without routing the request twice.
+    if (req.method() != http::verb::post || !target_path(target).starts_with("/api/v1/") ||
+        !target_path(target).ends_with("/start"))
+        return {};
     // Only a request with the right token is held (and failures are counted by the answer).
     const auto token = bearer_token(req[http::field::authorization]);
-    if (!token || !token_matches(st.opts.token, *token)) return {};
+    if (!token || !st.tokens.full(*token)) return {};
     http_request hr;
     hr.method = std::string(req.method_string());
     hr.target = std::string(target);
@@ -460,6 +478,14 @@ std::string endpoint_text(const tcp::socket& s) {
 constexpr bool is_tls(const plain_stream*) { return false; }
 constexpr bool is_tls(const tls_stream*) { return true; }
 
+/// What a WebSocket session runs on: the bare socket for plain connections (Beast's websocket
+/// has its own timeouts, so tcp_stream's timers and state, ~600 bytes per idle client, are not
+/// needed: B7), the TLS stream as it is for TLS.
+tcp::socket ws_layer(plain_stream&& s) { return s.release_socket(); }
+tls_stream ws_layer(tls_stream&& s) { return std::move(s); }
+template <class Stream>
+using ws_layer_t = decltype(ws_layer(std::declval<Stream&&>()));
+
 // ---------------------------------------------------------------------------------------------
 // WebSocket session
 // ---------------------------------------------------------------------------------------------
@@ -471,7 +497,8 @@ class websocket_session : public session_base,
                           public subscriber,
                           public std::enable_shared_from_this<websocket_session<Stream>> {
 public:
-    websocket_session(std::shared_ptr<server_state> st, connection_slot slot, Stream&& stream, std::string remote,
+    websocket_session(std::shared_ptr<server_state> st, connection_slot slot, ws_layer_t<Stream>&& stream,
+                      std::string remote,
                       std::string peer, bool authed, bool read_only)
         : st_(std::move(st)),
           slot_(std::move(slot)),
@@ -481,9 +508,7 @@ public:
           authed_(authed),
           read_only_(read_only),
           queue_(st_->opts.limits.ws_queue),
-          ping_timer_(st_->ioc),
-          auth_timer_(st_->ioc),
-          close_timer_(st_->ioc) {}
+          ping_timer_(st_->ioc) {}
 
     ~websocket_session() override {
         if (counted_) --st_->ws_clients;
@@ -495,7 +520,8 @@ public:
     void run(request req) {
         session_id_ = register_session(*st_, this->weak_from_this());
         slot_.track(this->weak_from_this());
-        beast::get_lowest_layer(ws_).expires_never();  // the websocket timeouts take over
+        if constexpr (is_tls(static_cast<Stream*>(nullptr)))
+            beast::get_lowest_layer(ws_).expires_never();  // the websocket timeouts take over
         websocket::stream_base::timeout t{};
         t.handshake_timeout = std::chrono::seconds(10);
         t.idle_timeout = st_->opts.limits.ws_idle_timeout;
@@ -533,8 +559,8 @@ private:
         }
         arm_ping();
         if (!authed_) {
-            auth_timer_.expires_after(st_->opts.limits.ws_auth_timeout);
-            auth_timer_.async_wait([self = this->shared_from_this()](beast::error_code e) {
+            deadline().expires_after(st_->opts.limits.ws_auth_timeout);
+            deadline().async_wait([self = this->shared_from_this()](beast::error_code e) {
                 if (e || self->authed_) return;
                 self->answer(nullptr, reply::error(401, "UNAUTHORIZED", "authentication timed out"));
                 self->begin_close(websocket::close_code::policy_error, "authentication timed out");
@@ -543,17 +569,24 @@ private:
         do_read();
     }
 
+    /// Reads the next message piece by piece into a small buffer inside the session: an idle
+    /// client's pending read then holds no heap buffer (a dynamic buffer is allocated by Beast's
+    /// async_read before any byte arrives: 1.5 kB per idle client, B7). Beast still enforces
+    /// read_message_max on the whole message.
     void do_read() {
-        ws_.async_read(buffer_, beast::bind_front_handler(&websocket_session::on_read, this->shared_from_this()));
+        ws_.async_read_some(net::buffer(chunk_),
+                            beast::bind_front_handler(&websocket_session::on_read, this->shared_from_this()));
     }
 
-    void on_read(beast::error_code ec, std::size_t) {
+    void on_read(beast::error_code ec, std::size_t n) {
         if (ec) {
             finish();
             return fail(ec, "ws read");
         }
-        std::string text = beast::buffers_to_string(buffer_.data());
-        buffer_.consume(buffer_.size());
+        message_.append(chunk_.data(), n);
+        if (!ws_.is_message_done()) return do_read();
+        std::string text;
+        text.swap(message_);  // the session keeps no message buffer between messages
         if (!closing_) {
             if (ws_.got_text())
                 handle(text);
@@ -655,7 +688,7 @@ private:
     /// longer evictable.
     void authenticated() {
         authed_ = true;
-        auth_timer_.cancel();
+        if (timer_) timer_->cancel();  // the auth deadline
         slot_.promote();
         ws_.read_message_max(st_->opts.limits.ws_message_bytes);
     }
@@ -724,10 +757,10 @@ private:
     void begin_close(websocket::close_code code, const char* why) {
         if (closing_) return;
         release();
-        pending_close_ = websocket::close_reason(code, why);
-        close_timer_.expires_after(st_->opts.limits.ws_close_timeout);
+        pending_close_ = std::make_unique<websocket::close_reason>(code, why);
+        deadline().expires_after(st_->opts.limits.ws_close_timeout);
         if (!counted_) return;  // handshake still being answered: on_accept closes the socket
-        close_timer_.async_wait([self = this->shared_from_this()](beast::error_code ec) {
+        deadline().async_wait([self = this->shared_from_this()](beast::error_code ec) {
             if (ec) return;
             beast::get_lowest_layer(self->ws_).close();
         });
@@ -737,7 +770,7 @@ private:
     void do_close() {
         auto reason = *pending_close_;
         ws_.async_close(reason, [self = this->shared_from_this()](beast::error_code ec) {
-            self->close_timer_.cancel();
+            if (self->timer_) self->timer_->cancel();
             if (ec) fail(ec, "ws close");
         });
     }
@@ -745,7 +778,14 @@ private:
     /// The connection is over (read or write failed, or the close finished).
     void finish() {
         release();
-        close_timer_.cancel();
+    }
+
+    /// The session's one deadline timer, created when first needed: the auth deadline of a
+    /// client that has not authenticated yet, then the close deadline (most clients never need
+    /// it: B7, memory per idle client).
+    net::steady_timer& deadline() {
+        if (!timer_) timer_ = std::make_unique<net::steady_timer>(st_->ioc);
+        return *timer_;
     }
 
     /// Stops taking and sending events: leaves the hub, drops the queue, stops ping and auth timers.
@@ -757,13 +797,14 @@ private:
             hub_id_ = 0;
         }
         ping_timer_.cancel();
-        auth_timer_.cancel();
+        if (timer_) timer_->cancel();  // auth deadline (begin_close re-arms it for the close)
     }
 
     std::shared_ptr<server_state> st_;
     connection_slot slot_;
-    websocket::stream<Stream> ws_;
-    beast::flat_buffer buffer_;
+    websocket::stream<ws_layer_t<Stream>, false> ws_;  // no permessage-deflate (never offered)
+    std::array<char, 256> chunk_;           // read buffer (see do_read)
+    std::string message_;                   // the message being read, empty between messages
     std::string remote_;
     std::string peer_;  // address without port: the failed-auth throttle's key
     bool authed_ = false;
@@ -774,10 +815,9 @@ private:
     bool writing_ = false;
     bool closing_ = false;
     bool ping_in_flight_ = false;
-    std::optional<websocket::close_reason> pending_close_;
+    std::unique_ptr<websocket::close_reason> pending_close_;  // set by begin_close
     net::steady_timer ping_timer_;
-    net::steady_timer auth_timer_;
-    net::steady_timer close_timer_;
+    std::unique_ptr<net::steady_timer> timer_;  // see deadline()
     hub::subscriber_id hub_id_ = 0;
     std::uint64_t session_id_ = 0;
 };
@@ -856,6 +896,8 @@ private:
 
     void on_header(beast::error_code ec, std::size_t) {
         if (ec) return on_read_error(ec);
+        // No body (every GET): the request is complete, skip the body read and its deadline.
+        if (parser_->is_done()) return on_read({}, 0);
         beast::get_lowest_layer(stream_).expires_after(st_->opts.limits.read_timeout);
         http::async_read(stream_, buffer_, *parser_,
                          beast::bind_front_handler(&http_session::on_read, this->shared_from_this()));
@@ -951,22 +993,39 @@ private:
         }
         ++st_->http_requests[101];
         moved_ = true;
-        std::make_shared<websocket_session<Stream>>(st_, std::move(slot_), std::move(stream_), remote_, peer_, authed, read_only)
+        std::make_shared<websocket_session<Stream>>(st_, std::move(slot_), ws_layer(std::move(stream_)), remote_, peer_,
+                                                   authed, read_only)
             ->run(std::move(req));
     }
 
     void send(response res) {
         ++st_->http_requests[static_cast<unsigned>(res.result_int())];
-        res_ = std::make_shared<response>(std::move(res));
+        // The whole answer (status line, headers, body) goes into one buffer the session keeps
+        // from request to request, and out in one write: no serializer state and no allocation
+        // per answer once the buffer has grown to the connection's usual answer size.
+        out_.clear();
+        out_ += res.version() == 10 ? "HTTP/1.0 " : "HTTP/1.1 ";
+        out_ += std::to_string(res.result_int());
+        out_.push_back(' ');
+        out_ += res.reason();
+        out_ += "\r\n";
+        for (const auto& f : res) {
+            out_ += f.name_string();
+            out_ += ": ";
+            out_ += f.value();
+            out_ += "\r\n";
+        }
+        out_ += "\r\n";
+        out_ += res.body();
+        const bool close = res.need_eof();
         beast::get_lowest_layer(stream_).expires_after(st_->opts.limits.read_timeout);
-        http::async_write(stream_, *res_,
-                          beast::bind_front_handler(&http_session::on_write, this->shared_from_this(),
-                                                    res_->need_eof()));
+        net::async_write(stream_, net::buffer(out_),
+                         beast::bind_front_handler(&http_session::on_write, this->shared_from_this(), close));
     }
 
     void on_write(bool close, beast::error_code ec, std::size_t) {
         if (ec) return fail(ec, "write");
-        res_.reset();
+        if (out_.capacity() > 64 * 1024) std::string().swap(out_);  // a large answer is not kept
         if (close || st_->stopping) return do_close();
         do_read();
     }
@@ -1008,7 +1067,7 @@ private:
     Stream stream_;
     beast::flat_buffer buffer_;
     std::optional<http::request_parser<http::string_body>> parser_;
-    std::shared_ptr<response> res_;
+    std::string out_;  // the answer being written (reused: see send())
     std::string remote_;
     std::string peer_;  // address without port: the failed-auth throttle's key
     std::size_t chunk_ext_bytes_ = 0;

@@ -72,20 +72,15 @@ json::value to_json(const engine::position& p) {
 }
 
 namespace {
-/// Text writers with the same output as the json::value helpers above.
-/// `"k":`, after a comma unless it is the object's first member.
-void key(std::string& out, std::string_view k) {
-    if (out.back() != '{') out.push_back(',');
-    out.push_back('"');
-    out += k;
-    out += "\":";
-}
-void text_num(std::string& out, decimal d) { append_number(out, d.to_double()); }
+/// Text writers with the same output as the json::value helpers above (money in the decimal's
+/// exact text, which is what the tree's double prints as for up to 15 significant digits).
+void key(std::string& out, std::string_view k) { append_key(out, k); }
+void text_num(std::string& out, decimal d) { append_decimal(out, d); }
 void text_num_or_null(std::string& out, decimal d) {
     if (d.is_zero())
         out += "null";
     else
-        append_number(out, d.to_double());
+        append_decimal(out, d);
 }
 void text_str_or_null(std::string& out, const std::string& s) {
     if (s.empty())
@@ -253,6 +248,76 @@ json::value to_json(const engine::engine_config& c) {
     o["stop_loss_percent"] = num(c.stop_loss_percent);
     o["max_daily_loss"] = num(c.max_daily_loss);
     return o;
+}
+
+void append_json(std::string& out, const engine::engine_config& c) {
+    out.push_back('{');
+    key(out, "stake_usd");
+    text_num(out, c.stake_usd);
+    key(out, "max_positions");
+    append_integer(out, c.max_positions);
+    key(out, "leverage");
+    append_integer(out, c.leverage);
+    key(out, "pure_3_rule_mode");
+    out += c.pure_3_rule_mode ? "true" : "false";
+    key(out, "primary_target_dollars");
+    text_num(out, c.primary_target_dollars);
+    key(out, "absolute_floor_dollars");
+    text_num(out, c.absolute_floor_dollars);
+    key(out, "stop_loss_percent");
+    text_num(out, c.stop_loss_percent);
+    key(out, "max_daily_loss");
+    text_num(out, c.max_daily_loss);
+    out.push_back('}');
+}
+
+void append_members(std::string& out, const status_info& s) {
+    key(out, "mode");
+    append_quoted(out, engine::to_string(s.mode));
+    key(out, "enabled");
+    out += s.enabled ? "true" : "false";
+    key(out, "running");
+    out += s.running ? "true" : "false";
+    key(out, "emergency_stopped");
+    out += s.emergency_stopped ? "true" : "false";
+    key(out, "started_at");
+    text_time_or_null(out, s.started_at);
+    key(out, "uptime_s");
+    append_integer(out, s.uptime_s);
+    key(out, "open_positions");
+    append_integer(out, s.open_positions);
+    key(out, "config");
+    append_json(out, s.config);
+    key(out, "exchange");
+    out.push_back('{');
+    key(out, "connected");
+    out += s.exchange.connected ? "true" : "false";
+    key(out, "market_stream");
+    append_quoted(out, s.exchange.market_stream);
+    key(out, "user_stream");
+    append_quoted(out, s.exchange.user_stream);
+    key(out, "last_event_age_ms");
+    if (s.exchange.last_event_age_ms)
+        append_integer(out, *s.exchange.last_event_age_ms);
+    else
+        out += "null";
+    out.push_back('}');
+    key(out, "untracked");
+    out.push_back('[');
+    for (const auto& u : s.untracked) {
+        if (out.back() != '[') out.push_back(',');
+        out.push_back('{');
+        key(out, "symbol");
+        append_quoted(out, u.symbol);
+        key(out, "amount");
+        text_num(out, u.amount);
+        key(out, "entry_price");
+        text_num(out, u.entry_price);
+        key(out, "entries_blocked");
+        out += "true";
+        out.push_back('}');
+    }
+    out.push_back(']');
 }
 
 json::value to_json(const status_info& s) {

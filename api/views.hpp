@@ -78,6 +78,11 @@ boost::json::value to_json(const engine::engine_config& c);
 /// open_positions, config{...}, exchange{connected, market_stream, user_stream,
 /// last_event_age_ms}, untracked[{symbol, amount, entry_price}].
 boost::json::value to_json(const status_info& s);
+/// The same config object as text (money in the decimal's exact text).
+void append_json(std::string& out, const engine::engine_config& c);
+/// The members of to_json(s) as text, without the braces: GET status writes them and then its
+/// daemon-level members into one object, straight from state (no JSON tree).
+void append_members(std::string& out, const status_info& s);
 /// account-balance data: asset, wallet_balance, available_balance, unrealized_pnl,
 /// margin_balance, updated_at.
 boost::json::value to_json(const balance_info& b);

@@ -338,6 +338,34 @@ def commit_totals(port):
     return total, count
 
 
+def loop_lag(port):
+    """The daemon's own event-loop lag histogram (traded_event_loop_lag_seconds): {le: count}, count."""
+    _, body = sb.http(port, "GET", "/metrics")
+    buckets, count, mx = {}, 0, 0.0
+    for line in body.decode().splitlines():
+        if line.startswith("traded_event_loop_lag_seconds_bucket"):
+            le = line.split('le="')[1].split('"')[0]
+            buckets[float("inf") if le == "+Inf" else float(le)] = int(float(line.split()[-1]))
+        elif line.startswith("traded_event_loop_lag_seconds_count"):
+            count = int(float(line.split()[-1]))
+        elif line.startswith("traded_event_loop_lag_max_seconds"):
+            mx = float(line.split()[-1])
+    return buckets, count, mx
+
+
+def lag_summary(before, after):
+    """Timer firings and stalls over 200 us / 1 ms between two scrapes, and the p99 bucket."""
+    b0, c0, _ = before
+    b1, c1, mx = after
+    n = c1 - c0
+    d = {le: b1[le] - b0.get(le, 0) for le in b1}
+    over = lambda le: n - d.get(le, n)
+    p99 = next((le for le in sorted(d) if d[le] >= 0.99 * n), float("inf")) if n else 0
+    p99s = "> 1 s" if p99 == float("inf") else f"<= {p99 * 1e6:,.0f} us"
+    return (f"{n} firings of the 1 ms timer, {over(0.0002)} late by over 200 us, {over(0.001)} by over 1 ms; "
+            f"p99 {p99s}; max of the last 10-20 s {mx * 1e6:,.0f} us")
+
+
 def pct(v, p):
     v = sorted(v)
     return v[min(len(v) - 1, int(p * (len(v) - 1) + 0.5))]
@@ -402,11 +430,13 @@ def main():
         try:
             one_exit(port, sim_port, sn)  # warm-up
             c0 = commit_totals(port)
+            lag_idle0 = loop_lag(port)
             for _ in range(a.exits):
                 r = one_exit(port, sim_port, sn)
                 if r:
                     idle.append(r)
             c1 = commit_totals(port)
+            lag_idle1 = loop_lag(port)
             # B4: the same with 1,000 clients on the market channel.
             load_seconds = 3600
             loader = subprocess.Popen(["taskset", "-c", "1", sys.executable, os.path.abspath(__file__), "--ws-load",
@@ -416,6 +446,7 @@ def main():
             if loader.stdout.readline().strip() != b"ready":
                 sys.exit("WebSocket load did not start")
             time.sleep(1)
+            lag_busy0 = loop_lag(port)
             t0 = time.time()
             busy = []
             for _ in range(a.exits):
@@ -423,6 +454,7 @@ def main():
                 if r:
                     busy.append(r)
             busy_s = time.time() - t0
+            lag_busy1 = loop_lag(port)
             loader.kill()
             loader.wait()
             # B5's side condition: the same while wrk hammers GET status (10 keep-alive connections).
@@ -465,11 +497,15 @@ def main():
               f"medians {statistics.median(react_busy) / statistics.median(react_idle):.2f}x. Under GET status load: "
               f"p99 {pct(react_rest, 0.99) / pct(react_idle, 0.99):.2f}x idle (goal: moves <= 10%). B4 phase took "
               f"{busy_s:.1f} s; load average now {' '.join(open('/proc/loadavg').read().split()[:3])}.")
+        print(f"\nB4 loop lag (the daemon's `traded_event_loop_lag_seconds`, goal: no stall over 200 us): idle phase "
+              f"(B2 exits only): {lag_summary(lag_idle0, lag_idle1)}. Under the fan-out: "
+              f"{lag_summary(lag_busy0, lag_busy1)}.")
         n_commits = c1[1] - c0[1]
         if n_commits > 0:
             print(f"Profile: the real engine made {n_commits / len(idle):.1f} SQLite commits per exit (entry + exit, "
                   f"synchronous=FULL), {(c1[0] - c0[0]) / n_commits * 1e6:.0f} us each on average "
-                  "(traded_store_commit_seconds); each engine step commits before its orders are sent.")
+                  "(traded_store_commit_seconds); orders wait for their commit, but the SL cancel that leads the "
+                  "TP fill's actions goes out before it.")
     finally:
         for p in reversed(procs):
             sb.stop(p)

@@ -59,6 +59,18 @@ def http(port, method, path, body=None, timeout=5):
         return e.code, e.read()
 
 
+def commit_totals(port):
+    """(seconds, count) the paper engine spent in store commits, from the daemon's /metrics."""
+    _, body = http(port, "GET", "/metrics")
+    total = count = 0.0
+    for line in body.decode().splitlines():
+        if 'mode="paper-trading"' in line and line.startswith("traded_store_commit_seconds_sum"):
+            total = float(line.split()[-1])
+        if 'mode="paper-trading"' in line and line.startswith("traded_store_commit_seconds_count"):
+            count = float(line.split()[-1])
+    return total, count
+
+
 def wait_http(port, path, timeout=30, auth=True):
     end = time.time() + timeout
     while time.time() < end:
@@ -233,7 +245,9 @@ def main():
         # B5 on the daemon.
         base = f"http://127.0.0.1:{port}/api/v1/paper-trading"
         res = {}
+        commits0, t0 = commit_totals(port), time.time()
         res[("status", "traded")] = wrk_reps(base + "/status", a.reps, a.seconds, 10)
+        commits1, status_wall = commit_totals(port), time.time() - t0
         res[("positions", "traded")] = wrk_reps(base + "/positions", a.reps, a.seconds, 10)
         res[("close", "traded")] = wrk_reps(base + "/close-position/paper_1_NOPE", a.reps, a.seconds, 10, "POST")
 
@@ -245,18 +259,9 @@ def main():
         for s in ws:
             s.close()
 
-        # B7 soak: the synthetic market keeps moving 100 positions.
-        time.sleep(1)
-        soak_start = rss_kb(d.pid)
-        soak_max = soak_start
-        end = time.time() + a.soak_seconds
-        while time.time() < end:
-            time.sleep(1)
-            soak_max = max(soak_max, rss_kb(d.pid))
-        soak_end = rss_kb(d.pid)
-        stop(d)
-
-        # Peers.
+        # Peers, in the same minutes as the daemon's rows (the machine's load drifts over a long
+        # soak): the daemon is frozen (SIGSTOP) meanwhile so it takes no CPU from them.
+        d.send_signal(signal.SIGSTOP)
         fport = free_port()
         fp = pinned(0, [DEBIAN_PYTHON, os.path.join(ROOT, "bench", "peers", "fastapi_peer.py"), str(fport), TOKEN,
                         os.path.join(tmp, "status.json"), os.path.join(tmp, "positions.json")],
@@ -286,6 +291,20 @@ def main():
             s.close()
         stop(bp)
 
+        d.send_signal(signal.SIGCONT)
+
+        # B7 soak: the synthetic market keeps moving 100 positions.
+        time.sleep(1)
+        soak_start = rss_kb(d.pid)
+        soak_max = soak_start
+        end = time.time() + a.soak_seconds
+        while time.time() < end:
+            time.sleep(1)
+            soak_max = max(soak_max, rss_kb(d.pid))
+        soak_end = rss_kb(d.pid)
+        stop(d)
+
+
         # ----- tables -----
         def row(name, r, peer=None, label=""):
             ratio = f"{r['rps'] / peer['rps']:.2f}x" if peer else "-"
@@ -307,7 +326,10 @@ def main():
         t, b = res[("status", "traded")], res[("status", "beast")]
         out.append(f"\nGET status: traded / bare Beast = {t['rps'] / b['rps']:.2f}x throughput, "
                    f"p99 {t['p99'] / b['p99']:.2f}x of bare Beast's. Non-2xx answers: close-position rows are "
-                   f"404 by design; other rows {sum(v['non2xx'] for k, v in res.items() if k[0] != 'close')}.\n")
+                   f"404 by design; other rows {sum(v['non2xx'] for k, v in res.items() if k[0] != 'close')}. "
+                   f"While the GET status rows ran ({status_wall:.1f} s), the daemon's one thread spent "
+                   f"{commits1[0] - commits0[0]:.2f} s in {commits1[1] - commits0[1]:.0f} synchronous SQLite commits "
+                   f"of the paper engine (the synthetic market moving {npos} positions), answering nothing meanwhile.\n")
 
         out.append(f"B7 footprint (VmRSS of the daemon; {opened} positions opened through the API, "
                    f"{a.ws_clients} idle WebSocket clients)\n")

@@ -1,6 +1,7 @@
 #include "daemon/app.hpp"
 
 #include "api/guard.hpp"
+#include "api/json_text.hpp"
 #include "api/server.hpp"
 #include "api/views.hpp"
 #include "daemon/config_view.hpp"
@@ -47,8 +48,9 @@ bool same_balance(const balance_snapshot& a, const balance_snapshot& b) {
 }  // namespace
 
 app::app(boost::asio::io_context& io, config::config cfg)
-    : io_(io), cfg_(std::move(cfg)), storage_timer_(io), market_timer_(io) {
+    : io_(io), cfg_(std::move(cfg)), storage_timer_(io), market_timer_(io), lag_timer_(io) {
     metrics::declare_all(metrics_);
+    commands_ = metrics_.get_counter(metrics::names::commands);
     process_started_ms_ = wall_clock_ms();
 }
 
@@ -268,6 +270,7 @@ std::string app::start() {
     for (auto m : all_modes) arm_wakeup(m);
     arm_storage_retry();
     arm_market_push();
+    arm_loop_lag(std::chrono::steady_clock::now());
     log::info("daemon", "paper trading {}, real trading {}",
               paper_->engine().state().running ? "running" : "stopped",
               cfg_.real_trading.enabled ? (real_->engine().state().running ? "running" : "stopped") : "disabled");
@@ -280,6 +283,7 @@ void app::stop() {
     if (market_) market_->stop();
     storage_timer_.cancel();
     market_timer_.cancel();
+    lag_timer_.cancel();
     for (auto& [m, t] : wakeups_) t->cancel();
     if (live_port_) live_port_->stop();
     if (server_) server_->stop();
@@ -335,6 +339,18 @@ void app::arm_market_push() {
             for (auto m : all_modes)
                 for (const auto& q : market_feed_.take_changed(m)) server_->hub().publish_quote(m, q.symbol, q.ts, api::to_json(q));
         arm_market_push();
+    });
+}
+
+void app::arm_loop_lag(std::chrono::steady_clock::time_point deadline) {
+    // The next deadline counts from when this one ran, so one stall is recorded once.
+    deadline += std::chrono::nanoseconds(metrics::loop_lag::period_ns);
+    lag_timer_.expires_at(deadline);
+    lag_timer_.async_wait([this, deadline](boost::system::error_code ec) {
+        if (ec || stopped_) return;
+        const auto now = std::chrono::steady_clock::now();
+        loop_lag_.record((now - deadline).count(), now.time_since_epoch().count());
+        arm_loop_lag(now);
     });
 }
 
@@ -472,6 +488,15 @@ json::value app::snapshot(engine::channel ch, mode m) {
 }
 
 json::value app::status_json(mode m) {
+    // Pushes, snapshots and control answers (rare) take the tree; GET status the text itself.
+    return json::parse(status_text(m));
+}
+
+std::string app::status_text(mode m) {
+    // Written straight from engine and daemon state into the answer's text: GET status is the
+    // most frequent request (dashboards poll it), so no JSON tree and no per-key allocation.
+    std::string out;
+    out.reserve(1024 + 40 * symbols_.size());
     const auto& e = runner(m).engine();
     const auto now = wall_clock_ms();
     const auto ps = runner(m).port().status();
@@ -502,88 +527,178 @@ json::value app::status_json(mode m) {
     s.exchange.user_stream = ps.user_stream;
     if (ps.last_event_at > 0) s.exchange.last_event_age_ms = now - ps.last_event_at;
     s.untracked = runner(m).port().untracked();
-    auto v = api::to_json(s);
-    auto& o = v.as_object();
+    out.push_back('{');
+    api::append_members(out, s);
     // What the start-up (and every later) reconciliation with the exchange found.
-    json::object rec;
-    json::array fixed;
-    json::array untracked;
+    api::append_key(out, "reconciliation");
+    out.push_back('{');
+    auto list = [&out](std::string_view k, const auto& items, auto&& text_of) {
+        api::append_key(out, k);
+        out.push_back('[');
+        for (const auto& i : items) {
+            if (out.back() != '[') out.push_back(',');
+            api::append_quoted(out, text_of(i));
+        }
+        out.push_back(']');
+    };
+    auto same = [](const std::string& x) -> const std::string& { return x; };
     if (m == mode::real && live_port_) {
         auto r = live_port_->reconciliation();
-        rec["ran_at"] = r.ran_at > 0 ? json::value(r.ran_at) : json::value(nullptr);
-        rec["trigger"] = r.trigger;
-        for (const auto& f : r.fixed) fixed.push_back(json::string(f));
-        for (const auto& u : r.untracked)
-            untracked.push_back(json::string(u.symbol + " " + u.amount.to_string() + " @ " + u.entry_price.to_string()));
-        json::array problems;
-        for (const auto& p : r.problems) problems.push_back(json::string(p));
-        rec["problems"] = std::move(problems);
+        api::append_key(out, "ran_at");
+        if (r.ran_at > 0)
+            api::append_integer(out, r.ran_at);
+        else
+            out += "null";
+        api::append_key(out, "trigger");
+        api::append_quoted(out, r.trigger);
+        list("problems", r.problems, same);
+        list("fixed", r.fixed, same);
+        list("untracked", r.untracked, [](const auto& u) {
+            return u.symbol + " " + u.amount.to_string() + " @ " + u.entry_price.to_string();
+        });
     } else {
-        rec["ran_at"] = started_at_;
-        rec["trigger"] = m == mode::paper ? "start (paper state restored from the store)" : "none (real trading disabled)";
+        api::append_key(out, "ran_at");
+        api::append_integer(out, started_at_);
+        api::append_key(out, "trigger");
+        api::append_quoted(out, m == mode::paper ? "start (paper state restored from the store)"
+                                                 : "none (real trading disabled)");
+        list("fixed", std::vector<std::string>{}, same);
+        list("untracked", std::vector<std::string>{}, same);
     }
-    rec["fixed"] = std::move(fixed);
-    rec["untracked"] = std::move(untracked);
-    o["reconciliation"] = std::move(rec);
-    if (notifier_) o["notifications"] = notifier_->status_json();
-    o["market"] = market_json(m, now);
-    o["storage_ok"] = runner(m).storage_ok();
-    if (!runner(m).storage_ok()) o["storage_error"] = runner(m).storage_error();
-    return v;
+    out.push_back('}');
+    if (notifier_) {
+        api::append_key(out, "notifications");
+        api::append_text(out, notifier_->status_json());
+    }
+    api::append_key(out, "market");
+    append_market_text(out, m, now);
+    api::append_key(out, "storage_ok");
+    out += runner(m).storage_ok() ? "true" : "false";
+    if (!runner(m).storage_ok()) {
+        api::append_key(out, "storage_error");
+        api::append_quoted(out, runner(m).storage_error());
+    }
+    out.push_back('}');
+    return out;
 }
 
-json::value app::market_json(mode m, engine::millis now) {
+void app::append_market_text(std::string& out, mode m, engine::millis now) {
     // SPEC §8: the engine's price source with its connection and age, per-symbol quote ages, and
     // which symbols are stale (new entries blocked there); every running source is listed too.
-    json::object o;
     const auto& e = runner(m).engine();
-    auto source_json = [now](const market::source_status& st) {
-        json::object so;
-        so["connected"] = st.connected;
-        so["detail"] = st.detail;
-        so["last_update_age_ms"] = st.last_update_ms > 0 ? json::value(now - st.last_update_ms) : json::value(nullptr);
-        return so;
+    auto source_members = [&out, now](const market::source_status& st) {
+        api::append_key(out, "connected");
+        out += st.connected ? "true" : "false";
+        api::append_key(out, "detail");
+        api::append_quoted(out, st.detail);
+        api::append_key(out, "last_update_age_ms");
+        if (st.last_update_ms > 0)
+            api::append_integer(out, now - st.last_update_ms);
+        else
+            out += "null";
     };
     const auto kind = market_ ? market_->source_of(m) : std::nullopt;
-    o["source"] = kind ? json::value(std::string(market::to_string(*kind))) : json::value(nullptr);
-    if (kind) {
-        auto so = source_json(market_->status_of(m));
-        for (auto& [k, v] : so) o[k] = v;
+    out.push_back('{');
+    api::append_key(out, "source");
+    if (kind)
+        api::append_quoted(out, market::to_string(*kind));
+    else
+        out += "null";
+    if (kind) source_members(market_->status_of(m));
+    api::append_key(out, "max_staleness_ms");
+    api::append_integer(out, cfg_.market.max_staleness_ms);
+    // One merge walk of the configured symbols (sorted once) against the engine's quote times
+    // (a sorted map): one comparison per step instead of a map lookup per symbol. Staleness is
+    // engine::stale's rule (no quote, or older than max_staleness_ms) on the same entry.
+    const auto max_age = e.config().max_staleness_ms;
+    const auto& received = e.quote_received_at();
+    const auto& symbols = e.symbols();
+    auto& sorted = sorted_symbols_[m];  // indexes into symbols, in name order
+    auto rebuild = [&] {
+        sorted.resize(symbols.size());
+        for (std::size_t i = 0; i < sorted.size(); ++i) sorted[i] = i;
+        std::sort(sorted.begin(), sorted.end(),
+                  [&](std::size_t a, std::size_t b) { return symbols[a].symbol < symbols[b].symbol; });
+    };
+    if (sorted.size() != symbols.size()) rebuild();
+    api::append_key(out, "quote_age_ms");
+    const auto start = out.size();
+    for (int attempt = 0; attempt < 2; ++attempt) {
+        out.resize(start);
+        out.push_back('{');
+        stale_scratch_.clear();
+        bool in_order = true;
+        const std::string* previous = nullptr;
+        auto it = received.begin();
+        for (auto i : sorted) {
+            const auto& sym = symbols[i].symbol;
+            if (previous && sym < *previous) {
+                in_order = false;  // the engine's symbols changed since the sort
+                break;
+            }
+            previous = &sym;
+            int order = -1;  // it->first compared with sym
+            while (it != received.end() && (order = it->first.compare(sym)) < 0) ++it;
+            const bool has = it != received.end() && order == 0;
+            api::append_key(out, sym);
+            if (has)
+                api::append_integer(out, now - it->second);
+            else
+                out += "null";
+            if (kind && max_age > 0 && (!has || now - it->second > max_age)) stale_scratch_.push_back(&sym);
+        }
+        if (in_order) break;
+        rebuild();
     }
-    o["max_staleness_ms"] = cfg_.market.max_staleness_ms;
-    json::object ages;
-    json::array stale;
-    for (const auto& sym : e.symbols()) {
-        auto it = e.quote_received_at().find(sym.symbol);
-        ages[sym.symbol] = it == e.quote_received_at().end() ? json::value(nullptr) : json::value(now - it->second);
-        if (kind && e.stale(sym.symbol, now)) stale.push_back(json::string(sym.symbol));
+    out.push_back('}');
+    api::append_key(out, "stale_symbols");
+    out.push_back('[');
+    for (const auto* sym : stale_scratch_) {
+        if (out.back() != '[') out.push_back(',');
+        api::append_quoted(out, *sym);
     }
-    o["quote_age_ms"] = std::move(ages);
-    o["stale_symbols"] = std::move(stale);
-    json::array all;
+    out.push_back(']');
+    api::append_key(out, "sources");
+    out.push_back('[');
     if (market_)
         for (const auto& v : market_->sources()) {
-            auto so = source_json(v.status);
-            so["kind"] = std::string(market::to_string(v.kind));
-            json::array feeds;
-            for (auto f : v.feeds) feeds.push_back(json::string(engine::to_string(f)));
-            so["feeds"] = std::move(feeds);
-            all.push_back(std::move(so));
+            if (out.back() != '[') out.push_back(',');
+            out.push_back('{');
+            source_members(v.status);
+            api::append_key(out, "kind");
+            api::append_quoted(out, market::to_string(v.kind));
+            api::append_key(out, "feeds");
+            out.push_back('[');
+            for (auto f : v.feeds) {
+                if (out.back() != '[') out.push_back(',');
+                api::append_quoted(out, engine::to_string(f));
+            }
+            out.push_back(']');
+            out.push_back('}');
         }
-    o["sources"] = std::move(all);
+    out.push_back(']');
     // market.record_dir (SPEC §8): lines written and dropped, null when not recording.
-    json::value rec = nullptr;
+    api::append_key(out, "recording");
     if (auto r = market_ ? market_->recording() : std::nullopt) {
-        json::object ro;
-        ro["dir"] = r->dir;
-        ro["lines_written"] = r->stats.lines_written;
-        ro["lines_dropped"] = r->stats.lines_dropped;
-        ro["bytes_pending"] = r->stats.bytes_pending;
-        ro["last_error"] = r->last_error.empty() ? json::value(nullptr) : json::value(r->last_error);
-        rec = std::move(ro);
+        out.push_back('{');
+        api::append_key(out, "dir");
+        api::append_quoted(out, r->dir);
+        api::append_key(out, "lines_written");
+        api::append_integer(out, static_cast<std::int64_t>(r->stats.lines_written));
+        api::append_key(out, "lines_dropped");
+        api::append_integer(out, static_cast<std::int64_t>(r->stats.lines_dropped));
+        api::append_key(out, "bytes_pending");
+        api::append_integer(out, static_cast<std::int64_t>(r->stats.bytes_pending));
+        api::append_key(out, "last_error");
+        if (r->last_error.empty())
+            out += "null";
+        else
+            api::append_quoted(out, r->last_error);
+        out.push_back('}');
+    } else {
+        out += "null";
     }
-    o["recording"] = std::move(rec);
-    return o;
+    out.push_back('}');
 }
 
 json::value app::balance_json(mode m) {
@@ -621,13 +736,13 @@ void app::audit(const api::command& cmd, const api::reply& r) {
 }
 
 api::reply app::execute(const api::command& cmd) {
-    metrics_.inc(metrics::names::commands);
+    commands_.inc();
     auto r = [&]() -> api::reply {
         if (api::needs_mode(cmd.name) && !cmd.mode)
             return api::reply::error(400, "INVALID_PARAMETER", "mode: required for this operation");
         const auto now = wall_clock_ms();
         switch (cmd.name) {
-            case api::op::status: return api::reply::ok(status_json(*cmd.mode));
+            case api::op::status: return api::reply::ok_text(status_text(*cmd.mode));
             case api::op::safety_status: return api::reply::ok(api::to_json(runner(*cmd.mode).engine().safety(now)));
             case api::op::account_balance: return api::reply::ok(balance_json(*cmd.mode));
             case api::op::performance:

@@ -10,6 +10,7 @@
 #include "config/config.hpp"
 #include "daemon/engine_runner.hpp"
 #include "engine/opportunities.hpp"
+#include "metrics/loop_lag.hpp"
 #include "metrics/registry.hpp"
 
 #include <boost/asio/io_context.hpp>
@@ -74,7 +75,9 @@ private:
     engine_runner& runner(engine::mode m);
     boost::json::value status_json(engine::mode m);
     boost::json::value balance_json(engine::mode m);
-    boost::json::value market_json(engine::mode m, engine::millis now);
+    /// GET status's JSON text (status_json parses it for the rare tree users).
+    std::string status_text(engine::mode m);
+    void append_market_text(std::string& out, engine::mode m, engine::millis now);
     boost::json::value notification_json(engine::mode m, const engine::notification& n);
     api::reply command_reply(engine::mode m, const engine::output& out, boost::json::value data);
     api::reply submit_opportunity(const api::command& cmd);
@@ -84,6 +87,7 @@ private:
     void audit(const api::command& cmd, const api::reply& r);
     void arm_storage_retry();
     void arm_market_push();
+    void arm_loop_lag(std::chrono::steady_clock::time_point deadline);
     void arm_wakeup(engine::mode m);
     void maybe_push_balance(engine::mode m, bool force);
     std::string resolve_token(bool& created);
@@ -123,6 +127,12 @@ private:
     /// Operator metrics (/metrics): pushed by the runners, the exchange port and notifications,
     /// the rest filled in at scrape time by metrics_text().
     metrics::registry metrics_;
+    /// Event-loop lag (traded_event_loop_lag_seconds): a 1 ms timer records how late it runs.
+    metrics::loop_lag loop_lag_{metrics_};
+    metrics::counter commands_;  // traded_commands_total, counted per command
+    std::vector<const std::string*> stale_scratch_;  // status_text's stale symbols, reused
+    std::map<engine::mode, std::vector<std::size_t>> sorted_symbols_;  // status_text: symbols by name
+    boost::asio::steady_timer lag_timer_;
     engine::millis process_started_ms_ = 0;
     bool stopped_ = false;
     /// Real trading: the start-up reconciliation with the exchange has completed (readiness).

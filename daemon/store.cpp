@@ -5,7 +5,6 @@
 
 #include <algorithm>
 #include <array>
-#include <deque>
 #include <iterator>
 #include <set>
 #include <tuple>
@@ -24,7 +23,7 @@ namespace {
 // edit a migration that has shipped.
 // ---------------------------------------------------------------------------------------------
 
-constexpr std::array<const char*, 2> migrations{{
+constexpr std::array<const char*, 3> migrations{{
     // 1: initial schema.
     R"sql(
 CREATE TABLE positions (
@@ -125,6 +124,12 @@ CREATE TABLE audit_log (
 ALTER TABLE positions ADD COLUMN commissions TEXT NOT NULL DEFAULT '';
 ALTER TABLE trades ADD COLUMN commissions TEXT NOT NULL DEFAULT '';
 )sql",
+    // 3: trades in close order straight from an index, with the pnl the start-up fold needs in it
+    // (an index-only scan of 100k trades instead of reading and sorting every row).
+    R"sql(
+CREATE INDEX trades_by_close_pnl ON trades (mode, closed_at, trade_id, pnl);
+DROP INDEX trades_by_close;
+)sql",
 }};
 
 // ---------------------------------------------------------------------------------------------
@@ -206,8 +211,13 @@ public:
         const auto* p = reinterpret_cast<const char*>(sqlite3_column_text(s_, i));
         return p ? std::string(p, static_cast<std::size_t>(sqlite3_column_bytes(s_, i))) : std::string();
     }
+    /// The column's text without a copy; valid until the next step or reset.
+    std::string_view view(int i) const {
+        const auto* p = reinterpret_cast<const char*>(sqlite3_column_text(s_, i));
+        return p ? std::string_view(p, static_cast<std::size_t>(sqlite3_column_bytes(s_, i))) : std::string_view();
+    }
     decimal dec(int i) const {
-        std::string t = text(i);
+        const std::string_view t = view(i);
         auto v = decimal::parse(t);
         if (!v) throw db_error{fmt::format("corrupt decimal '{}' in column {}", t, sqlite3_column_name(s_, i))};
         return *v;
@@ -215,7 +225,7 @@ public:
     /// An enum stored by name, parsed back with `parse`.
     template <typename Parse>
     auto enumerated(int i, Parse parse) const {
-        std::string t = text(i);
+        const std::string_view t = view(i);
         auto v = parse(t);
         if (!v) throw db_error{fmt::format("corrupt value '{}' in column {}", t, sqlite3_column_name(s_, i))};
         return *v;
@@ -477,8 +487,8 @@ struct store::impl {
     }
 
     static std::vector<engine::commission> commissions(const query& q, int i) {
-        auto v = engine::parse_commissions(q.text(i));
-        if (!v) throw db_error{fmt::format("corrupt commissions '{}'", q.text(i))};
+        auto v = engine::parse_commissions(q.view(i));
+        if (!v) throw db_error{fmt::format("corrupt commissions '{}'", q.view(i))};
         return std::move(*v);
     }
 
@@ -553,9 +563,10 @@ struct store::impl {
     "position_id, symbol, side, status, entry_price, qty, stake_usd, leverage, tp_order_id, sl_order_id, " \
     "tp_price, sl_price, highest_profit_ever, profit_floor_activated, mark_price, pnl, fees, exit_price, " \
     "exit_filled_qty, exit_reason, opened_at, closed_at, updated_at, commissions"
-#define TRADED_ORDER_COLUMNS                                                                           \
-    "client_id, exchange_id, position_id, symbol, kind, type, side, qty, trigger_price, status, "        \
-    "filled_qty, avg_price, updated_at"
+#define TRADED_ORDER_COLUMNS_OF(t)                                                                     \
+    t ".client_id, " t ".exchange_id, " t ".position_id, " t ".symbol, " t ".kind, " t ".type, " t ".side, " \
+    t ".qty, " t ".trigger_price, " t ".status, " t ".filled_qty, " t ".avg_price, " t ".updated_at"
+#define TRADED_ORDER_COLUMNS TRADED_ORDER_COLUMNS_OF("orders")
 #define TRADED_TRADE_COLUMNS                                                                           \
     "trade_id, position_id, symbol, side, entry_price, exit_price, qty, pnl, fees, pnl_pct, exit_reason, " \
     "opened_at, closed_at, commissions"
@@ -716,9 +727,21 @@ std::variant<engine::engine_snapshot, std::string> store::load(engine::mode m, s
         });
         {
             std::set<std::string> seen;
+            // Orders of the non-closed positions in one statement (one index probe per position
+            // inside SQLite rather than one statement each: 10k positions at start).
+            auto open = impl_->prepare("SELECT " TRADED_ORDER_COLUMNS_OF("o")
+                                       " FROM positions p JOIN orders o ON o.mode = p.mode AND o.position_id ="
+                                       " p.position_id WHERE p.mode = ? AND p.status NOT IN ('CLOSED', 'FAILED')");
+            open.bind(mode_name);
+            while (open.step()) {
+                snap.orders.push_back(impl::read_order(open));
+                seen.insert(snap.orders.back().client_id);
+            }
             auto q = impl_->prepare("SELECT " TRADED_ORDER_COLUMNS
                                     " FROM orders WHERE mode = ? AND position_id = ? ORDER BY updated_at, client_id");
             for (const auto& p : snap.positions) {
+                if (p.status != engine::position_status::closed && p.status != engine::position_status::failed)
+                    continue;  // read above
                 q.reset();
                 q.bind(mode_name).bind(p.position_id);
                 while (q.step()) {
@@ -733,25 +756,43 @@ std::variant<engine::engine_snapshot, std::string> store::load(engine::mode m, s
                                        " 'PARTIALLY_FILLED', 'UNKNOWN') ORDER BY updated_at, client_id");
             live.bind(mode_name);
             while (live.step()) {
-                auto o = impl::read_order(live);
-                if (seen.insert(o.client_id).second) snap.orders.push_back(std::move(o));
+                // Most are a live TP/SL of a position read above: skip those unparsed.
+                if (seen.count(std::string(live.view(0))) != 0) continue;
+                snap.orders.push_back(impl::read_order(live));
+                seen.insert(snap.orders.back().client_id);
             }
         }
         {
-            // Streamed oldest first: only the most recent `trades_kept` are held, every older one is
-            // folded into the totals, so a long history never has to fit in memory at start.
-            auto q = impl_->prepare("SELECT " TRADED_TRADE_COLUMNS " FROM trades WHERE mode = ?"
-                                    " ORDER BY closed_at, trade_id");
-            q.bind(mode_name);
-            std::deque<engine::trade> recent;
-            while (q.step()) {
-                recent.push_back(impl::read_trade(q));
-                if (trades_kept != 0 && recent.size() > trades_kept) {
-                    snap.earlier_trades.add(recent.front());
-                    recent.pop_front();
+            // Only the most recent `trades_kept` are read whole (newest first, then reversed);
+            // every older one is folded into the totals from its pnl and closed_at alone, in
+            // close order, straight from the trades_by_close_pnl index (no row reads, no sort),
+            // so a long history costs little at start and never has to fit in memory.
+            std::int64_t total = 0;
+            {
+                auto c = impl_->prepare("SELECT COUNT(*) FROM trades WHERE mode = ?");
+                c.bind(mode_name);
+                if (c.step()) total = c.i64(0);
+            }
+            const std::int64_t kept =
+                trades_kept == 0 ? total : std::min<std::int64_t>(total, static_cast<std::int64_t>(trades_kept));
+            {
+                auto q = impl_->prepare("SELECT " TRADED_TRADE_COLUMNS " FROM trades WHERE mode = ?"
+                                        " ORDER BY closed_at DESC, trade_id DESC LIMIT ?");
+                q.bind(mode_name).bind(kept);
+                while (q.step()) snap.trades.push_back(impl::read_trade(q));
+                std::reverse(snap.trades.begin(), snap.trades.end());
+            }
+            if (total > kept) {
+                auto q = impl_->prepare("SELECT pnl, closed_at FROM trades WHERE mode = ?"
+                                        " ORDER BY closed_at, trade_id LIMIT ?");
+                q.bind(mode_name).bind(total - kept);
+                engine::trade t;
+                while (q.step()) {
+                    t.pnl = q.dec(0);
+                    t.closed_at = q.i64(1);
+                    snap.earlier_trades.add(t);
                 }
             }
-            snap.trades.assign(std::make_move_iterator(recent.begin()), std::make_move_iterator(recent.end()));
         }
         return snap;
     } catch (const db_error& e) {

@@ -105,7 +105,13 @@ TEST_CASE("real port: a request held 8 s by the exchange does not delay another 
     std::this_thread::sleep_for(std::chrono::milliseconds(300));
     const auto t_eth = std::chrono::steady_clock::now();
     const auto eth = open_real(d, "ETHUSDT", "LONG");
-    bool eth_ok = eventually([&] { return protected_open(d, eth); }, std::chrono::milliseconds(6000));
+    // The position shows its TP/SL ids once they are sent; wait for the exchange to have them too.
+    bool eth_ok = eventually(
+        [&] {
+            return protected_open(d, eth) && !posts_for(e.sim, eth + "-TP").empty() &&
+                   !posts_for(e.sim, eth + "-SL").empty();
+        },
+        std::chrono::milliseconds(6000));
     const auto took = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t_eth);
     INFO("log:\n" << d.proc().log());
     REQUIRE(eth_ok);

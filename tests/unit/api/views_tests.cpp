@@ -286,3 +286,52 @@ TEST_CASE("position view: the text writer gives the same JSON as the tree, byte 
         CHECK_NOTHROW(json::parse(text));
     }
 }
+
+TEST_CASE("text writers put money out in the decimal's exact text, beyond a double's digits", "[views]") {
+    auto p = open_position();
+    p.qty = d("12345678.12345678");      // 16 significant digits: a double would print ...1234568
+    p.pnl = d("-92233720368.54775807");  // the largest magnitude a decimal holds
+    p.fees = d("0.00000001");
+    std::string text;
+    append_json(text, p);
+    INFO(text);
+    CHECK(text.find(R"("qty":12345678.12345678,)") != std::string::npos);
+    CHECK(text.find(R"("pnl":-92233720368.54775807,)") != std::string::npos);
+    CHECK(text.find(R"("fees":0.00000001,)") != std::string::npos);
+    CHECK_NOTHROW(json::parse(text));
+
+    std::string small;
+    for (const char* v : {"0", "100", "-0.5", "94725.1", "0.0004"}) {
+        small.clear();
+        append_decimal(small, d(v));
+        CHECK(small == d(v).to_string());
+    }
+}
+
+TEST_CASE("status members as text: the same JSON as the tree", "[views]") {
+    status_info s;
+    s.mode = engine::mode::real;
+    s.enabled = true;
+    s.running = true;
+    s.started_at = 1732400000000;
+    s.uptime_s = 42;
+    s.open_positions = 3;
+    s.config.stake_usd = d("200");
+    s.config.max_daily_loss = d("500.5");
+    s.exchange.connected = true;
+    s.exchange.market_stream = "connected";
+    s.exchange.user_stream = "connecting";
+    s.exchange.last_event_age_ms = 17;
+    s.untracked.push_back({"ETH\"USDT", d("-0.5"), d("3000.25")});
+    std::string text = "{";
+    append_members(text, s);
+    text.push_back('}');
+    INFO(text);
+    CHECK(text == to_text(to_json(s)));
+    s.exchange.last_event_age_ms.reset();
+    s.untracked.clear();
+    text = "{";
+    append_members(text, s);
+    text.push_back('}');
+    CHECK(text == to_text(to_json(s)));
+}

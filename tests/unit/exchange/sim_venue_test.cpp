@@ -160,6 +160,43 @@ TEST_CASE("venue: a MARKET order fills and streams NEW, ACCOUNT_UPDATE, TRADE", 
     CHECK(code(ex.send("GET", "/fapi/v1/order", {{"symbol", "BTCUSDT"}, {"origClientOrderId", "nope"}})) == -2013);
 }
 
+TEST_CASE("venue: an account with commission_asset BNB is charged in BNB at BNBUSDT's mark", "[sim][venue][order]") {
+    std::string yaml = std::string("accounts:\n  - api_key: ") + api_key + "\n    api_secret: " + api_secret +
+                       "\n    commission_asset: BNB\nsymbols: [BTCUSDT, BNBUSDT]\nprices:\n  source: static\n";
+    auto loaded = load_sim_config_string(yaml);
+    INFO(loaded.error);
+    REQUIRE(loaded.config);
+    exchange ex{venue{*loaded.config, t0}};
+    ex.price("BTCUSDT", "50000.0", "50000.0", "50000.0");
+    ex.price("BNBUSDT", "625.00", "625.00", "625.00");
+    ex.listen_key();
+    ex.events();
+    auto r = ex.send("POST", "/fapi/v1/order",
+                     {{"symbol", "BTCUSDT"}, {"side", "BUY"}, {"type", "MARKET"}, {"quantity", "0.010"},
+                      {"newClientOrderId", "paper_1_BTCUSDT-E"}});
+    REQUIRE(r.status == 200);
+    auto evs = ex.events();
+    REQUIRE(evs.size() == 3);
+    const auto& fill = evs[2].at("o");
+    CHECK(str(fill.at("N")) == "BNB");
+    // 0.0004 x 0.010 x 50005 (the ask plus 1 bp of slippage) = 0.20002 USDT = 0.00032003 BNB at 625
+    const double px = std::stod(str(fill.at("L")));
+    CHECK(std::stod(str(fill.at("n"))) == Approx(0.0004 * 0.010 * px / 625).margin(1e-8));
+    auto trades = body(ex.send("GET", "/fapi/v1/userTrades", {{"symbol", "BTCUSDT"}}));
+    REQUIRE(trades.as_array().size() == 1);
+    CHECK(str(trades.at(0).at("commissionAsset")) == "BNB");
+    CHECK(str(trades.at(0).at("commission")) == str(fill.at("n")));
+
+    // BNB without BNBUSDT listed cannot convert the fee: refused at load, naming the key.
+    auto bad = load_sim_config_string(std::string("accounts:\n  - api_key: ") + api_key + "\n    api_secret: " +
+                                      api_secret + "\n    commission_asset: BNB\nsymbols: [BTCUSDT]\n");
+    CHECK_FALSE(bad.config);
+    CHECK(bad.error.find("accounts[0].commission_asset") != std::string::npos);
+    CHECK_FALSE(load_sim_config_string(std::string("accounts:\n  - api_key: ") + api_key + "\n    api_secret: " +
+                                       api_secret + "\n    commission_asset: ETH\n")
+                    .config);
+}
+
 TEST_CASE("venue: order refusals carry Binance's codes", "[sim][venue][order]") {
     exchange ex;
     ex.price("BTCUSDT", "50000.0", "50000.1", "50000.0");
