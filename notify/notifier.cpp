@@ -170,7 +170,7 @@ void notifier::start() {
         if (u->tls) {
             auto tls = exchange_io::make_client_tls_context("");
             if (!tls) {
-                t->error = "TLS setup failed: " + tls.error;
+                t->error = "TLS setup failed: " + tls.error().message;
                 log::error("notify", "{}: disabled: {}", t->name, t->error);
                 continue;
             }

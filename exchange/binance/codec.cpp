@@ -42,13 +42,13 @@ result<rest_request> new_market_order(const engine::symbol_info& info, std::stri
                                       engine::order_side side, decimal qty, bool reduce_only) {
     using out_t = result<rest_request>;
     if (!valid_client_id(client_order_id))
-        return out_t::failure("newClientOrderId: '" + std::string(client_order_id) +
+        return binance::failure<out_t>("newClientOrderId: '" + std::string(client_order_id) +
                               "' does not match ^[.A-Z:/a-z0-9_-]{1,36}$");
-    if (!info.step_size.is_positive()) return out_t::failure("stepSize of " + info.symbol + ": not positive");
+    if (!info.step_size.is_positive()) return binance::failure<out_t>("stepSize of " + info.symbol + ": not positive");
     // Never send more precision than LOT_SIZE allows (-1111): floor to the step, print its digits.
     decimal q = qty.floor_to(info.step_size);
     if (!q.is_positive())
-        return out_t::failure("quantity: " + qty.to_string() + " is below one step (" + info.step_size.to_string() +
+        return binance::failure<out_t>("quantity: " + qty.to_string() + " is below one step (" + info.step_size.to_string() +
                               ") of " + info.symbol);
     std::vector<query_param> p;
     p.push_back(qp("symbol", info.symbol));
@@ -63,7 +63,7 @@ result<rest_request> new_market_order(const engine::symbol_info& info, std::stri
     // New orders weigh 0 on the IP limit and 1 on the order counters (binance-usdm.md §4.3).
     auto r = make(http_method::post, "/fapi/v1/order", security_type::signed_request, 0, std::move(p));
     r.is_order = true;
-    return out_t::success(std::move(r));
+    return out_t(std::move(r));
 }
 
 result<rest_request> new_conditional_order(const engine::symbol_info& info, std::string_view client_algo_id,
@@ -71,15 +71,15 @@ result<rest_request> new_conditional_order(const engine::symbol_info& info, std:
                                            decimal trigger_price, decimal qty, close_mode mode) {
     using out_t = result<rest_request>;
     if (type != engine::order_type::take_profit_market && type != engine::order_type::stop_market)
-        return out_t::failure("type: " + std::string(engine::to_string(type)) + " is not a conditional order type");
+        return binance::failure<out_t>("type: " + std::string(engine::to_string(type)) + " is not a conditional order type");
     if (!valid_client_id(client_algo_id))
-        return out_t::failure("clientAlgoId: '" + std::string(client_algo_id) +
+        return binance::failure<out_t>("clientAlgoId: '" + std::string(client_algo_id) +
                               "' does not match ^[.A-Z:/a-z0-9_-]{1,36}$");
-    if (!info.tick_size.is_positive()) return out_t::failure("tickSize of " + info.symbol + ": not positive");
+    if (!info.tick_size.is_positive()) return binance::failure<out_t>("tickSize of " + info.symbol + ": not positive");
     // PRICE_FILTER applies to the trigger too; the engine should already be on the tick, so
     // rounding to the nearest tick only removes noise and never moves the trigger by > tick/2.
     decimal trigger = trigger_price.round_to(info.tick_size);
-    if (!trigger.is_positive()) return out_t::failure("triggerPrice: " + trigger_price.to_string() + " is not positive");
+    if (!trigger.is_positive()) return binance::failure<out_t>("triggerPrice: " + trigger_price.to_string() + " is not positive");
     std::vector<query_param> p;
     p.push_back(qp("algoType", "CONDITIONAL"));
     p.push_back(qp("symbol", info.symbol));
@@ -92,10 +92,10 @@ result<rest_request> new_conditional_order(const engine::symbol_info& info, std:
     if (mode == close_mode::close_position) {
         p.push_back(qp("closePosition", "true"));
     } else {
-        if (!info.step_size.is_positive()) return out_t::failure("stepSize of " + info.symbol + ": not positive");
+        if (!info.step_size.is_positive()) return binance::failure<out_t>("stepSize of " + info.symbol + ": not positive");
         decimal q = qty.floor_to(info.step_size);
         if (!q.is_positive())
-            return out_t::failure("quantity: " + qty.to_string() + " is below one step (" +
+            return binance::failure<out_t>("quantity: " + qty.to_string() + " is below one step (" +
                                   info.step_size.to_string() + ") of " + info.symbol);
         p.push_back(qp("quantity", q.to_string_fixed(info.step_size.fractional_digits())));
         p.push_back(qp("reduceOnly", "true"));
@@ -103,7 +103,7 @@ result<rest_request> new_conditional_order(const engine::symbol_info& info, std:
     p.push_back(qp("clientAlgoId", client_algo_id));
     auto r = make(http_method::post, "/fapi/v1/algoOrder", security_type::signed_request, 0, std::move(p));
     r.is_order = true;
-    return out_t::success(std::move(r));
+    return out_t(std::move(r));
 }
 
 rest_request cancel_order(std::string_view symbol, std::string_view orig_client_order_id) {

@@ -95,14 +95,14 @@ void binance_port::impl::start() {
     };
     auto r = xio::rest_client::create(io, ro);
     if (!r) {
-        config_error = r.error;
+        config_error = r.error().message;
         log::error(component, "{}", config_error);
         return;
     }
     rest = *r;
     auto tls = xio::make_client_tls_context(opts.exchange.ca_file);
     if (!tls) {
-        config_error = tls.error;
+        config_error = tls.error().message;
         log::error(component, "{}", config_error);
         return;
     }

@@ -17,7 +17,7 @@ asio::awaitable<bool> binance_port::impl::load_exchange_info() {
     }
     auto info = bn::parse_exchange_info(r.body, rest_parser);
     if (!info) {
-        last_error = "exchangeInfo: " + info.error;
+        last_error = "exchangeInfo: " + info.error().message;
         log::warn(component, "{}", last_error);
         co_return false;
     }
@@ -87,7 +87,7 @@ asio::awaitable<void> binance_port::impl::refresh_balance() {
     }
     auto rows = bn::parse_balances(r.body, rest_parser);
     if (!rows) {
-        log::warn(component, "balance: {}", rows.error);
+        log::warn(component, "balance: {}", rows.error().message);
         co_return;
     }
     balance_snapshot b;

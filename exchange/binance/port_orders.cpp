@@ -22,13 +22,13 @@ asio::awaitable<void> binance_port::impl::place(engine::place_order p) {
     }
     const engine::symbol_info* info = find_symbol(o.symbol);
     bn::result<bn::rest_request> req =
-        info == nullptr ? bn::result<bn::rest_request>::failure("symbol " + o.symbol + " is not traded")
+        info == nullptr ? bn::failure<bn::result<bn::rest_request>>("symbol " + o.symbol + " is not traded")
         : algo ? bn::new_conditional_order(*info, cid, o.side, o.type, o.trigger_price, o.qty)
                : bn::new_market_order(*info, cid, o.side, o.qty, p.reduce_only);
     auto sent_qty = req ? decimal::parse(param(*req, "quantity")) : std::nullopt;
     tracker.begin(cid, o.symbol, algo, sent_qty ? *sent_qty : o.qty);
     if (!req) {
-        deliver(tracker.on_rejected(cid, 0, req.error));
+        deliver(tracker.on_rejected(cid, 0, req.error().message));
         co_return;
     }
     const bool entry = is_entry(cid);
@@ -145,11 +145,11 @@ order_input::sent binance_port::impl::placement_answer_of(const std::string& cid
     if (algo) {
         auto o = bn::parse_algo_order(r.body, rest_parser);
         if (o) deliver(tracker.on_algo_info(*o));
-        else in = {placement_answer::unreadable, r.sent_at, 0, o.error, 0, false};
+        else in = {placement_answer::unreadable, r.sent_at, 0, o.error().message, 0, false};
     } else {
         auto o = bn::parse_order(r.body, rest_parser);
         if (o) deliver(tracker.on_order_info(*o));
-        else in = {placement_answer::unreadable, r.sent_at, 0, o.error, 0, false};
+        else in = {placement_answer::unreadable, r.sent_at, 0, o.error().message, 0, false};
     }
     return in;
 }
@@ -226,14 +226,14 @@ asio::awaitable<binance_port::impl::lookup_result> binance_port::impl::lookup(co
     if (algo) {
         auto a = bn::parse_algo_order(r.body, rest_parser);
         if (!a) {
-            log::warn(component, "{}: lookup answer: {}", cid, a.error);
+            log::warn(component, "{}: lookup answer: {}", cid, a.error().message);
             co_return lookup_result::error;
         }
         out = tracker.on_algo_info(*a);
     } else {
         auto o = bn::parse_order(r.body, rest_parser);
         if (!o) {
-            log::warn(component, "{}: lookup answer: {}", cid, o.error);
+            log::warn(component, "{}: lookup answer: {}", cid, o.error().message);
             co_return lookup_result::error;
         }
         out = tracker.on_order_info(*o);
@@ -371,7 +371,7 @@ asio::awaitable<void> binance_port::impl::fetch_trades(std::string cid) {
                 deliver(tracker.on_trades(cid, *trades));
                 fetching_trades.insert(cid);
             } else {
-                log::warn(component, "{}: userTrades: {}", cid, trades.error);
+                log::warn(component, "{}: userTrades: {}", cid, trades.error().message);
             }
             t = tracker.find(cid);
             if (t == nullptr || t->filled >= t->exchange_filled) break;

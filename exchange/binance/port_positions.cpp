@@ -37,7 +37,7 @@ asio::awaitable<void> binance_port::impl::deliver_foreign_trades(std::string sym
     }
     auto trades = bn::parse_user_trades(r.body, rest_parser);
     if (!trades) {
-        log::warn(component, "{}: userTrades: {}", symbol, trades.error);
+        log::warn(component, "{}: userTrades: {}", symbol, trades.error().message);
         co_return;
     }
     std::set<std::int64_t> own = tracker.own_order_ids();
@@ -79,7 +79,7 @@ asio::awaitable<void> binance_port::impl::refresh_positions() {
     if (!r.ok()) co_return;
     auto rows = bn::parse_position_risk(r.body, rest_parser);
     if (!rows) {
-        log::warn(component, "positionRisk: {}", rows.error);
+        log::warn(component, "positionRisk: {}", rows.error().message);
         co_return;
     }
     set_untracked(compute_untracked(*rows, sent));
@@ -186,7 +186,7 @@ asio::awaitable<void> binance_port::impl::query_position(engine::query_position 
                 emit(engine::position_report{q.symbol, amount, entry, q.position_id});
                 co_return;
             } else {
-                log::warn(component, "positionRisk {}: {}", q.symbol, rows.error);
+                log::warn(component, "positionRisk {}: {}", q.symbol, rows.error().message);
             }
         }
         // The engine waits for this answer to close a position: keep asking while it does.

@@ -64,7 +64,7 @@ asio::awaitable<bool> binance_port::impl::sweep_once(reconciliation_summary& s) 
     {
         auto pr = co_await rest->call(bn::position_risk());
         auto parsed = pr.ok() ? bn::parse_position_risk(pr.body, rest_parser)
-                              : bn::result<std::vector<bn::position_row>>::failure(pr.describe());
+                              : bn::failure<bn::result<std::vector<bn::position_row>>>(pr.describe());
         if (!parsed) {
             s.problems.push_back("positionRisk: " + pr.describe());
             co_return false;
@@ -73,17 +73,17 @@ asio::awaitable<bool> binance_port::impl::sweep_once(reconciliation_summary& s) 
     }
     for (const auto& sym : opts.symbols) {
         auto r = co_await rest->call(bn::open_orders(sym));
-        auto list = r.ok() ? bn::parse_orders(r.body, rest_parser) : bn::result<std::vector<bn::order_info>>::failure(r.describe());
+        auto list = r.ok() ? bn::parse_orders(r.body, rest_parser) : bn::failure<bn::result<std::vector<bn::order_info>>>(r.describe());
         if (!list) {
-            s.problems.push_back("openOrders " + sym + ": " + list.error);
+            s.problems.push_back("openOrders " + sym + ": " + list.error().message);
             co_return false;
         }
         for (auto& o : *list) x.open_orders[o.client_order_id] = o;
         auto ra = co_await rest->call(bn::open_algo_orders(sym));
         auto alist = ra.ok() ? bn::parse_algo_orders(ra.body, rest_parser)
-                             : bn::result<std::vector<bn::algo_order_info>>::failure(ra.describe());
+                             : bn::failure<bn::result<std::vector<bn::algo_order_info>>>(ra.describe());
         if (!alist) {
-            s.problems.push_back("openAlgoOrders " + sym + ": " + alist.error);
+            s.problems.push_back("openAlgoOrders " + sym + ": " + alist.error().message);
             co_return false;
         }
         for (auto& a : *alist) x.open_algos[a.client_algo_id] = a;
@@ -174,7 +174,7 @@ asio::awaitable<bool> binance_port::impl::sweep_once(reconciliation_summary& s) 
         // Confirm with a second, fresh reading before calling it gone.
         auto again = co_await rest->call(bn::position_risk(step.symbol));
         auto rows2 = again.ok() ? bn::parse_position_risk(again.body, rest_parser)
-                                : bn::result<std::vector<bn::position_row>>::failure(again.describe());
+                                : bn::failure<bn::result<std::vector<bn::position_row>>>(again.describe());
         if (!rows2) {
             s.problems.push_back(step.symbol + ": second position reading failed");
             complete = false;

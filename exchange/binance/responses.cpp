@@ -18,12 +18,12 @@ template <class T, class F>
 result<T> object_body(json_parser& p, std::string_view body, std::string_view context, F&& fill) {
     reader r(context);
     od::document doc;
-    if (!detail::begin_rest_body(p, body, r, doc)) return result<T>::failure(r.error());
+    if (!detail::begin_rest_body(p, body, r, doc)) return failure<result<T>>(r.error());
     od::object obj;
-    if (doc.get_object().get(obj)) return result<T>::failure(std::string(context) + ": expected a JSON object");
+    if (doc.get_object().get(obj)) return failure<result<T>>(std::string(context) + ": expected a JSON object");
     T value{};
-    if (!fill(obj, r, value)) return result<T>::failure(r.error());
-    return result<T>::success(std::move(value));
+    if (!fill(obj, r, value)) return failure<result<T>>(r.error());
+    return result<T>(std::move(value));
 }
 
 /// Parses a body that is a JSON array of objects (or, with allow_single, one object).
@@ -33,34 +33,34 @@ result<std::vector<T>> array_body(json_parser& p, std::string_view body, std::st
     using out_t = result<std::vector<T>>;
     reader r(context);
     od::document doc;
-    if (!detail::begin_rest_body(p, body, r, doc)) return out_t::failure(r.error());
+    if (!detail::begin_rest_body(p, body, r, doc)) return binance::failure<out_t>(r.error());
     std::vector<T> out;
     od::json_type t;
-    if (auto e = doc.type().get(t); e) return out_t::failure(std::string(context) + ": invalid JSON: " + simdjson::error_message(e));
+    if (auto e = doc.type().get(t); e) return binance::failure<out_t>(std::string(context) + ": invalid JSON: " + simdjson::error_message(e));
     if (t == od::json_type::object && allow_single) {
         od::object obj;
-        if (doc.get_object().get(obj)) return out_t::failure(std::string(context) + ": expected a JSON object");
+        if (doc.get_object().get(obj)) return binance::failure<out_t>(std::string(context) + ": expected a JSON object");
         T value{};
-        if (!fill(obj, r, value)) return out_t::failure(r.error());
+        if (!fill(obj, r, value)) return binance::failure<out_t>(r.error());
         out.push_back(std::move(value));
-        return out_t::success(std::move(out));
+        return out_t(std::move(out));
     }
     od::array arr;
-    if (doc.get_array().get(arr)) return out_t::failure(std::string(context) + ": expected a JSON array");
+    if (doc.get_array().get(arr)) return binance::failure<out_t>(std::string(context) + ": expected a JSON array");
     std::size_t index = 0;
     for (auto element_result : arr) {
         od::value element;
         if (auto e = std::move(element_result).get(element); e)
-            return out_t::failure(std::string(context) + ": invalid JSON: " + simdjson::error_message(e));
+            return binance::failure<out_t>(std::string(context) + ": invalid JSON: " + simdjson::error_message(e));
         std::string element_context = std::string(context) + "[" + std::to_string(index++) + "]";
         reader er(element_context);
         od::object obj;
-        if (!er.object(element, "(element)", obj)) return out_t::failure(er.error());
+        if (!er.object(element, "(element)", obj)) return binance::failure<out_t>(er.error());
         T value{};
-        if (!fill(obj, er, value)) return out_t::failure(er.error());
+        if (!fill(obj, er, value)) return binance::failure<out_t>(er.error());
         out.push_back(std::move(value));
     }
-    return out_t::success(std::move(out));
+    return out_t(std::move(out));
 }
 
 // ----- object readers (shared by single and array bodies) ------------------------------------

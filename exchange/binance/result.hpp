@@ -1,39 +1,41 @@
 #pragma once
-/// Result type of every Binance codec function: a value, or a message that names the field.
+/// Result type of every Binance codec function (and the exchange I/O's parsers): a value, or a
+/// parse_error whose message names the field. boost::system::result, with our error type.
 
-#include <optional>
+#include <boost/system/result.hpp>
+
+#include <ostream>
 #include <string>
 #include <utility>
 
 namespace traded::binance {
 
-/// A parsed value or an error message ("ORDER_TRADE_UPDATE: field o.l: expected a decimal").
-/// Parsers never throw and never crash on malformed input; they return this instead.
-template <class T>
-struct result {
-    std::optional<T> value;
-    std::string error;
-
-    /// A successful result.
-    static result success(T v) {
-        result r;
-        r.value = std::move(v);
-        return r;
+/// Why parsing failed ("ORDER_TRADE_UPDATE: field o.l: expected a decimal"). Made only by
+/// `parse_error::of` so that a result<std::string> never mistakes a string for an error.
+class parse_error {
+public:
+    parse_error() = default;  // user-declared: not an aggregate, so not constructible from a string
+    static parse_error of(std::string message) {
+        parse_error e;
+        e.message = std::move(message);
+        return e;
     }
-    /// A failed result with a message naming the field.
-    static result failure(std::string message) {
-        result r;
-        r.error = std::move(message);
-        return r;
-    }
-
-    bool ok() const { return value.has_value(); }
-    explicit operator bool() const { return ok(); }
-    /// Precondition: ok().
-    const T& operator*() const { return *value; }
-    T& operator*() { return *value; }
-    const T* operator->() const { return &*value; }
-    T* operator->() { return &*value; }
+    std::string message;
 };
+
+/// Prints the message (test output, logs).
+inline std::ostream& operator<<(std::ostream& os, const parse_error& e) { return os << e.message; }
+
+/// A parsed value or a parse_error. Parsers never throw and never crash on malformed input; they
+/// return this instead. Read it with `if (r)`, `*r`, `r->`, `r.error().message` (value() is not
+/// used: it would throw).
+template <class T>
+using result = boost::system::result<T, parse_error>;
+
+/// A failed result of type R (a result<T>) with a message naming the field.
+template <class R>
+R failure(std::string message) {
+    return R(boost::system::in_place_error, parse_error::of(std::move(message)));
+}
 
 }  // namespace traded::binance

@@ -88,7 +88,7 @@ struct exchange_source::impl : std::enable_shared_from_this<impl> {
         if (secure) {
             auto t = xio::make_client_tls_context(opts.ca_file);
             if (!t) {
-                config_error = t.error;
+                config_error = t.error().message;
                 log::error(component, "exchange market data: {}", config_error);
                 notify_status();
                 return;

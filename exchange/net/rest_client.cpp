@@ -78,16 +78,16 @@ binance::result<std::shared_ptr<rest_client>> rest_client::create(asio::io_conte
                                                                   clock_fn clock) {
     using out_t = binance::result<std::shared_ptr<rest_client>>;
     auto base = parse_url(opts.base_url);
-    if (!base) return out_t::failure("exchange.rest_url: " + base.error);
+    if (!base) return binance::failure<out_t>("exchange.rest_url: " + base.error().message);
     if (base->scheme != "https" && base->scheme != "http")
-        return out_t::failure("exchange.rest_url: expected an https:// or http:// URL, got " + base->scheme + "://");
+        return binance::failure<out_t>("exchange.rest_url: expected an https:// or http:// URL, got " + base->scheme + "://");
     std::shared_ptr<ssl::context> tls;
     if (base->tls) {
         auto ctx = make_client_tls_context(opts.ca_file);
-        if (!ctx) return out_t::failure(ctx.error);
+        if (!ctx) return binance::failure<out_t>(ctx.error().message);
         tls = *ctx;
     }
-    return out_t::success(std::make_shared<rest_client>(io, std::move(opts), std::move(clock), std::move(*base), tls));
+    return out_t(std::make_shared<rest_client>(io, std::move(opts), std::move(clock), std::move(*base), tls));
 }
 
 rest_client::rest_client(asio::io_context& io, rest_options opts, clock_fn clock, url_parts base,
@@ -426,7 +426,7 @@ void rest_client::apply_server_time(const rest_response& r) {
     }
     auto t = binance::parse_server_time(r.body);
     if (!t) {
-        log::warn("rest", "server time: {}", t.error);
+        log::warn("rest", "server time: {}", t.error().message);
         return;
     }
     // The server read its clock somewhere between our send and receive: assume the middle.

@@ -177,7 +177,7 @@ void stream_driver::do_create_key() {
         }
         auto key = bn::parse_listen_key(r.body, self->parser_);
         if (!key) {
-            self->feed(in::listen_key_failed{0, key.error});
+            self->feed(in::listen_key_failed{0, key.error().message});
             return;
         }
         self->feed(in::listen_key_created{*key});

@@ -51,7 +51,7 @@ asio::awaitable<error_code> ws_client::connect(std::string url) {
     auto self = shared_from_this();
     auto u = parse_url(url);
     if (!u) {
-        last_error_ = u.error;
+        last_error_ = u.error().message;
         co_return error_code(asio::error::invalid_argument);
     }
     if (u->scheme != "ws" && u->scheme != "wss") {

@@ -85,8 +85,8 @@ int main(int argc, char** argv) {
     traded::sim::sim_config cfg = traded::sim::default_sim_config();
     if (!config_path.empty()) {
         auto loaded = traded::sim::load_sim_config_file(config_path);
-        if (!loaded.config) return fail(loaded.error);
-        cfg = *loaded.config;
+        if (!loaded) return fail(loaded.error().message);
+        cfg = *loaded;
     }
     if (port) cfg.port = static_cast<std::uint16_t>(*port);
     traded::log::configure(cfg.log_level, "text");

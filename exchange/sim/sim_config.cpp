@@ -279,24 +279,23 @@ sim_config default_sim_config() {
 }
 
 sim_config_result load_sim_config_string(const std::string& yaml) {
-    sim_config_result r;
     try {
-        r.config = parse(YAML::Load(yaml));
+        return parse(YAML::Load(yaml));
     } catch (const config_error& e) {
-        r.error = e.message;
+        return binance::failure<sim_config_result>(e.message);
     } catch (const YAML::Exception& e) {
-        r.error = fmt::format("YAML syntax error at line {}: {}", e.mark.line + 1, e.msg);
+        return binance::failure<sim_config_result>(
+            fmt::format("YAML syntax error at line {}: {}", e.mark.line + 1, e.msg));
     }
-    return r;
 }
 
 sim_config_result load_sim_config_file(const std::string& path) {
     std::ifstream in(path);
-    if (!in) return {std::nullopt, "cannot read " + path};
+    if (!in) return binance::failure<sim_config_result>("cannot read " + path);
     std::stringstream ss;
     ss << in.rdbuf();
     auto r = load_sim_config_string(ss.str());
-    if (!r.config) r.error = path + ": " + r.error;
+    if (!r) return binance::failure<sim_config_result>(path + ": " + r.error().message);
     return r;
 }
 

@@ -5,6 +5,7 @@
 /// config/sim-exchange.yaml. Loading never throws: errors name the key that is wrong.
 
 #include "engine/types.hpp"
+#include "exchange/binance/result.hpp"
 
 #include <cstdint>
 #include <optional>
@@ -79,11 +80,8 @@ struct sim_config {
     bool tls_enabled() const { return !tls_cert_file.empty() && !tls_key_file.empty(); }
 };
 
-/// Outcome of loading: a config, or a message naming the offending key.
-struct sim_config_result {
-    std::optional<sim_config> config;
-    std::string error;
-};
+/// Outcome of loading: a config, or an error whose message names the offending key.
+using sim_config_result = binance::result<sim_config>;
 
 /// The built-in configuration: one account whose key and secret are the official Binance
 /// signing test vector (documented in config/sim-exchange.yaml), BTCUSDT/ETHUSDT/SOLUSDT.

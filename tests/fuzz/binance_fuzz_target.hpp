@@ -17,10 +17,10 @@
 
 namespace traded::binance::fuzz {
 
-/// A result is either a value or an error message, never both nor neither.
+/// A result is a value or an error with a message (boost::system::result holds exactly one).
 template <class T>
 bool well_formed(const result<T>& r) {
-    return r.ok() ? r.error.empty() : !r.error.empty();
+    return r.has_value() || !r.error().message.empty();
 }
 
 template <class V>
@@ -105,7 +105,7 @@ inline const char* check_one(const std::uint8_t* data, std::size_t size) {
     if (!well_formed(parse_user_trades(s, parser))) return "parse_user_trades";
 
     // A successfully parsed exchangeInfo only yields usable filters.
-    if (auto r = parse_exchange_info(s, parser); r.ok()) {
+    if (auto r = parse_exchange_info(s, parser); r.has_value()) {
         for (const auto& sym : r->symbols) {
             if (!sym.info.tick_size.is_positive() || !sym.info.step_size.is_positive())
                 return "exchangeInfo symbol with a non-positive tick or step";

@@ -441,8 +441,15 @@ TEST_CASE("ws: malformed frames get error answers and the connection stays", "[s
     expect_success(c.read(), 7);
 
     // Over the 64 KiB message limit the server closes (1009), and keeps serving others.
-    c.send(std::string(70 * 1024, ' '));
-    CHECK(c.read_until_close() == static_cast<int>(websocket::close_code::too_big));
+    // The server fails the connection as soon as it reads the frame header, so on a busy machine
+    // our own write of the rest may meet the closed socket (broken pipe): the connection still ends.
+    beast::error_code write_ec;
+    c.ws.text(true);
+    c.ws.write(net::buffer(std::string(70 * 1024, ' ')), write_ec);
+    const int code = c.read_until_close();
+    INFO("write: " << write_ec.message());
+    if (!write_ec) CHECK(code == static_cast<int>(websocket::close_code::too_big));
+    else CHECK((code == 0 || code == static_cast<int>(websocket::close_code::too_big)));
     ws_client other;
     other.open(s.port());
     other.send(R"({"op":"status","id":8,"mode":"paper-trading"})");

@@ -28,7 +28,7 @@ std::string param(const rest_request& r, std::string_view key) {
 TEST_CASE("MARKET entry order: RESULT response, quantity at step precision", "[binance][codec]") {
     auto r = new_market_order(btc(), "live_1700000000000_BTCUSDT-E", engine::order_side::buy, *decimal::parse("0.0127"),
                               false);
-    REQUIRE(r.ok());
+    REQUIRE(r.has_value());
     CHECK(r->method == http_method::post);
     CHECK(r->path == "/fapi/v1/order");
     CHECK(r->security == security_type::signed_request);
@@ -42,7 +42,7 @@ TEST_CASE("MARKET entry order: RESULT response, quantity at step precision", "[b
 
 TEST_CASE("MARKET close order is reduce-only", "[binance][codec]") {
     auto r = new_market_order(btc(), "live_1_BTCUSDT-X", engine::order_side::sell, *decimal::parse("0.5"), true);
-    REQUIRE(r.ok());
+    REQUIRE(r.has_value());
     CHECK(param(*r, "reduceOnly") == "true");
     CHECK(param(*r, "quantity") == "0.500");
     CHECK(param(*r, "side") == "SELL");
@@ -50,17 +50,17 @@ TEST_CASE("MARKET close order is reduce-only", "[binance][codec]") {
 
 TEST_CASE("quantities never carry more decimals than the step", "[binance][codec]") {
     auto r = new_market_order(blz(), "c1", engine::order_side::buy, *decimal::parse("1234.99"), false);
-    REQUIRE(r.ok());
+    REQUIRE(r.has_value());
     CHECK(param(*r, "quantity") == "1234");
     auto tiny = new_market_order(btc(), "c1", engine::order_side::buy, *decimal::parse("0.0009"), false);
-    REQUIRE_FALSE(tiny.ok());
-    CHECK(tiny.error.find("quantity") != std::string::npos);
+    REQUIRE_FALSE(tiny.has_value());
+    CHECK(tiny.error().message.find("quantity") != std::string::npos);
 }
 
 TEST_CASE("client ids outside Binance's pattern are refused before sending", "[binance][codec]") {
-    CHECK_FALSE(new_market_order(btc(), "has space", engine::order_side::buy, decimal::from_int(1), false).ok());
-    CHECK_FALSE(new_market_order(btc(), std::string(37, 'a'), engine::order_side::buy, decimal::from_int(1), false).ok());
-    CHECK_FALSE(new_market_order(btc(), "", engine::order_side::buy, decimal::from_int(1), false).ok());
+    CHECK_FALSE(new_market_order(btc(), "has space", engine::order_side::buy, decimal::from_int(1), false).has_value());
+    CHECK_FALSE(new_market_order(btc(), std::string(37, 'a'), engine::order_side::buy, decimal::from_int(1), false).has_value());
+    CHECK_FALSE(new_market_order(btc(), "", engine::order_side::buy, decimal::from_int(1), false).has_value());
     CHECK(valid_client_id("x-yHjDKm8h7cd1bf4f-9ce3-4d55-b9f"));
     CHECK(valid_client_id("my:id/1._"));
     CHECK(valid_client_id(std::string(36, 'a')));
@@ -70,7 +70,7 @@ TEST_CASE("take profit goes to /fapi/v1/algoOrder with mark-price trigger, reduc
     auto r = new_conditional_order(btc(), "live_1_BTCUSDT-TP", engine::order_side::sell,
                                    engine::order_type::take_profit_market, *decimal::parse("43210.5"),
                                    *decimal::parse("0.012"));
-    REQUIRE(r.ok());
+    REQUIRE(r.has_value());
     CHECK(r->method == http_method::post);
     CHECK(r->path == "/fapi/v1/algoOrder");
     CHECK(r->security == security_type::signed_request);
@@ -83,19 +83,19 @@ TEST_CASE("take profit goes to /fapi/v1/algoOrder with mark-price trigger, reduc
 TEST_CASE("stop loss trigger is rounded to the tick and printed with tick decimals", "[binance][codec]") {
     auto r = new_conditional_order(btc(), "live_1_BTCUSDT-SL", engine::order_side::sell, engine::order_type::stop_market,
                                    *decimal::parse("42987.1234"), *decimal::parse("0.012"));
-    REQUIRE(r.ok());
+    REQUIRE(r.has_value());
     CHECK(param(*r, "type") == "STOP_MARKET");
     CHECK(param(*r, "triggerPrice") == "42987.1");
     auto b = new_conditional_order(blz(), "x", engine::order_side::buy, engine::order_type::stop_market,
                                    *decimal::parse("0.123456"), decimal::from_int(10));
-    REQUIRE(b.ok());
+    REQUIRE(b.has_value());
     CHECK(param(*b, "triggerPrice") == "0.1235");
 }
 
 TEST_CASE("closePosition mode sends neither quantity nor reduceOnly", "[binance][codec]") {
     auto r = new_conditional_order(btc(), "id", engine::order_side::buy, engine::order_type::stop_market,
                                    decimal::from_int(50000), decimal{}, close_mode::close_position);
-    REQUIRE(r.ok());
+    REQUIRE(r.has_value());
     CHECK(param(*r, "closePosition") == "true");
     CHECK(param(*r, "quantity") == "<absent>");
     CHECK(param(*r, "reduceOnly") == "<absent>");
@@ -104,10 +104,10 @@ TEST_CASE("closePosition mode sends neither quantity nor reduceOnly", "[binance]
 TEST_CASE("conditional order refuses MARKET type and non-positive triggers", "[binance][codec]") {
     CHECK_FALSE(new_conditional_order(btc(), "id", engine::order_side::buy, engine::order_type::market,
                                       decimal::from_int(1), decimal::from_int(1))
-                    .ok());
+                    .has_value());
     CHECK_FALSE(new_conditional_order(btc(), "id", engine::order_side::buy, engine::order_type::stop_market,
                                       *decimal::parse("0.01"), decimal::from_int(1))
-                    .ok());
+                    .has_value());
 }
 
 TEST_CASE("cancel, query and list endpoints", "[binance][codec]") {
