@@ -28,16 +28,16 @@ public:
         port_.set_sink([this](engine::event ev) { pending_.push_back(std::move(ev)); });
     }
 
-    engine::output handle(const engine::event& ev, engine::millis now) {
-        auto out = engine_.handle(ev, now);
-        for (const auto& a : out.actions) port_.execute(a);
+    void handle(const engine::event& ev, engine::millis now) {
+        // One output reused for every step: each one's actions are performed before the next.
+        engine_.handle(ev, now, out_);
+        for (const auto& a : out_.actions) port_.execute(a);
         while (!pending_.empty()) {
             auto next = std::move(pending_.front());
             pending_.pop_front();
-            auto more = engine_.handle(next, now);
-            for (const auto& a : more.actions) port_.execute(a);
+            engine_.handle(next, now, out_);
+            for (const auto& a : out_.actions) port_.execute(a);
         }
-        return out;
     }
 
     /// A new quote: the account first (triggered TP/SL fills reach the engine before the tick).
@@ -72,6 +72,7 @@ private:
     engine::engine engine_;
     daemon::paper_port port_;
     std::deque<engine::event> pending_;
+    engine::output out_;
     engine::event tick_{engine::market_tick{}};  // reused: no variant construction per tick
 };
 

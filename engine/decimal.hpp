@@ -69,10 +69,21 @@ public:
     constexpr decimal& operator-=(decimal o) { return *this = *this - o; }
     /// Product, truncated toward zero at 8 digits.
     decimal operator*(decimal o) const;
-    /// Quotient, truncated toward zero at 8 digits. Division by zero yields zero (callers check).
+    /// Quotient, truncated toward zero at 8 digits, saturating like operator*. The divisor must
+    /// not be zero: every caller divides by a quantity or price it checked positive, or by a
+    /// constant, so a zero divisor is a bug and stops the process (TRADED_INVARIANT,
+    /// engine/invariant.hpp). Divide by values that may be zero with checked_div.
     decimal operator/(decimal o) const;
     /// Times a whole number, saturating like operator*.
     decimal mul_int(std::int64_t k) const;
+
+    // Checked arithmetic for values from outside (files, exchange answers, config): nullopt on
+    // a zero divisor or a result beyond +-max_raw, where the operators saturate (or, for a
+    // zero divisor, abort), so the caller can report the bad value and carry on.
+    std::optional<decimal> checked_add(decimal o) const;
+    std::optional<decimal> checked_sub(decimal o) const;
+    std::optional<decimal> checked_mul(decimal o) const;
+    std::optional<decimal> checked_div(decimal o) const;
 
     constexpr auto operator<=>(const decimal&) const = default;
     constexpr bool operator==(const decimal&) const = default;

@@ -52,6 +52,7 @@ void engine::restore(engine_snapshot snap) {
     state_ = std::move(snap.state);
     positions_.clear();
     by_symbol_.clear();
+    tick_slot_ = {};
     orders_.clear();
     for (auto& p : snap.positions) {
         // A position whose protection was already placed must not announce "tp_sl_placed" again
@@ -74,11 +75,16 @@ void engine::restore(engine_snapshot snap) {
 
 output engine::handle(const event& ev, millis now) {
     output out;
+    handle(ev, now, out);
+    return out;
+}
+
+void engine::handle(const event& ev, millis now, output& out) {
+    out.clear();
     impl_access step{*this, out, now};
     step.rollover();
     if (is_exchange_event(ev)) last_event_at_ = now;
     std::visit(step, ev);
-    return out;
 }
 
 std::optional<millis> engine::next_wakeup() const {
@@ -179,7 +185,6 @@ void engine::unindex_position(const position& p) {
     if (it == by_symbol_.end()) return;
     auto& list = it->second;
     list.erase(std::remove(list.begin(), list.end(), &p), list.end());
-    if (list.empty()) by_symbol_.erase(it);
 }
 
 const symbol_info* engine::find_symbol(const std::string& symbol) const {
@@ -193,6 +198,9 @@ const symbol_info* engine::find_symbol(const std::string& symbol) const {
 // ---------------------------------------------------------------------------------------------
 
 void engine::impl_access::rollover() {
+    // Every event comes through here: within the current trading day there is nothing to do.
+    if (e.day_initialised_ && now >= e.state_.trading_day_start && now - e.state_.trading_day_start < ms_per_day)
+        return;
     const millis day = utc_day_start(now);
     if (!e.day_initialised_) {
         e.day_initialised_ = true;
@@ -342,16 +350,22 @@ bool engine::stale(const std::string& symbol, millis now) const {
 }
 
 void engine::impl_access::operator()(const market_tick& ev) {
-    e.quotes_[ev.symbol] = ev.q;
-    e.quote_at_[ev.symbol] = now;
-    const engine_config c = e.effective_config();
+    tick_slot& slot = e.tick_slot_;
+    if (slot.q == nullptr || slot.symbol != ev.symbol) {
+        slot.symbol = ev.symbol;
+        slot.q = &e.quotes_[ev.symbol];
+        slot.at = &e.quote_at_[ev.symbol];
+        slot.listed = &e.by_symbol_[ev.symbol];
+    }
+    *slot.q = ev.q;
+    *slot.at = now;
+    std::vector<position*>& list = *slot.listed;
+    if (list.empty()) return;
     decimal mark = ev.q.mark;
     if (!mark.is_positive() && ev.q.bid.is_positive() && ev.q.ask.is_positive())
         mark = (ev.q.bid + ev.q.ask) / decimal::from_int(2);
     if (!mark.is_positive()) return;
-    const auto listed = e.by_symbol_.find(ev.symbol);
-    if (listed == e.by_symbol_.end()) return;
-    std::vector<position*>& list = listed->second;
+    const engine_config c = e.effective_config();
     for (std::size_t i = 0; i < list.size();) {
         position& p = *list[i];
         if (is_terminal(p.status)) {

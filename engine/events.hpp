@@ -175,6 +175,22 @@ struct output {
     std::vector<trade> new_trades;
     bool state_changed = false;  // running / latch / limits / daily anchor changed
     command_result result;       // meaningful for command events only
+
+    /// Empty again, keeping the vectors' capacity (engine::handle into a reused output).
+    void clear() {
+        actions.clear();
+        notifications.clear();
+        dirty_positions.clear();
+        dirty_orders.clear();
+        new_trades.clear();
+        state_changed = false;
+        result.code.clear();  // member by member: cheaper than assigning a new command_result
+        result.message.clear();
+        result.http_status = 200;
+        result.already_closed = false;
+        result.position_id.clear();
+        result.warnings.clear();
+    }
 };
 
 }  // namespace traded::engine

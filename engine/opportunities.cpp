@@ -23,7 +23,11 @@ std::optional<opportunity> opportunity_manager::on_tick(const std::string& symbo
                                                             : q.mark.to_double();
     if (!(mid > 0)) return std::nullopt;
 
-    symbol_window& w = windows_[symbol];
+    if (last_window_ == nullptr || last_symbol_ != symbol) {
+        last_window_ = &windows_[symbol];
+        last_symbol_ = symbol;
+    }
+    symbol_window& w = *last_window_;
     const auto lookback = static_cast<std::size_t>(cfg_.lookback);
     if (w.mids.size() < lookback) {
         w.mids.push_back(mid);

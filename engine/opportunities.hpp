@@ -44,6 +44,12 @@ public:
     static constexpr std::size_t recent_capacity = 100;
 
     explicit opportunity_manager(opportunity_config cfg = {});
+    // last_window_ points into windows_: a copy would point into the original. A move keeps
+    // the map's nodes, so the pointer stays valid.
+    opportunity_manager(const opportunity_manager&) = delete;
+    opportunity_manager& operator=(const opportunity_manager&) = delete;
+    opportunity_manager(opportunity_manager&&) = default;
+    opportunity_manager& operator=(opportunity_manager&&) = default;
 
     /// Feed one quote of `symbol`; returns an opportunity when the strategy fires (it is also
     /// added to recent()).
@@ -68,6 +74,9 @@ private:
     opportunity_config cfg_;
     bool momentum_ = false;  // cfg_.strategy == "momentum", decided once
     std::map<std::string, symbol_window> windows_;
+    /// The last ticked symbol's window (entries are never erased): one compare per tick of it.
+    std::string last_symbol_;
+    symbol_window* last_window_ = nullptr;
     std::deque<opportunity> recent_;
 };
 

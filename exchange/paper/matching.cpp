@@ -235,13 +235,17 @@ void account::trigger(sim_order& cond, const engine::quote& q, millis now, sim_e
 
 sim_events account::on_quote(const std::string& symbol, const engine::quote& q, millis now) {
     sim_events ev;
-    // One lookup per quote: the backtest calls this for every market event.
-    auto qit = quotes_.find(symbol);
-    if (qit == quotes_.end()) {
-        if (!symbols_.count(symbol)) return ev;
-        qit = quotes_.emplace(symbol, q).first;
+    // At most one lookup per quote: the backtest calls this for every market event.
+    if (last_quote_ == nullptr || last_quoted_ != symbol) {
+        auto qit = quotes_.find(symbol);
+        if (qit == quotes_.end()) {
+            if (!symbols_.count(symbol)) return ev;
+            qit = quotes_.emplace(symbol, q).first;
+        }
+        last_quoted_ = symbol;
+        last_quote_ = &qit->second;
     }
-    qit->second = q;
+    *last_quote_ = q;
     if (!q.mark.is_positive() || open_ids_.empty()) return ev;
 
     // Ids first: triggering adds child orders to orders_ while we go. The scratch vector keeps

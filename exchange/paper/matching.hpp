@@ -196,6 +196,10 @@ private:
     std::map<std::pair<std::string, std::string>, std::int64_t> latest_by_client_;  // (symbol, client id)
     std::vector<sim_fill> fills_;
     std::vector<sim_order*> resting_scratch_;  // on_quote's crossed orders, capacity reused
+    /// The last quoted symbol and its entry in quotes_ (never erased): a run of quotes of one
+    /// symbol costs a string compare, not a map lookup.
+    std::string last_quoted_;
+    engine::quote* last_quote_ = nullptr;
     decimal wallet_;
     std::int64_t next_order_id_ = 1000;
     std::int64_t next_trade_id_ = 5000;

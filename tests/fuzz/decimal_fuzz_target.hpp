@@ -53,9 +53,18 @@ inline const char* check_pair(decimal a, decimal b) {
     if (const i128 p = ar * br / decimal::scale; fits(p) && (a * b).raw() != p) return "a * b differs from exact";
     if (br != 0) {
         if (const i128 q = ar * decimal::scale / br; fits(q) && (a / b).raw() != q) return "a / b differs from exact";
-    } else if (!(a / b).is_zero()) {
-        return "division by zero is not zero";
+        const i128 q = ar * decimal::scale / br;
+        const auto cq = a.checked_div(b);
+        if (fits(q) ? !cq || cq->raw() != q : cq.has_value()) return "checked_div disagrees with exact";
+    } else if (a.checked_div(b).has_value()) {
+        // a / b with a zero divisor is a broken invariant (it aborts); the checked form reports it.
+        return "checked_div by zero is not nullopt";
     }
+    const i128 product = ar * br / decimal::scale;
+    const auto checked_product = a.checked_mul(b);
+    if (fits(product) ? !checked_product || checked_product->raw() != product : checked_product.has_value())
+        return "checked_mul disagrees with exact";
+    if (const auto cs = a.checked_add(b); !cs || cs->raw() != ar + br) return "checked_add disagrees with exact";
     if (b.is_positive()) {
         const decimal f = a.floor_to(b);
         const decimal c = a.ceil_to(b);
