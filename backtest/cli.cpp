@@ -70,12 +70,12 @@ int cli_main(int argc, char** argv) {
     if (replay.empty()) return bad("--replay PATH is required");
 
     auto loaded = config::load_file(config_file);
-    if (!loaded.ok()) {
+    if (!loaded) {
         std::fprintf(stderr, "traded backtest: invalid configuration in %s:\n", config_file.c_str());
-        for (const auto& e : loaded.errors) std::fprintf(stderr, "  %s\n", e.c_str());
+        for (const auto& e : loaded.error()) std::fprintf(stderr, "  %s\n", e.c_str());
         return 2;
     }
-    const auto& cfg = loaded.cfg;
+    const auto& cfg = *loaded;
     std::string why;
     const auto files = market::expand_replay_paths(replay, why);
     if (!why.empty()) return bad(why);

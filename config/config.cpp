@@ -641,52 +641,45 @@ public:
 
 }  // namespace
 
+namespace {
+
+/// A failed load_result carrying `errors` (never empty).
+load_result failed(config_errors errors) { return load_result(boost::system::in_place_error, std::move(errors)); }
+
+}  // namespace
+
 load_result load_string(const std::string& yaml) {
-    load_result res;
     YAML::Node root;
     try {
         root = YAML::Load(yaml);
     } catch (const YAML::ParserException& e) {
-        res.errors.push_back(fmt::format("YAML syntax error at line {}, column {}: {}", e.mark.line + 1,
-                                         e.mark.column + 1, e.msg));
-        return res;
+        return failed({fmt::format("YAML syntax error at line {}, column {}: {}", e.mark.line + 1, e.mark.column + 1,
+                                   e.msg)});
     } catch (const YAML::Exception& e) {
-        res.errors.push_back(fmt::format("YAML error: {}", e.what()));
-        return res;
+        return failed({fmt::format("YAML error: {}", e.what())});
     }
+    config cfg;
     reader r;
     try {
-        r.root(root, res.cfg);
+        r.root(root, cfg);
     } catch (const YAML::Exception& e) {
         // Defensive: the reader checks node kinds before converting, so this is not expected.
         r.errors.push_back(fmt::format("YAML error: {}", e.what()));
     }
-    r.cross_checks(res.cfg);
-    res.errors = std::move(r.errors);
-    return res;
+    r.cross_checks(cfg);
+    if (!r.errors.empty()) return failed(std::move(r.errors));
+    return cfg;
 }
 
 load_result load_file(const std::string& path) {
     // A directory opens fine as a stream and reads as empty, which would load the defaults.
     std::error_code ec;
-    if (std::filesystem::is_directory(path, ec)) {
-        load_result res;
-        res.errors.push_back(fmt::format("cannot read {}: is a directory", path));
-        return res;
-    }
+    if (std::filesystem::is_directory(path, ec)) return failed({fmt::format("cannot read {}: is a directory", path)});
     std::ifstream in(path, std::ios::binary);
-    if (!in) {
-        load_result res;
-        res.errors.push_back(fmt::format("cannot read {}: {}", path, std::strerror(errno)));
-        return res;
-    }
+    if (!in) return failed({fmt::format("cannot read {}: {}", path, std::strerror(errno))});
     std::ostringstream ss;
     ss << in.rdbuf();
-    if (in.bad()) {
-        load_result res;
-        res.errors.push_back(fmt::format("cannot read {}: read error", path));
-        return res;
-    }
+    if (in.bad()) return failed({fmt::format("cannot read {}: read error", path)});
     return load_string(ss.str());
 }
 

@@ -5,6 +5,8 @@
 #include "engine/opportunities.hpp"
 #include "engine/types.hpp"
 
+#include <boost/system/result.hpp>
+
 #include <cstdint>
 #include <map>
 #include <string>
@@ -173,13 +175,13 @@ struct config {
 /// Shortest API token accepted (the generated one has 64 characters).
 inline constexpr std::size_t min_token_length = 32;
 
-/// Result of loading: either a config or a list of errors ("paper_trading.stake_usd: expected a
-/// positive number, got 'abc'").
-struct load_result {
-    config cfg;
-    std::vector<std::string> errors;
-    bool ok() const { return errors.empty(); }
-};
+/// Every error one load found, in file order ("paper_trading.stake_usd: expected a positive
+/// number, got 'abc'"): a config load reports all of them at once, never only the first.
+using config_errors = std::vector<std::string>;
+
+/// Result of loading: a config, or the non-empty list of its errors. Read it with `if (r)`,
+/// `*r`, `r->`, `r.error()` (value() is not used: it would throw).
+using load_result = boost::system::result<config, config_errors>;
 
 /// Parse YAML text.
 load_result load_string(const std::string& yaml);

@@ -69,23 +69,27 @@ std::string app::resolve_token(bool& created) {
         const std::string path = std::string(creds) + "/api_token";
         if (::access(path.c_str(), F_OK) == 0) {
             auto r = read_token_file(path);
-            if (!r.error.empty()) log::error("daemon", "api token: {}", r.error);
-            return r.token;
+            if (!r) {
+                log::error("daemon", "api token: {}", r.error());
+                return {};
+            }
+            return r->token;
         }
     }
     if (!cfg_.server.api_token_file.empty()) {
         auto r = read_token_file(cfg_.server.api_token_file);  // warns on a mode other users can read
-        if (!r.warning.empty()) log::warn("daemon", "api token: {}", r.warning);
-        return r.token;
+        if (!r) return {};
+        if (!r->warning.empty()) log::warn("daemon", "api token: {}", r->warning);
+        return r->token;
     }
     auto r = read_or_create_token(cfg_.storage.data_dir);
-    if (!r.error.empty()) {
-        log::error("daemon", "api token: {}", r.error);
+    if (!r) {
+        log::error("daemon", "api token: {}", r.error());
         return {};
     }
-    if (!r.warning.empty()) log::warn("daemon", "api token: {}", r.warning);
-    created = r.created;
-    return r.token;
+    if (!r->warning.empty()) log::warn("daemon", "api token: {}", r->warning);
+    created = r->created;
+    return r->token;
 }
 
 std::string app::start() {

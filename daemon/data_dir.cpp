@@ -144,15 +144,15 @@ data_dir_lock::~data_dir_lock() {
 
 namespace {
 
+/// A failed token_result saying why.
+token_result no_token(std::string why) { return token_result(boost::system::in_place_error, std::move(why)); }
+
 /// read_token_file, also telling whether the file was readable but held no token.
 token_result read_token(const std::string& path, bool& empty) {
     empty = false;
-    token_result res;
+    token_file res;
     int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0) {
-        res.error = fmt::format("cannot read API token file {}: {}", path, errno_text(errno));
-        return res;
-    }
+    if (fd < 0) return no_token(fmt::format("cannot read API token file {}: {}", path, errno_text(errno)));
     struct stat st {};
     if (::fstat(fd, &st) == 0 && (st.st_mode & 077) != 0)
         res.warning = fmt::format("API token file {} is readable by other users (mode {:o}); chmod 600 it",
@@ -160,14 +160,11 @@ token_result read_token(const std::string& path, bool& empty) {
     std::string content;
     bool ok = read_small_file(fd, content);
     ::close(fd);
-    if (!ok) {
-        res.error = fmt::format("cannot read API token file {}", path);
-        return res;
-    }
+    if (!ok) return no_token(fmt::format("cannot read API token file {}", path));
     res.token = trim(content);
     if (res.token.empty()) {
         empty = true;
-        res.error = fmt::format("API token file {} is empty", path);
+        return no_token(fmt::format("API token file {} is empty", path));
     }
     return res;
 }
@@ -190,35 +187,29 @@ token_result read_or_create_token(const std::string& dir) {
     }
 
     std::array<unsigned char, 32> bytes{};
-    token_result res;
-    if (RAND_bytes(bytes.data(), static_cast<int>(bytes.size())) != 1) {
-        res.error = "cannot generate an API token: no randomness available";
-        return res;
-    }
+    if (RAND_bytes(bytes.data(), static_cast<int>(bytes.size())) != 1)
+        return no_token("cannot generate an API token: no randomness available");
     std::string token;
     for (unsigned char b : bytes) token += fmt::format("{:02x}", b);
 
     std::string tmp = fmt::format("{}.tmp.{}", path, ::getpid());
     ::unlink(tmp.c_str());
     int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-    if (fd < 0) {
-        res.error = fmt::format("cannot create API token file {}: {}", tmp, errno_text(errno));
-        return res;
-    }
+    if (fd < 0) return no_token(fmt::format("cannot create API token file {}: {}", tmp, errno_text(errno)));
     bool ok = ::fchmod(fd, 0600) == 0 && write_all(fd, token + "\n") && ::fsync(fd) == 0;
     int err = errno;
     ::close(fd);
     if (!ok || ::rename(tmp.c_str(), path.c_str()) != 0) {
         if (ok) err = errno;
         ::unlink(tmp.c_str());
-        res.error = fmt::format("cannot write API token file {}: {}", path, errno_text(err));
-        return res;
+        return no_token(fmt::format("cannot write API token file {}: {}", path, errno_text(err)));
     }
     // Make the rename itself durable.
     if (int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC); dfd >= 0) {
         ::fsync(dfd);
         ::close(dfd);
     }
+    token_file res;
     res.token = std::move(token);
     res.created = true;
     return res;

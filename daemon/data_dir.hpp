@@ -2,6 +2,8 @@
 /// The data directory: creating it, owning it exclusively (one traded process per directory), and
 /// the API token generated into it on first start.
 
+#include <boost/system/result.hpp>
+
 #include <string>
 #include <variant>
 #include <vector>
@@ -43,13 +45,16 @@ private:
     std::string path_;
 };
 
-/// An API token read from or written to disk. `error` non-empty means no token.
-struct token_result {
+/// An API token read from or written to disk.
+struct token_file {
     std::string token;
     bool created = false;  // generated now (the caller logs the dashboard URL once)
     std::string warning;   // e.g. the file is readable by other users
-    std::string error;
 };
+
+/// A token, or why there is none (a message naming the file, never the token). Read it with
+/// `if (r)`, `r->token`, `r.error()`.
+using token_result = boost::system::result<token_file, std::string>;
 
 /// Reads the token from a file (first line, surrounding whitespace trimmed). An empty file or
 /// one that cannot be read is an error naming the file; the token itself never appears in it.

@@ -128,12 +128,12 @@ int print_token(const traded::config::config& cfg) {
                 path = cfg.storage.data_dir + "/api_token";
         }
         auto r = traded::daemon::read_token_file(path);
-        if (!r.error.empty()) {
+        if (!r) {
             std::fprintf(stderr, "traded: %s (the daemon creates it on first start; run this as its user)\n",
-                         r.error.c_str());
+                         r.error().c_str());
             return 1;
         }
-        token = r.token;
+        token = r->token;
     }
     const bool tls = !cfg.server.tls.cert_file.empty();
     const std::string host = cfg.server.bind == "0.0.0.0" || cfg.server.bind == "::" ? "127.0.0.1" : cfg.server.bind;
@@ -194,7 +194,7 @@ int main(int argc, char** argv) {
             return 2;
         }
         auto r = traded::config::load_file(f);
-        if (!r.ok()) return fail_config(r.errors, f);
+        if (!r) return fail_config(r.error(), f);
         std::printf("%s: ok\n", f.c_str());
         return 0;
     }
@@ -202,8 +202,8 @@ int main(int argc, char** argv) {
     traded::config::config cfg;
     if (!c.config_file.empty()) {
         auto r = traded::config::load_file(c.config_file);
-        if (!r.ok()) return fail_config(r.errors, c.config_file);
-        cfg = std::move(r.cfg);
+        if (!r) return fail_config(r.error(), c.config_file);
+        cfg = std::move(*r);
     }
     if (!apply_overrides(c, cfg)) return 2;
     if (c.show) {
@@ -247,13 +247,13 @@ int main(int argc, char** argv) {
             return;
         }
         auto r = traded::config::load_file(c.config_file);
-        if (!r.ok()) {
+        if (!r) {
             traded::log::error("daemon", "reload refused, nothing changed: invalid configuration in {}:", c.config_file);
-            for (const auto& e : r.errors) traded::log::error("daemon", "  {}", e);
+            for (const auto& e : r.error()) traded::log::error("daemon", "  {}", e);
             return;
         }
-        if (!apply_overrides(c, r.cfg)) return;
-        application.reload(r.cfg);
+        if (!apply_overrides(c, *r)) return;
+        application.reload(*r);
     };
     svc::supervisor sup(io, svc::notify_socket::from_environment(), svc::supervisor::options_from_environment(),
                         std::move(hooks));

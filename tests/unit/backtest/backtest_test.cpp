@@ -95,9 +95,9 @@ TEST_CASE("backtest: exit reasons follow the paper engine's rules", "[backtest]"
     const auto cfg = write_file(t.file("traded.yaml"), config_yaml());
     const auto csv = write_file(t.file("BTCUSDT-bookTicker-2026-01-15.csv"), book_csv(60000, 11, 1768435200000));
     auto loaded = config::load_file(cfg);
-    REQUIRE(loaded.ok());
+    REQUIRE(loaded.has_value());
     market::replay_stream s({csv}, {"BTCUSDT", "ETHUSDT"});
-    auto r = backtest::run(loaded.cfg, s);
+    auto r = backtest::run(*loaded, s);
     REQUIRE(r.ok());
     REQUIRE(!r.trades.empty());
     for (const auto& tr : r.trades) {
@@ -120,8 +120,9 @@ TEST_CASE("backtest: bad input exits 2 naming file and line, and writes nothing"
     CHECK(!std::filesystem::exists(t.file("out")));
 
     auto loaded = config::load_file(cfg);
+    REQUIRE(loaded.has_value());
     market::replay_stream s({csv}, {"BTCUSDT"});
-    auto r = backtest::run(loaded.cfg, s);
+    auto r = backtest::run(*loaded, s);
     CHECK(r.error == csv + ":3002: best_bid_price: expected a positive decimal");
 
     const auto sol = write_file(t.file("SOLUSDT-bookTicker-2026-01-15.csv"), book_csv(10, 3, 1768435200000));

@@ -174,63 +174,63 @@ TEST_CASE("an empty file, {} and empty sections are all-default configs", "[conf
     for (const char* text : {"", "{}", "# only a comment\n", "server:\nmarket:\n", "---\n"}) {
         INFO("yaml: " << text);
         auto r = cfg::load_string(text);
-        CHECK(r.errors.empty());
-        CHECK(r.ok());
-        CHECK(r.cfg == cfg::config{});
+        CHECK(r.error().empty());
+        CHECK(r.has_value());
+        CHECK(*r == cfg::config{});
     }
 }
 
 TEST_CASE("a file setting every key loads every value", "[config]") {
     auto r = cfg::load_string(full_yaml);
-    INFO((r.errors.empty() ? std::string() : r.errors.front()));
-    REQUIRE(r.ok());
-    CHECK(r.cfg == full_expected());
-    CHECK_FALSE(r.cfg == cfg::config{});
+    INFO((r.error().empty() ? std::string() : r.error().front()));
+    REQUIRE(r.has_value());
+    CHECK(*r == full_expected());
+    CHECK_FALSE(*r == cfg::config{});
 }
 
 TEST_CASE("to_yaml round-trips a full config, and redacts the token unless asked", "[config]") {
     cfg::config c = full_expected();
     auto back = cfg::load_string(cfg::to_yaml(c, cfg::secrets::include));
-    INFO((back.errors.empty() ? std::string() : back.errors.front()));
-    REQUIRE(back.ok());
-    CHECK(back.cfg == c);
+    INFO((back.error().empty() ? std::string() : back.error().front()));
+    REQUIRE(back.has_value());
+    CHECK(*back == c);
 
     std::string redacted = cfg::to_yaml(c);
     CHECK(redacted.find("secret-token-0123456789abcdef012345") == std::string::npos);
     auto back2 = cfg::load_string(redacted);
-    REQUIRE(back2.ok());
-    CHECK(back2.cfg.server.api_token.empty());
+    REQUIRE(back2.has_value());
+    CHECK(back2->server.api_token.empty());
 
     auto defaults = cfg::load_string(cfg::to_yaml(cfg::config{}));
-    REQUIRE(defaults.ok());
-    CHECK(defaults.cfg == cfg::config{});
+    REQUIRE(defaults.has_value());
+    CHECK(*defaults == cfg::config{});
 }
 
 TEST_CASE("config/traded.yaml loads without errors and equals the defaults", "[config]") {
     auto r = cfg::load_file(TRADED_FIXTURES "/../../config/traded.yaml");
-    for (const auto& e : r.errors) UNSCOPED_INFO(e);
-    REQUIRE(r.ok());
-    CHECK(r.cfg == cfg::config{});
+    for (const auto& e : r.error()) UNSCOPED_INFO(e);
+    REQUIRE(r.has_value());
+    CHECK(*r == cfg::config{});
 }
 
 TEST_CASE("money is parsed from the YAML text, exactly", "[config]") {
     auto r = cfg::load_string(
         "paper_trading: {stake_usd: 0.1, primary_target_dollars: 0.3, starting_balance: 12345678.87654321}\n"
         "real_trading: {stake_usd: \"0.7\", stop_loss_percent: 0.00000001}\n");
-    REQUIRE(r.ok());
-    CHECK(r.cfg.paper_trading.stake_usd.raw() == 10'000'000);
-    CHECK(r.cfg.paper_trading.stake_usd.to_string() == "0.1");
+    REQUIRE(r.has_value());
+    CHECK(r->paper_trading.stake_usd.raw() == 10'000'000);
+    CHECK(r->paper_trading.stake_usd.to_string() == "0.1");
     // 0.1 + 0.2 == 0.3 exactly, which no double gives.
-    CHECK(r.cfg.paper_trading.stake_usd + dec("0.2") == r.cfg.paper_trading.primary_target_dollars);
-    CHECK(r.cfg.paper_trading.starting_balance.to_string() == "12345678.87654321");
-    CHECK(r.cfg.real_trading.stake_usd == dec("0.7"));
-    CHECK(r.cfg.real_trading.stop_loss_percent.raw() == 1);
+    CHECK(r->paper_trading.stake_usd + dec("0.2") == r->paper_trading.primary_target_dollars);
+    CHECK(r->paper_trading.starting_balance.to_string() == "12345678.87654321");
+    CHECK(r->real_trading.stake_usd == dec("0.7"));
+    CHECK(r->real_trading.stop_loss_percent.raw() == 1);
 }
 
 TEST_CASE("to_engine carries the rule fields and the mode", "[config]") {
     auto r = cfg::load_string(full_yaml);
-    REQUIRE(r.ok());
-    auto paper = r.cfg.paper_trading.to_engine(traded::engine::mode::paper);
+    REQUIRE(r.has_value());
+    auto paper = r->paper_trading.to_engine(traded::engine::mode::paper);
     CHECK(paper.engine_mode == traded::engine::mode::paper);
     CHECK_FALSE(paper.enabled);
     CHECK(paper.stake_usd == dec("50.1"));
@@ -242,7 +242,7 @@ TEST_CASE("to_engine carries the rule fields and the mode", "[config]") {
     CHECK(paper.stop_loss_percent == dec("99.99"));
     CHECK(paper.max_daily_loss == decimal::from_raw(1));
 
-    auto real = r.cfg.real_trading.to_engine(traded::engine::mode::real);
+    auto real = r->real_trading.to_engine(traded::engine::mode::real);
     CHECK(real.engine_mode == traded::engine::mode::real);
     CHECK(real.enabled);
     CHECK(real.stake_usd == dec("25"));
@@ -260,20 +260,20 @@ TEST_CASE("booleans, null strings and quoted numbers", "[config]") {
     auto r = cfg::load_string(
         "server: {api_token: ~, port: \"8080\"}\n"
         "paper_trading: {autostart: false, pure_3_rule_mode: yes}\n");
-    REQUIRE(r.ok());
-    CHECK(r.cfg.server.api_token.empty());
-    CHECK(r.cfg.server.port == 8080);
-    CHECK_FALSE(r.cfg.paper_trading.autostart);
-    CHECK(r.cfg.paper_trading.pure_3_rule_mode);
+    REQUIRE(r.has_value());
+    CHECK(r->server.api_token.empty());
+    CHECK(r->server.port == 8080);
+    CHECK_FALSE(r->paper_trading.autostart);
+    CHECK(r->paper_trading.pure_3_rule_mode);
 }
 
 TEST_CASE("load_file on a missing file names the file", "[config]") {
     auto r = cfg::load_file("/nonexistent/dir/traded.yaml");
-    REQUIRE(r.errors.size() == 1);
-    CHECK(r.errors[0].find("cannot read /nonexistent/dir/traded.yaml") == 0);
+    REQUIRE(r.error().size() == 1);
+    CHECK(r.error()[0].find("cannot read /nonexistent/dir/traded.yaml") == 0);
 
     // A directory is not an empty config.
     auto d = cfg::load_file(TRADED_FIXTURES);
-    REQUIRE(d.errors.size() == 1);
-    CHECK(d.errors[0] == "cannot read " TRADED_FIXTURES ": is a directory");
+    REQUIRE(d.error().size() == 1);
+    CHECK(d.error()[0] == "cannot read " TRADED_FIXTURES ": is a directory");
 }

@@ -14,7 +14,7 @@ namespace {
 std::string errors_of(const std::string& yaml) {
     auto r = cfg::load_string(yaml);
     std::string all;
-    for (const auto& e : r.errors) all += e + "\n";
+    for (const auto& e : r.error()) all += e + "\n";
     return all;
 }
 
@@ -35,9 +35,9 @@ notifications:
            exchange_disconnected, reconciliation_fixed, storage_unavailable]
   min_interval_ms: 1000
 )");
-    for (const auto& e : r.errors) UNSCOPED_INFO(e);
-    REQUIRE(r.ok());
-    const auto& n = r.cfg.notifications;
+    for (const auto& e : r.error()) UNSCOPED_INFO(e);
+    REQUIRE(r.has_value());
+    const auto& n = r->notifications;
     REQUIRE(n.targets.size() == 2);
     CHECK(n.targets[0].type == "webhook");
     CHECK(n.targets[0].headers.at("Authorization") == "Bearer abc");
@@ -49,9 +49,9 @@ notifications:
 
 TEST_CASE("notifications: defaults are no targets and every event", "[config][notify]") {
     auto r = cfg::load_string("");
-    REQUIRE(r.ok());
-    CHECK(r.cfg.notifications.targets.empty());
-    CHECK(r.cfg.notifications.events == cfg::notification_event_names());
+    REQUIRE(r.has_value());
+    CHECK(r->notifications.targets.empty());
+    CHECK(r->notifications.events == cfg::notification_event_names());
 }
 
 TEST_CASE("notifications: bad blocks are refused with the key path", "[config][notify]") {
@@ -91,14 +91,14 @@ notifications:
   events: [emergency_stop]
   min_interval_ms: 250
 )");
-    REQUIRE(r.ok());
-    const auto shown = cfg::to_yaml(r.cfg);
+    REQUIRE(r.has_value());
+    const auto shown = cfg::to_yaml(*r);
     CHECK(shown.find("T0KEN") == std::string::npos);
     CHECK(shown.find("Bearer abc") == std::string::npos);
     CHECK(shown.find(":pw@") == std::string::npos);
     CHECK(shown.find("https://<redacted>@hooks.example:8443/<redacted>") != std::string::npos);
     CHECK(shown.find("TG") != std::string::npos);  // the variable's name is not a secret
-    auto back = cfg::load_string(cfg::to_yaml(r.cfg, cfg::secrets::include));
-    REQUIRE(back.ok());
-    CHECK(back.cfg == r.cfg);
+    auto back = cfg::load_string(cfg::to_yaml(*r, cfg::secrets::include));
+    REQUIRE(back.has_value());
+    CHECK(*back == *r);
 }

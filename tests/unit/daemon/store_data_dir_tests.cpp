@@ -103,24 +103,25 @@ TEST_CASE("a second process cannot take the data-dir lock", "[data_dir]") {
 TEST_CASE("the API token is generated once, 0600, and reused", "[data_dir]") {
     temp_dir dir;
     auto created = traded::daemon::read_or_create_token(dir.path());
-    REQUIRE(created.error == "");
-    CHECK(created.created);
-    CHECK(created.token.size() == 64);
-    CHECK(is_hex(created.token));
+    REQUIRE(created.has_value());
+    CHECK(created->created);
+    CHECK(created->token.size() == 64);
+    CHECK(is_hex(created->token));
     struct stat st {};
     REQUIRE(::stat((dir.path() + "/api_token").c_str(), &st) == 0);
     CHECK((st.st_mode & 0777) == 0600);
-    CHECK(created.warning == "");
+    CHECK(created->warning == "");
 
     auto again = traded::daemon::read_or_create_token(dir.path());
-    REQUIRE(again.error == "");
-    CHECK_FALSE(again.created);
-    CHECK(again.token == created.token);
+    REQUIRE(again.has_value());
+    CHECK_FALSE(again->created);
+    CHECK(again->token == created->token);
 
     // Another data dir gets another token.
     temp_dir other;
     auto different = traded::daemon::read_or_create_token(other.path());
-    CHECK(different.token != created.token);
+    REQUIRE(different.has_value());
+    CHECK(different->token != created->token);
 }
 
 TEST_CASE("token files: trimmed, empty is regenerated, loose permissions warn", "[data_dir]") {
@@ -130,23 +131,23 @@ TEST_CASE("token files: trimmed, empty is regenerated, loose permissions warn", 
         std::ofstream(path) << "  my-token-value \n";
         ::chmod(path.c_str(), 0644);
         auto r = traded::daemon::read_token_file(path);
-        CHECK(r.error == "");
-        CHECK(r.token == "my-token-value");
-        CHECK(r.warning.find("readable by other users") != std::string::npos);
-        CHECK(r.warning.find("my-token-value") == std::string::npos);  // never the secret
+        REQUIRE(r.has_value());
+        CHECK(r->token == "my-token-value");
+        CHECK(r->warning.find("readable by other users") != std::string::npos);
+        CHECK(r->warning.find("my-token-value") == std::string::npos);  // never the secret
     }
     {
         std::ofstream(path) << "\n";
         auto r = traded::daemon::read_token_file(path);
-        CHECK(r.error == "API token file " + path + " is empty");
+        CHECK(r.error() == "API token file " + path + " is empty");
         auto made = traded::daemon::read_or_create_token(dir.path());
-        CHECK(made.error == "");
-        CHECK(made.created);
-        CHECK(made.token.size() == 64);
+        REQUIRE(made.has_value());
+        CHECK(made->created);
+        CHECK(made->token.size() == 64);
     }
     {
         auto r = traded::daemon::read_token_file(dir.path() + "/nope");
-        CHECK(r.error.find("cannot read API token file " + dir.path() + "/nope") == 0);
-        CHECK(r.token.empty());
+        CHECK(r.error().find("cannot read API token file " + dir.path() + "/nope") == 0);
+        CHECK_FALSE(r.has_value());
     }
 }
