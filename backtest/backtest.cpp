@@ -45,7 +45,7 @@ public:
         port_.set_now(now);
         port_.on_quote(symbol, q, now);
         auto& t = std::get<engine::market_tick>(tick_);
-        if (t.symbol != symbol) t.symbol = symbol;
+        if (!engine::same_symbol(t.symbol, symbol)) t.symbol = symbol;
         t.q = q;
         handle(tick_, now);
     }
@@ -108,7 +108,7 @@ result run(const config::config& cfg, market::replay_stream& stream,
     std::vector<symbol_slot> slots;
     std::size_t last_slot = 0;
     auto slot_of = [&](const std::string& name) -> std::size_t {
-        if (last_slot < slots.size() && slots[last_slot].name == name) return last_slot;
+        if (last_slot < slots.size() && engine::same_symbol(slots[last_slot].name, name)) return last_slot;
         for (std::size_t i = 0; i < slots.size(); ++i)
             if (slots[i].name == name) return last_slot = i;
         slots.push_back({name, {}, {}, false});

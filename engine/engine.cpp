@@ -351,7 +351,7 @@ bool engine::stale(const std::string& symbol, millis now) const {
 
 void engine::impl_access::operator()(const market_tick& ev) {
     tick_slot& slot = e.tick_slot_;
-    if (slot.q == nullptr || slot.symbol != ev.symbol) {
+    if (slot.q == nullptr || !same_symbol(slot.symbol, ev.symbol)) {
         slot.symbol = ev.symbol;
         slot.q = &e.quotes_[ev.symbol];
         slot.at = &e.quote_at_[ev.symbol];

@@ -23,7 +23,7 @@ std::optional<opportunity> opportunity_manager::on_tick(const std::string& symbo
                                                             : q.mark.to_double();
     if (!(mid > 0)) return std::nullopt;
 
-    if (last_window_ == nullptr || last_symbol_ != symbol) {
+    if (last_window_ == nullptr || !same_symbol(last_symbol_, symbol)) {
         last_window_ = &windows_[symbol];
         last_symbol_ = symbol;
     }

@@ -15,6 +15,21 @@ namespace traded::engine {
 
 using millis = std::int64_t;
 
+/// Whether two symbol names are equal, for the per-event "same symbol as last time?" checks of
+/// the tick caches. Symbols are a few characters: an inline loop costs less than the memcmp call
+/// std::string's == makes, and the same string object (the backtest hands the same name to every
+/// cache) is recognised by its address before any character is read.
+inline bool same_symbol(const std::string& a, const std::string& b) {
+    const std::size_t n = a.size();
+    if (n != b.size()) return false;
+    const char* x = a.data();
+    const char* y = b.data();
+    if (x == y) return true;
+    for (std::size_t i = 0; i < n; ++i)
+        if (x[i] != y[i]) return false;
+    return true;
+}
+
 /// Which engine: the same engine type runs both, with a different exchange port.
 enum class mode { paper, real };
 /// "paper-trading" / "real-trading".

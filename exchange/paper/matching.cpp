@@ -236,7 +236,7 @@ void account::trigger(sim_order& cond, const engine::quote& q, millis now, sim_e
 sim_events account::on_quote(const std::string& symbol, const engine::quote& q, millis now) {
     sim_events ev;
     // At most one lookup per quote: the backtest calls this for every market event.
-    if (last_quote_ == nullptr || last_quoted_ != symbol) {
+    if (last_quote_ == nullptr || !engine::same_symbol(last_quoted_, symbol)) {
         auto qit = quotes_.find(symbol);
         if (qit == quotes_.end()) {
             if (!symbols_.count(symbol)) return ev;
