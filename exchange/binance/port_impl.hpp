@@ -15,6 +15,7 @@
 #include "exchange/binance/port.hpp"
 #include "exchange/binance/port_logic.hpp"
 #include "exchange/binance/reconcile_plan.hpp"
+#include "exchange/binance/request_retry.hpp"
 #include "exchange/binance/urls.hpp"
 #include "exchange/net/rest_client.hpp"
 #include "exchange/net/stream_driver.hpp"
@@ -49,6 +50,14 @@ using std::chrono::milliseconds;
 namespace port_detail {
 
 constexpr const char* component = "binance";
+
+/// How one REST attempt ended, in request_retry's terms (`done` says the work is complete).
+inline attempt_outcome outcome_of(const xio::rest_response& r, bool done = true) {
+    if (r.ok()) return {done ? attempt_outcome::ok : attempt_outcome::pending};
+    if (r.outcome == xio::rest_outcome::answered) return {attempt_outcome::answered, r.status, r.code()};
+    if (r.outcome == xio::rest_outcome::unknown) return {attempt_outcome::timeout};
+    return {attempt_outcome::transport};
+}
 
 /// Re-create the user-data connection before Binance's 24 h limit cuts it.
 constexpr engine::millis rotate_after_ms = 23LL * 3600 * 1000;

@@ -313,7 +313,9 @@ asio::awaitable<void> binance_port::impl::cancel(engine::cancel_order c, bool co
     if (t == nullptr) t = &tracker.adopt(cid, c.symbol, algo);
     if (t->symbol.empty()) t->symbol = c.symbol;
     auto req = algo ? bn::cancel_algo_order(cid) : bn::cancel_order(c.symbol, cid);
-    for (int attempt = 0; attempt < 5; ++attempt) {
+    // Retry rules: request_retry (retry_rules::cancel, retry_rules::cancel_lookup).
+    const retry_settings cancel_rule = retry_rules::cancel();
+    for (int attempt = 0;; ++attempt) {
         auto r = co_await rest->call(req, urgent());
         if (stopped) co_return;
         if (r.ok()) {
@@ -326,12 +328,13 @@ asio::awaitable<void> binance_port::impl::cancel(engine::cancel_order c, bool co
             deliver(tracker.on_gone(cid));
             co_return;
         }
-        if (r.outcome == xio::rest_outcome::answered && r.status < 500 && r.status != 408 && r.status != 429 &&
-            r.status != 418)
-            break;  // -2011 unknown and similar: find out what became of it
-        if (!co_await sleep(500LL << attempt)) co_return;
+        // A refusal (-2011 unknown and similar) or no luck: find out what became of it.
+        const auto d = retry_step(cancel_rule, outcome_of(r), attempt);
+        if (d.wait_ms > 0 && !co_await sleep(d.wait_ms)) co_return;
+        if (d.kind != retry_decision::retry) break;
     }
-    for (int attempt = 0; attempt < 10; ++attempt) {
+    const retry_settings lookup_rule = retry_rules::cancel_lookup();
+    for (int attempt = 0;; ++attempt) {
         auto found = co_await lookup(cid, algo);
         if (found == lookup_result::not_found) {
             deliver(tracker.on_gone(cid));
@@ -339,16 +342,18 @@ asio::awaitable<void> binance_port::impl::cancel(engine::cancel_order c, bool co
         }
         if (found == lookup_result::found) {
             t = tracker.find(cid);
-            if (t != nullptr && !t->final_sent) {
-                // Still open after a failed cancel: try again later rather than loop fast.
-                if (!co_await sleep(2'000)) co_return;
-                auto r = co_await rest->call(req, urgent());
-                if (r.ok()) deliver(algo ? tracker.on_gone(cid) : logic::order_tracker::output{});
-                continue;
-            }
-            co_return;
+            if (t == nullptr || t->final_sent) co_return;
         }
-        if (!co_await sleep(std::min<engine::millis>(30'000, 1'000LL << attempt))) co_return;
+        // Still open after a failed cancel: cancel again after the rule's wait rather than loop fast.
+        const bool still_open = found == lookup_result::found;
+        const auto d = retry_step(lookup_rule, {still_open ? attempt_outcome::pending : attempt_outcome::transport},
+                                  attempt);
+        if (d.wait_ms > 0 && !co_await sleep(d.wait_ms)) co_return;
+        if (still_open) {
+            auto r = co_await rest->call(req, urgent());
+            if (r.ok()) deliver(algo ? tracker.on_gone(cid) : logic::order_tracker::output{});
+        }
+        if (d.kind != retry_decision::retry) break;
     }
     log::error(component, "{}: could not cancel or confirm the order; the next reconciliation retries", cid);
 }
@@ -358,7 +363,8 @@ asio::awaitable<void> binance_port::impl::fetch_trades(std::string cid) {
     if (fetching_trades.count(cid)) co_return;
     fetching_trades.insert(cid);
     if (user_trusted) co_await sleep(fill_grace_ms);  // the stream usually brings them first
-    for (int attempt = 0; attempt < 6 && !stopped; ++attempt) {
+    const retry_settings rule = retry_rules::user_trades();
+    for (int attempt = 0; !stopped; ++attempt) {
         auto* t = tracker.find(cid);
         if (t == nullptr || t->filled >= t->exchange_filled) break;
         const std::int64_t oid = t->algo ? t->child_id : t->exchange_id;
@@ -376,7 +382,9 @@ asio::awaitable<void> binance_port::impl::fetch_trades(std::string cid) {
             t = tracker.find(cid);
             if (t == nullptr || t->filled >= t->exchange_filled) break;
         }
-        if (!co_await sleep(1'000LL << attempt)) break;
+        const auto d = retry_step(rule, outcome_of(r, false), attempt);  // still short of fills
+        if (d.wait_ms > 0 && !co_await sleep(d.wait_ms)) break;
+        if (d.kind != retry_decision::retry) break;
     }
     fetching_trades.erase(cid);
 }

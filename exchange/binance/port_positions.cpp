@@ -194,11 +194,11 @@ asio::awaitable<void> binance_port::impl::query_position(engine::query_position 
         if (e != nullptr) {
             const auto* p = e->find_position(q.position_id);
             if (p == nullptr || is_terminal(p->status)) co_return;
-        } else if (attempt >= 10) {
-            co_return;
         }
+        const auto d = retry_step(retry_rules::position(e != nullptr), outcome_of(r, false), attempt);
+        if (d.kind != retry_decision::retry) co_return;
         log::warn(component, "position {}: {}; asking again", q.symbol, r.describe());
-        if (!co_await sleep(std::min<engine::millis>(30'000, 1'000LL << std::min(attempt, 5)))) co_return;
+        if (!co_await sleep(d.wait_ms)) co_return;
     }
 }
 
