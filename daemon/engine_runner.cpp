@@ -80,7 +80,8 @@ std::string engine_runner::restore() {
 
 engine::output engine_runner::dispatch(const engine::event& ev) {
     dispatching_ = true;
-    auto out = process(ev);
+    engine::output out;
+    process(ev, out);
     drain();
     // A command's answer follows this return: it must be committed. Exchange events and ticks
     // may share the io turn's commit.
@@ -121,6 +122,19 @@ void engine_runner::add_to_batch(engine::output& out, engine::millis now) {
     batch_now_ = now;
 }
 
+void engine_runner::detach_batch() {
+    for (; detached_upto_ < batch_.notifications.size(); ++detached_upto_) {
+        auto& payload = batch_.notifications[detached_upto_].payload;
+        if (auto* r = std::get_if<engine::position_ref>(&payload); r != nullptr && r->pos != nullptr) {
+            detached_.push_back(*r->pos);
+            r->pos = &detached_.back();
+        } else if (auto* t = std::get_if<engine::trade_ref>(&payload); t != nullptr && t->pos != nullptr) {
+            detached_.push_back(*t->pos);
+            t->pos = &detached_.back();
+        }
+    }
+}
+
 void engine_runner::commit_pending() {
     const auto n = static_cast<std::int64_t>(batch_.notifications.size());
     if (n == 0 && !needs_commit(batch_)) return;
@@ -136,8 +150,11 @@ void engine_runner::commit_pending() {
     // Taken out first: a subscriber callback must not see a half-published batch.
     auto notes = std::move(batch_.notifications);
     auto ts = std::move(batch_ts_);
+    auto copies = std::move(detached_);  // what detached notes point at, alive while they publish
     batch_.clear();
     batch_ts_.clear();
+    detached_.clear();
+    detached_upto_ = 0;
     batch_now_ = 0;
     for (std::size_t i = 0; i < notes.size(); ++i) publish_(mode_, notes[i], ++seq_, ts[i]);
 }
@@ -162,11 +179,18 @@ void engine_runner::flush_revaluations() {
 
 void engine_runner::drain() {
     dispatching_ = true;
+    // Port events (market ticks above all) step the engine into one output kept across steps, so
+    // a tick allocates no vectors; a drain nested in a publisher's dispatch gets its own.
+    engine::output local;
+    engine::output& out = scratch_busy_ ? local : scratch_;
+    const bool was_busy = scratch_busy_;
+    scratch_busy_ = true;
     while (!pending_.empty()) {
         auto ev = std::move(pending_.front());
         pending_.pop_front();
-        process(ev);
+        process(ev, out);
     }
+    scratch_busy_ = was_busy;
     dispatching_ = false;
 }
 
@@ -181,7 +205,7 @@ void engine_runner::set_metrics(metrics::registry* r) {
     ticks_ = r->get_counter(metrics::names::market_ticks, l);
 }
 
-engine::output engine_runner::process(const engine::event& ev) {
+void engine_runner::process(const engine::event& ev, engine::output& out) {
     const auto started = steady::now();
     const auto now = clock_();
     last_event_at_ = now;
@@ -191,7 +215,8 @@ engine::output engine_runner::process(const engine::event& ev) {
         ticks_.inc();
         if (on_tick_) on_tick_(*tick);
     }
-    auto out = engine_.handle(ev, now);
+    detach_batch();  // the step may change or drop records the batch's notifications name
+    engine_.handle(ev, now, out);
     const auto decided = steady::now();
     if (tick != nullptr) {
         tick_to_decision_.observe(std::chrono::duration<double>(decided - started).count());
@@ -246,13 +271,19 @@ engine::output engine_runner::process(const engine::event& ev) {
     };
     act(0, early);
 
+    // Nothing to commit, nothing batched before it (a tick's revaluation pushes): published at
+    // once, with no batch bookkeeping (a tick allocates nothing).
+    if (!needs_commit(out) && early == out.actions.size() && batch_.notifications.empty() && !needs_commit(batch_) &&
+        seq_ + static_cast<std::int64_t>(out.notifications.size()) <= reserved_) {
+        for (const auto& note : out.notifications) publish_(mode_, note, ++seq_, now);
+        return;
+    }
     add_to_batch(out, now);
     if (early < out.actions.size()) {
         // An order waits for its record, and everything batched before it, in one commit.
         commit_pending();
         act(early, out.actions.size());
     }
-    return out;
 }
 
 void engine_runner::announce(const engine::notification& note) {

@@ -114,9 +114,14 @@ public:
     const std::string& storage_error() const { return storage_error_; }
 
 private:
-    engine::output process(const engine::event& ev);
+    /// One engine step into `out` (cleared first); its changes join the batch, its leading
+    /// cancels go out, and an order commits the batch and goes out after it.
+    void process(const engine::event& ev, engine::output& out);
     /// Adds a processed step to the uncommitted batch (its notifications move into it).
     void add_to_batch(engine::output& out, engine::millis now);
+    /// Batched notifications name the engine's records, valid only until its next step: before
+    /// that step, each batched position they name is copied and the notification points at it.
+    void detach_batch();
     /// Commits the batch now, or at the end of the io turn when `may_wait` and a poster is set.
     void end_step(bool may_wait);
     void persist(const engine::output& out, std::int64_t seq_hi, engine::millis now);
@@ -148,6 +153,10 @@ private:
     std::function<void(std::function<void()>)> post_;
     bool flush_posted_ = false;
     std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);  // false once destroyed
+    std::deque<engine::position> detached_;  // copies batched notifications point at (stable addresses)
+    std::size_t detached_upto_ = 0;          // batched notifications [0, this) no longer name the engine's
+    engine::output scratch_;      // the drain's output, reused across steps (its capacity kept)
+    bool scratch_busy_ = false;
     /// Safety fields last pushed: any change (a position opened, a trade moved the daily PnL, the
     /// engine stopped) is pushed as safety_changed even when the engine did not name it.
     std::string last_safety_key_;
