@@ -179,14 +179,14 @@ const position* engine::find_position(const std::string& id) const {
 }
 
 void engine::index_position(position& p) {
-    auto& list = by_symbol_[p.symbol];
+    auto& list = by_symbol_[p.symbol].listed;
     if (std::find(list.begin(), list.end(), &p) == list.end()) list.push_back(&p);
 }
 
 void engine::unindex_position(const position& p) {
     auto it = by_symbol_.find(p.symbol);
     if (it == by_symbol_.end()) return;
-    auto& list = it->second;
+    auto& list = it->second.listed;
     list.erase(std::remove(list.begin(), list.end(), &p), list.end());
 }
 
@@ -375,9 +375,14 @@ void engine::impl_access::operator()(const market_tick& ev) {
     tick_slot& slot = e.tick_slot_;
     if (slot.q == nullptr || !same_symbol(slot.symbol, ev.symbol)) {
         slot.symbol = ev.symbol;
-        slot.q = &e.quotes_[ev.symbol];
-        slot.at = &e.quote_at_[ev.symbol];
-        slot.listed = &e.by_symbol_[ev.symbol];
+        symbol_slot& s = e.by_symbol_[ev.symbol];
+        if (s.q == nullptr) {  // the symbol's first tick (since restore)
+            s.q = &e.quotes_[ev.symbol];
+            s.at = &e.quote_at_[ev.symbol];
+        }
+        slot.q = s.q;
+        slot.at = s.at;
+        slot.listed = &s.listed;
     }
     *slot.q = ev.q;
     *slot.at = now;
@@ -577,7 +582,7 @@ void engine::impl_access::operator()(const open_request& ev) {
     // The symbol index lists every live position on the symbol (and ended ones not pruned yet).
     const position* exists = nullptr;
     if (const auto listed = e.by_symbol_.find(opp.symbol); listed != e.by_symbol_.end())
-        for (const position* p : listed->second)
+        for (const position* p : listed->second.listed)
             if (!is_terminal(p->status) && (exists == nullptr || p->position_id < exists->position_id)) exists = p;
     if (exists != nullptr)
         return refuse("POSITION_EXISTS", 409,
