@@ -72,6 +72,7 @@ void engine::restore(engine_snapshot snap) {
         orders_.insert_or_assign(std::move(id), std::move(o));
     }
     trades_ = std::move(snap.trades);
+    trades_from_ = 0;
     earlier_trades_ = snap.earlier_trades;
     trim_trades();
     day_initialised_ = true;
@@ -157,20 +158,25 @@ safety_status engine::safety(millis now) const {
 }
 
 performance_stats engine::performance(millis now) const {
-    return compute_performance(earlier_trades_, trades_, now);
+    return compute_performance_of(earlier_trades_, live_trades(), now);
 }
 
 decimal engine::realized_pnl_total() const {
     decimal sum = earlier_trades_.total_pnl;
-    for (const trade& t : trades_) sum += t.pnl;
+    for (const trade& t : live_trades()) sum += t.pnl;
     return sum;
 }
 
 void engine::trim_trades() {
-    if (cfg_.trades_kept == 0 || trades_.size() <= cfg_.trades_kept) return;
-    const auto excess = static_cast<std::ptrdiff_t>(trades_.size() - cfg_.trades_kept);
-    for (auto it = trades_.begin(); it != trades_.begin() + excess; ++it) earlier_trades_.add(*it);
-    trades_.erase(trades_.begin(), trades_.begin() + excess);
+    const std::size_t live = trades_.size() - trades_from_;
+    if (cfg_.trades_kept == 0 || live <= cfg_.trades_kept) return;
+    const std::size_t excess = live - cfg_.trades_kept;
+    for (std::size_t i = trades_from_; i < trades_from_ + excess; ++i) earlier_trades_.add(trades_[i]);
+    trades_from_ += excess;
+    if (trades_from_ >= cfg_.trades_kept) {
+        trades_.erase(trades_.begin(), trades_.begin() + static_cast<std::ptrdiff_t>(trades_from_));
+        trades_from_ = 0;
+    }
 }
 
 const position* engine::find_position(const std::string& id) const {
