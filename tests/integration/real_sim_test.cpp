@@ -148,6 +148,12 @@ std::string algo_status(sim_fixture& sim, const std::string& cid) {
     return status;
 }
 
+/// True once the position's TP and SL both rest at the exchange (OPEN only says they were sent;
+/// before they arrive their status is "", which passes for "not NEW").
+bool tp_sl_resting(sim_fixture& sim, const std::string& id) {
+    return eventually([&] { return algo_status(sim, id + "-TP") == "NEW" && algo_status(sim, id + "-SL") == "NEW"; });
+}
+
 /// The trade's money equals the exchange's own: realized PnL minus every commission of the
 /// symbol's executions (entry and exit), and the exit price is the exchange's average.
 void check_exchange_money(sim_fixture& sim, const std::string& symbol, const json::object& t) {
@@ -248,11 +254,15 @@ TEST_CASE("real: TP fill cancels the SL and records TAKE_PROFIT", "[integration]
     auto& d = *e.d;
     const auto id = open_real(d, "BTCUSDT", "LONG");
     auto p = wait_open(d, id);
+    // OPEN only says the TP and SL were sent: wait until both rest at the exchange, else the
+    // price move can fill the TP before the SL arrives and "" (not there yet) passes for "not NEW".
+    REQUIRE(tp_sl_resting(e.sim, id));
     const double tp = num(p.at("tp_price"));
     const std::string px = fmt::format("{:.1f}", tp + 100.0);
     e.sim.set_price("BTCUSDT", px);
     CHECK(wait_trade_reason(d, id) == "TAKE_PROFIT");
-    CHECK(eventually([&] { return algo_status(e.sim, id + "-SL") != "NEW"; }));
+    CHECK(eventually([&] { return algo_status(e.sim, id + "-SL") == "CANCELED"; }));
+    INFO(json::serialize(e.sim.state().at("accounts").at(0).at("algoOrders")));
     CHECK(algo_status(e.sim, id + "-SL") == "CANCELED");
     CHECK(sim_positions(e.sim).empty());
     auto t = *trade_for(d, id);
@@ -288,6 +298,7 @@ TEST_CASE("real: 20 concurrent closes send exactly one reduce-only close order",
     auto& d = *e.d;
     const auto id = open_real(d, "BTCUSDT", "LONG");
     wait_open(d, id);
+    REQUIRE(tp_sl_resting(e.sim, id));  // so that "not NEW" below is about orders that rested
     std::vector<int> statuses(20, 0);
     std::vector<std::thread> threads;
     for (int i = 0; i < 20; ++i)
@@ -325,6 +336,7 @@ TEST_CASE("real: a close on the exchange is recorded EXTERNAL with the exchange'
     ws.send(R"({"op":"subscribe","id":1,"channels":["account"],"modes":["real-trading"]})");
     const auto id = open_real(d, "ETHUSDT", "LONG");
     wait_open(d, id);
+    REQUIRE(tp_sl_resting(e.sim, id));  // so that "not NEW" below is about orders that rested
     e.sim.set_price("ETHUSDT", "3004.50", "3004.51", "3004.50");  // a move, so the pnl is not zero
     std::this_thread::sleep_for(std::chrono::milliseconds(300));
     e.sim.admin("/admin/close-position", R"({"symbol":"ETHUSDT"})");
