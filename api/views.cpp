@@ -385,8 +385,13 @@ json::value to_json(const std::vector<engine::opportunity>& os) {
 json::value notification_data(const engine::notification& n) {
     json::value v = std::visit(
         [](const auto& payload) -> json::value {
-            if constexpr (std::is_same_v<std::decay_t<decltype(payload)>, std::monostate>)
+            using T = std::decay_t<decltype(payload)>;
+            if constexpr (std::is_same_v<T, std::monostate>)
                 return json::object{};
+            else if constexpr (std::is_same_v<T, engine::position_ref>)
+                return to_json(*payload.pos);
+            else if constexpr (std::is_same_v<T, engine::trade_ref>)
+                return to_json(engine::trade_of(*payload.pos));
             else
                 return to_json(payload);
         },

@@ -45,6 +45,7 @@ struct rig {
     engine eng;
     traded::daemon::paper_port port;
     std::deque<event> pending;
+    output out;  // reused across steps, as the engine runner's drain does
     millis now = t0;
 
     rig()
@@ -68,7 +69,7 @@ struct rig {
         while (!pending.empty()) {
             event e = std::move(pending.front());
             pending.pop_front();
-            output out = eng.handle(e, now);
+            eng.handle(e, now, out);
             for (const auto& a : out.actions) port.execute(a);
         }
     }
@@ -79,7 +80,7 @@ struct rig {
         while (!pending.empty()) {
             event e = std::move(pending.front());
             pending.pop_front();
-            output out = eng.handle(e, now);
+            eng.handle(e, now, out);
             for (const auto& a : out.actions) port.execute(a);
         }
         process(market_tick{sym, q});

@@ -435,14 +435,14 @@ json::value app::notification_json(mode m, const engine::notification& n) {
         case engine::channel::positions:
         case engine::channel::trades:
         case engine::channel::opportunities:
-            if (const auto* p = std::get_if<engine::position>(&n.payload)) {
-                auto v = api::to_json(*p);
+            if (const auto* p = std::get_if<engine::position_ref>(&n.payload)) {
+                auto v = api::to_json(*p->pos);
                 if (!n.detail.empty()) v.as_object()["detail"] = n.detail;
                 return v;
             }
-            if (const auto* t = std::get_if<engine::trade>(&n.payload)) {
+            if (const auto* t = std::get_if<engine::trade_ref>(&n.payload)) {
                 // "corrected": a trade already pushed, re-sent with what really closed it.
-                auto v = api::to_json(*t);
+                auto v = api::to_json(engine::trade_of(*t->pos));
                 if (!n.detail.empty()) v.as_object()["detail"] = n.detail;
                 return v;
             }

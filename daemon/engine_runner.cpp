@@ -55,18 +55,26 @@ std::string engine_runner::restore() {
 
 engine::output engine_runner::dispatch(const engine::event& ev) {
     dispatching_ = true;
-    auto out = process(ev);
+    engine::output out;
+    process(ev, out);
     drain();
     return out;
 }
 
 void engine_runner::drain() {
     dispatching_ = true;
+    // Port events (market ticks above all) step the engine into one output kept across steps, so
+    // a tick allocates no vectors; a drain nested in a publisher's dispatch gets its own.
+    engine::output local;
+    engine::output& out = scratch_busy_ ? local : scratch_;
+    const bool was_busy = scratch_busy_;
+    scratch_busy_ = true;
     while (!pending_.empty()) {
         auto ev = std::move(pending_.front());
         pending_.pop_front();
-        process(ev);
+        process(ev, out);
     }
+    scratch_busy_ = was_busy;
     dispatching_ = false;
 }
 
@@ -81,7 +89,7 @@ void engine_runner::set_metrics(metrics::registry* r) {
     ticks_ = r->get_counter(metrics::names::market_ticks, l);
 }
 
-engine::output engine_runner::process(const engine::event& ev) {
+void engine_runner::process(const engine::event& ev, engine::output& out) {
     const auto started = steady::now();
     const auto now = clock_();
     last_event_at_ = now;
@@ -91,7 +99,7 @@ engine::output engine_runner::process(const engine::event& ev) {
         ticks_.inc();
         if (on_tick_) on_tick_(*tick);
     }
-    auto out = engine_.handle(ev, now);
+    engine_.handle(ev, now, out);
     const auto decided = steady::now();
     if (tick != nullptr) {
         tick_to_decision_.observe(std::chrono::duration<double>(decided - started).count());
@@ -143,7 +151,6 @@ engine::output engine_runner::process(const engine::event& ev) {
     }
     for (const auto& note : out.notifications) publish_(mode_, note, ++seq_, now);
     act(early, out.actions.size());
-    return out;
 }
 
 void engine_runner::announce(const engine::notification& note) {

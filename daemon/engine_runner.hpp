@@ -92,7 +92,8 @@ public:
     const std::string& storage_error() const { return storage_error_; }
 
 private:
-    engine::output process(const engine::event& ev);
+    /// One engine step into `out` (cleared first), then commit, publish and act.
+    void process(const engine::event& ev, engine::output& out);
     void persist(const engine::output& out, std::int64_t seq_hi, engine::millis now);
     void drain();
     /// One log line per money action going to the exchange and per answer coming back (WARN for
@@ -111,6 +112,8 @@ private:
     clock_fn clock_;
     std::deque<engine::event> pending_;
     bool dispatching_ = false;
+    engine::output scratch_;      // the drain's output, reused across steps (its capacity kept)
+    bool scratch_busy_ = false;
     /// Safety fields last pushed: any change (a position opened, a trade moved the daily PnL, the
     /// engine stopped) is pushed as safety_changed even when the engine did not name it.
     std::string last_safety_key_;

@@ -259,7 +259,8 @@ std::optional<audit_kind> parse_audit_kind(std::string_view s) {
 /// A readable line for the audit log about a notification's payload.
 std::string describe(const engine::notification& n) {
     std::string out;
-    if (const auto* p = std::get_if<engine::position>(&n.payload)) {
+    if (const auto* r = std::get_if<engine::position_ref>(&n.payload)) {
+        const engine::position* p = r->pos;
         out = fmt::format("{} {} {} {} qty={} entry={}", p->position_id, p->symbol, engine::to_string(p->pos_side),
                           engine::to_string(p->status), p->qty.to_string(), p->entry_price.to_string());
         if (!p->tp_price.is_zero() || !p->sl_price.is_zero())
@@ -267,7 +268,9 @@ std::string describe(const engine::notification& n) {
         if (p->reason != engine::exit_reason::none)
             out += fmt::format(" exit={} reason={} pnl={}", p->exit_price.to_string(), engine::to_string(p->reason),
                                p->pnl.to_string());
-    } else if (const auto* t = std::get_if<engine::trade>(&n.payload)) {
+    } else if (const auto* tr = std::get_if<engine::trade_ref>(&n.payload)) {
+        const engine::trade trade = engine::trade_of(*tr->pos);
+        const engine::trade* t = &trade;
         out = fmt::format("{} {} {} qty={} entry={} exit={} pnl={} fees={} reason={}", t->trade_id, t->symbol,
                           engine::to_string(t->pos_side), t->qty.to_string(), t->entry_price.to_string(),
                           t->exit_price.to_string(), t->pnl.to_string(), t->fees.to_string(),
@@ -279,7 +282,7 @@ std::string describe(const engine::notification& n) {
     return out;
 }
 
-bool is_high_rate(const std::string& event_name) {
+bool is_high_rate(std::string_view event_name) {
     return event_name == "position_updated" || event_name == "balance_updated" || event_name == "opportunity";
 }
 
@@ -296,7 +299,7 @@ change_set changes_of(const engine::engine& e, const engine::output& out) {
     c.trades = out.new_trades;
     if (out.state_changed) c.state = e.state();
     for (const auto& n : out.notifications)
-        if (!is_high_rate(n.event_name)) c.audit.push_back({audit_kind::transition, n.event_name, describe(n), ""});
+        if (!is_high_rate(n.event_name)) c.audit.push_back({audit_kind::transition, std::string(n.event_name), describe(n), ""});
     return c;
 }
 

@@ -29,6 +29,8 @@ constexpr int max_close_attempts = 3;
 constexpr std::array<order_kind, 4> exit_kinds{order_kind::take_profit, order_kind::stop_loss,
                                                order_kind::floor_stop, order_kind::close};
 
+}  // namespace
+
 trade trade_of(const position& p) {
     trade t;
     t.trade_id = p.position_id + "-T";
@@ -48,7 +50,6 @@ trade trade_of(const position& p) {
     t.closed_at = p.closed_at;
     return t;
 }
-}  // namespace
 
 void engine::impl_access::operator()(const close_request& ev) {
     position* p = find_position(ev.position_id);
@@ -203,7 +204,7 @@ void engine::impl_access::operator()(const external_fill& ev) {
             *r = t;
             break;
         }
-    out.new_trades.push_back(t);  // same trade_id: the store replaces the recorded one
+    out.new_trades.push_back(std::move(t));  // same trade_id: the store replaces the recorded one
     if (c.closed_at >= e.state_.trading_day_start) {
         e.state_.daily_realized_pnl += c.pnl - old_pnl;
         out.state_changed = true;
@@ -211,7 +212,7 @@ void engine::impl_access::operator()(const external_fill& ev) {
     notify_position(c, "position_updated",
                     fmt::format("close corrected from the exchange's fills: {} at {}", total.to_string(),
                                 c.exit_price.to_string()));
-    out.notifications.push_back(notification{channel::trades, "trade_recorded", t, "corrected"});
+    out.notifications.push_back(notification{channel::trades, "trade_recorded", trade_ref{&c}, "corrected"});
     check_daily_loss();
 }
 
@@ -275,7 +276,7 @@ void engine::impl_access::finish_close(position& p, close_cause cause) {
     trade t = trade_of(p);
     e.trades_.push_back(t);
     e.trim_trades();
-    out.new_trades.push_back(t);
+    out.new_trades.push_back(std::move(t));
     e.state_.daily_realized_pnl += p.pnl;
     out.state_changed = true;
     for (order_kind k : exit_kinds)
@@ -286,7 +287,7 @@ void engine::impl_access::finish_close(position& p, close_cause cause) {
     else if (cause.kind == order_kind::stop_loss || cause.kind == order_kind::floor_stop)
         notify_position(p, "sl_filled");
     notify_position(p, "position_closed");
-    out.notifications.push_back(notification{channel::trades, "trade_recorded", t, {}});
+    out.notifications.push_back(notification{channel::trades, "trade_recorded", trade_ref{&p}, {}});
     check_daily_loss();
     prune_history();
 }
@@ -315,7 +316,7 @@ void engine::impl_access::amend_unseen_close(position& p, const order_record& o,
         *kept = t;
     else
         e.earlier_trades_.replace(before, t);  // it already left memory: correct the totals
-    out.new_trades.push_back(t);  // same trade_id: the store replaces the recorded one
+    out.new_trades.push_back(std::move(t));  // same trade_id: the store replaces the recorded one
     if (p.closed_at >= e.state_.trading_day_start) {
         e.state_.daily_realized_pnl += p.pnl - old_pnl;
         out.state_changed = true;
@@ -323,7 +324,7 @@ void engine::impl_access::amend_unseen_close(position& p, const order_record& o,
     notify_position(p, "position_updated",
                     fmt::format("close corrected: {} filled at {} ({})", o.client_id,
                                 p.exit_price.to_string(), to_string(p.reason)));
-    out.notifications.push_back(notification{channel::trades, "trade_recorded", t, "corrected"});
+    out.notifications.push_back(notification{channel::trades, "trade_recorded", trade_ref{&p}, "corrected"});
     check_daily_loss();
 }
 

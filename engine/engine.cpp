@@ -232,12 +232,20 @@ void engine::impl_access::touch(order_record& o) {
     add_unique(out.dirty_orders, o.client_id);
 }
 
-void engine::impl_access::notify(channel ch, std::string name, std::string detail) {
-    out.notifications.push_back(notification{ch, std::move(name), std::monostate{}, std::move(detail)});
+void engine::impl_access::notify(channel ch, std::string_view name, std::string detail) {
+    out.notifications.push_back(notification{ch, name, std::monostate{}, std::move(detail)});
 }
 
-void engine::impl_access::notify_position(const position& p, std::string name, std::string detail) {
-    out.notifications.push_back(notification{channel::positions, std::move(name), p, std::move(detail)});
+void engine::impl_access::notify_position(const position& p, std::string_view name, std::string detail) {
+    out.notifications.push_back(notification{channel::positions, name, position_ref{&p}, std::move(detail)});
+}
+
+bool engine::impl_access::named_in_step(const position& p) const {
+    for (const notification& n : out.notifications) {
+        if (const auto* r = std::get_if<position_ref>(&n.payload); r != nullptr && r->pos == &p) return true;
+        if (const auto* r = std::get_if<trade_ref>(&n.payload); r != nullptr && r->pos == &p) return true;
+    }
+    return false;
 }
 
 void engine::impl_access::refuse(std::string code, int http_status, std::string message) {
@@ -324,6 +332,9 @@ void engine::impl_access::prune_history() {
     std::vector<std::string> forget;
     for (std::size_t i = 0; i < excess; ++i) {
         if (done[i].first >= now) break;  // never one closed in this step (callers still use it)
+        // Nor one this step's notifications name: they point at the record (it goes next time).
+        if (const auto pos = e.positions_.find(*done[i].second); pos != e.positions_.end() && named_in_step(pos->second))
+            continue;
         forget.push_back(*done[i].second);
     }
     for (const std::string& id : forget) {

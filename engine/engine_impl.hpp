@@ -76,8 +76,11 @@ struct engine::impl_access {
     void rollover();
     void touch(position& p);
     void touch(order_record& o);
-    void notify(channel ch, std::string name, std::string detail = {});
-    void notify_position(const position& p, std::string name, std::string detail = {});
+    /// `name` must be a string literal (the notification keeps a view of it).
+    void notify(channel ch, std::string_view name, std::string detail = {});
+    void notify_position(const position& p, std::string_view name, std::string detail = {});
+    /// True when a notification of this step names `p` (it must outlive the step: not pruned).
+    bool named_in_step(const position& p) const;
     void refuse(std::string code, int http_status, std::string message);
     position* find_position(const std::string& id);
     order_record* find_order(const std::string& client_id);

@@ -5,6 +5,7 @@
 #include "engine/types.hpp"
 
 #include <string>
+#include <string_view>
 #include <variant>
 #include <vector>
 
@@ -139,12 +140,26 @@ enum class channel { positions, trades, safety, account, status, opportunities, 
 std::string_view to_string(channel c);
 std::optional<channel> parse_channel(std::string_view s);
 
-/// One pushed event. `event_name` is the SPEC §3 name ("position_opened", ...). The payload is
-/// the object it is about; views turn it into JSON.
+/// A position a notification is about: the engine's own record, not a copy (a copy on every
+/// revaluing tick cost five heap allocations). Valid until the engine's next step (handle or
+/// restore): consumers render it while they publish that step's output, so they show the position
+/// as it stands after the step.
+struct position_ref {
+    const position* pos = nullptr;
+};
+/// trade_recorded: the trade of a closed position, rendered as `trade_of(*pos)` from the engine's
+/// record (the trade itself is in output::new_trades for the store). Valid like position_ref.
+struct trade_ref {
+    const position* pos = nullptr;
+};
+
+/// One pushed event. `event_name` is the SPEC §3 name ("position_opened", ...), a view of a
+/// string literal (no allocation per notification). The payload names what it is about; views
+/// turn it into JSON.
 struct notification {
     channel ch = channel::positions;
-    std::string event_name;
-    std::variant<std::monostate, position, trade, opportunity> payload;
+    std::string_view event_name;
+    std::variant<std::monostate, position_ref, trade_ref, opportunity> payload;
     std::string detail;  // human-readable reason (safety events), may be empty
 };
 

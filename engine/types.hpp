@@ -208,6 +208,9 @@ struct trade {
     millis closed_at = 0;
 };
 
+/// The trade a closed position records ("<position_id>-T"), from the position's own fields.
+trade trade_of(const position& p);
+
 /// An entry idea from the opportunity manager or a user.
 struct opportunity {
     std::string symbol;

@@ -24,7 +24,8 @@ std::string signed_usdt(decimal v) { return (v.is_negative() ? "" : "+") + v.to_
 }  // namespace
 
 std::optional<note> from_engine(engine::mode m, const engine::notification& n, engine::millis ts) {
-    const auto* p = std::get_if<engine::position>(&n.payload);
+    const auto* ref = std::get_if<engine::position_ref>(&n.payload);
+    const engine::position* p = ref != nullptr ? ref->pos : nullptr;
     if (n.event_name == "position_opened" && p != nullptr) {
         auto out = position_note("position_opened", m, ts, *p);
         if (p->tp_price.is_positive()) out.tp_price = p->tp_price;
@@ -51,7 +52,7 @@ std::optional<note> from_engine(engine::mode m, const engine::notification& n, e
     }
     if (n.event_name == "emergency_stop" || n.event_name == "daily_loss_limit_hit" ||
         n.event_name == "exchange_disconnected")
-        return daemon_note(n.event_name, m, ts, n.detail);
+        return daemon_note(std::string(n.event_name), m, ts, n.detail);
     return std::nullopt;
 }
 

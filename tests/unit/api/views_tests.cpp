@@ -200,7 +200,8 @@ TEST_CASE("notification data carries the payload and the detail", "[views]") {
     engine::notification n;
     n.ch = engine::channel::positions;
     n.event_name = "position_opened";
-    n.payload = open_position();
+    const engine::position p = open_position();
+    n.payload = engine::position_ref{&p};
     auto v = notification_data(n);
     CHECK(v.at("position_id") == "paper_1732400000000_BTCUSDT");
     CHECK_FALSE(v.as_object().contains("detail"));

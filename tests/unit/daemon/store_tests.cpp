@@ -331,7 +331,7 @@ TEST_CASE("commit from an engine step writes its dirty objects, state, seq and a
     en::notification opened;
     opened.ch = en::channel::positions;
     opened.event_name = "position_opened";
-    opened.payload = e.positions().begin()->second;
+    opened.payload = en::position_ref{&e.positions().begin()->second};
     en::notification tick = opened;
     tick.event_name = "position_updated";
     en::notification latch;

@@ -322,7 +322,7 @@ TEST_CASE("the same events at the same times give the same output (replay)", "[e
                 if (const auto* c = std::get_if<cancel_order>(&a)) trace.push_back("cancel " + c->client_id);
                 if (const auto* q = std::get_if<query_position>(&a)) trace.push_back("query " + q->position_id);
             }
-            for (const auto& n : o.notifications) trace.push_back(n.event_name);
+            for (const auto& n : o.notifications) trace.emplace_back(n.event_name);
         }
         return trace;
     };

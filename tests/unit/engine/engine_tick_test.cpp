@@ -11,7 +11,7 @@ std::vector<std::string> updated_ids(const output& o) {
     std::vector<std::string> ids;
     for (const auto& n : o.notifications)
         if (n.event_name == "position_updated")
-            if (const auto* p = std::get_if<position>(&n.payload)) ids.push_back(p->position_id);
+            if (const auto* p = std::get_if<position_ref>(&n.payload)) ids.push_back(p->pos->position_id);
     return ids;
 }
 }  // namespace

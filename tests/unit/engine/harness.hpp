@@ -67,7 +67,7 @@ inline std::vector<place_order> placed(const output& o, order_kind k) {
 
 inline std::vector<std::string> event_names(const output& o) {
     std::vector<std::string> v;
-    for (const auto& n : o.notifications) v.push_back(n.event_name);
+    for (const auto& n : o.notifications) v.emplace_back(n.event_name);
     return v;
 }
 inline int count_event(const output& o, std::string_view name) {

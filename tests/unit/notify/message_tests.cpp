@@ -29,11 +29,12 @@ engine::position closed_position() {
     return p;
 }
 
-engine::notification position_event(const char* name, engine::position p) {
+/// Names `p` (not a copy, as the engine's notifications do): use it within the expression.
+engine::notification position_event(const char* name, const engine::position& p) {
     engine::notification n;
     n.ch = engine::channel::positions;
     n.event_name = name;
-    n.payload = std::move(p);
+    n.payload = engine::position_ref{&p};
     return n;
 }
 
