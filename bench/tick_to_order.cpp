@@ -10,9 +10,12 @@
 // position it crosses ("misses no exit").
 //
 // Latencies are wall clock (steady_clock) per sample on a shared machine: p99/p99.9 include
-// preemption by other processes; the baseline suffers the same.
+// preemption by other processes; the baseline suffers the same. Beside them, the thread's CPU
+// time per sample (CLOCK_THREAD_CPUTIME_ID, which a preemption does not advance; one clock read
+// costs a few hundred ns, the same in both rows).
 //
 // Run: build/bench/bench_tick_to_order   (a few seconds)
+//      build/bench/bench_tick_to_order --exits-only   (no burst: for perf record of the exit path)
 
 #include "daemon/paper_port.hpp"
 #include "engine/engine.hpp"
@@ -24,6 +27,8 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
+#include <ctime>
 #include <deque>
 #include <string>
 #include <vector>
@@ -104,6 +109,12 @@ struct rig {
     }
 };
 
+double thread_cpu_us() {
+    timespec ts{};
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return static_cast<double>(ts.tv_sec) * 1e6 + static_cast<double>(ts.tv_nsec) / 1e3;
+}
+
 struct pct {
     double p50, p99, p999, max;
 };
@@ -130,29 +141,34 @@ std::string mark_price(const std::string& sym, std::string_view p, millis e) {
 
 }  // namespace
 
-int main() {
+int main(int argc, char** argv) {
+    const bool exits_only = argc > 1 && std::strcmp(argv[1], "--exits-only") == 0;
     rig r;
     r.process(start_request{});
     for (int i = 0; i < symbol_count; ++i) r.open(symbol_name(i));
 
     // Tick -> TP executed, and the baseline quote that triggers nothing.
     constexpr int samples = 3000;
-    std::vector<double> exit_us, base_us;
+    std::vector<double> exit_us, base_us, exit_cpu, base_cpu;
     for (int k = 0; k < samples; ++k) {
         const std::string sym = symbol_name(k % symbol_count);
         ++r.now;
         const quote calm = r.at(k % 2 == 0 ? "100.20" : "100.30");
+        double c = thread_cpu_us();
         auto t = bench_clock::now();
         r.quote_in(sym, calm);
         base_us.push_back(std::chrono::duration<double, std::micro>(bench_clock::now() - t).count());
+        base_cpu.push_back(thread_cpu_us() - c);
 
         const position* p = r.live(sym);
         const std::string id = p->position_id;
         const decimal through = p->tp_price + dec("0.50");
         const quote q{through, through + dec("0.01"), through, r.now};
+        c = thread_cpu_us();
         t = bench_clock::now();
         r.quote_in(sym, q);
         exit_us.push_back(std::chrono::duration<double, std::micro>(bench_clock::now() - t).count());
+        exit_cpu.push_back(thread_cpu_us() - c);
         const position* after = r.eng.find_position(id);
         if (after == nullptr || after->status != position_status::closed || after->reason != exit_reason::take_profit) {
             std::fprintf(stderr, "sample %d: %s did not close on its take-profit\n", k, id.c_str());
@@ -163,7 +179,8 @@ int main() {
     }
 
     // Burst: 656 messages back to back, one crossing a TP.
-    constexpr int burst = 656, bursts = 300;
+    constexpr int burst = 656;
+    const int bursts = exits_only ? 1 : 300;
     bn::json_parser parser;
     std::vector<double> drain_us;
     int exits = 0;
@@ -216,6 +233,7 @@ int main() {
     }
 
     const pct e = percentiles(exit_us), bl = percentiles(base_us), d = percentiles(drain_us);
+    const pct ec = percentiles(exit_cpu), bc = percentiles(base_cpu);
     std::printf("B2 tick -> order, paper in-process (%d samples, %d positions open; wall clock us)\n\n", samples,
                 symbol_count);
     std::printf("| case | p50 us | p99 us | p99.9 us | max us |\n|---|---:|---:|---:|---:|\n");
@@ -223,6 +241,10 @@ int main() {
                 bl.p999, bl.max);
     std::printf("| quote through TP -> TP filled, SL cancelled, position CLOSED | %.2f | %.2f | %.2f | %.1f |\n", e.p50,
                 e.p99, e.p999, e.max);
+    std::printf("\nThe same samples in thread CPU time (not advanced while preempted):\n\n");
+    std::printf("| case | cpu p50 us | cpu p99 us | cpu p99.9 us | cpu max us |\n|---|---:|---:|---:|---:|\n");
+    std::printf("| baseline: quote that triggers nothing | %.2f | %.2f | %.2f | %.1f |\n", bc.p50, bc.p99, bc.p999, bc.max);
+    std::printf("| quote through TP until CLOSED | %.2f | %.2f | %.2f | %.1f |\n", ec.p50, ec.p99, ec.p999, ec.max);
     std::printf("\nBurst: %d messages (codec + port + engine) back to back, %d bursts; drain time = queueing of the "
                 "last message\n\n",
                 burst, bursts);

@@ -18,6 +18,7 @@
 #include "metrics/catalog.hpp"
 #include "notify/notifier.hpp"
 
+#include <boost/asio/post.hpp>
 #include <boost/json.hpp>
 
 #include <unistd.h>
@@ -164,6 +165,8 @@ std::string app::start() {
                                             store_.get(), *real_port_, pub, wall_clock_ms);
     for (auto m : all_modes) {
         runner(m).set_metrics(&metrics_);
+        // Exchange events and ticks of one io turn share one commit (docs/architecture.md).
+        runner(m).set_poster([this](std::function<void()> f) { boost::asio::post(io_, std::move(f)); });
         // Every quote an engine sees goes to the `market` channel, labelled with its source: real
         // trading only ever sees the exchange's streams (SPEC §1, §8).
         runner(m).set_on_tick([this, m](const engine::market_tick& t) {
@@ -286,6 +289,11 @@ void app::stop() {
     stopped_ = true;
     if (market_) market_->stop();
     storage_timer_.cancel();
+    for (auto* r : {paper_.get(), real_.get()})
+        if (r != nullptr) {
+            r->commit_pending();
+            r->flush_revaluations();
+        }
     market_timer_.cancel();
     lag_timer_.cancel();
     for (auto& [m, t] : wakeups_) t->cancel();
@@ -326,10 +334,14 @@ void app::on_market_quote(mode m, const std::string& symbol, const engine::quote
 }
 
 void app::arm_storage_retry() {
-    storage_timer_.expires_after(std::chrono::seconds(2));
+    storage_timer_.expires_after(std::chrono::milliseconds(500));
     storage_timer_.async_wait([this](boost::system::error_code ec) {
         if (ec) return;
-        for (auto m : all_modes) runner(m).retry_storage();
+        const bool retry = ++storage_timer_fires_ % 4 == 0;
+        for (auto m : all_modes) {
+            runner(m).flush_revaluations();  // ticks' revaluations: no fsync, at most every 500 ms
+            if (retry) runner(m).retry_storage();
+        }
         arm_storage_retry();
     });
 }
@@ -461,6 +473,7 @@ json::value app::notification_json(mode m, const engine::notification& n) {
 }
 
 json::value app::snapshot(engine::channel ch, mode m) {
+    runner(m).commit_pending();
     const auto& e = runner(m).engine();
     const auto now = wall_clock_ms();
     switch (ch) {
@@ -741,6 +754,8 @@ void app::audit(const api::command& cmd, const api::reply& r) {
 
 api::reply app::execute(const api::command& cmd) {
     commands_.inc();
+    // No answer shows a step that is not committed yet (the io turn's batch, see engine_runner).
+    for (auto m : all_modes) runner(m).commit_pending();
     auto r = [&]() -> api::reply {
         if (api::needs_mode(cmd.name) && !cmd.mode)
             return api::reply::error(400, "INVALID_PARAMETER", "mode: required for this operation");

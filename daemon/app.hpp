@@ -114,6 +114,7 @@ private:
     std::set<std::string> paper_restore_needs_;
     std::map<std::string, engine::quote> paper_pending_quotes_;
     boost::asio::steady_timer storage_timer_;
+    int storage_timer_fires_ = 0;  // the storage retry runs every 4th fire (2 s)
     /// WS `market` channel: every quote the engines see, pushed per symbol every push_interval_ms.
     api::market_feed market_feed_;
     boost::asio::steady_timer market_timer_;

@@ -26,6 +26,26 @@ std::string safety_key(const engine::safety_status& s) {
 
 using steady = std::chrono::steady_clock;
 
+/// Events whose commit may wait for the end of the io turn: nobody waits for an answer to them.
+/// Commands (open, close, start, stop, emergency stop, limits) are answered right after dispatch.
+bool deferrable(const engine::event& ev) {
+    return std::holds_alternative<engine::market_tick>(ev) || std::holds_alternative<engine::order_accepted>(ev) ||
+           std::holds_alternative<engine::order_fill>(ev) || std::holds_alternative<engine::order_rejected>(ev) ||
+           std::holds_alternative<engine::order_canceled>(ev) || std::holds_alternative<engine::position_report>(ev) ||
+           std::holds_alternative<engine::exchange_status>(ev) || std::holds_alternative<engine::external_fill>(ev) ||
+           std::holds_alternative<engine::timer_fired>(ev);
+}
+
+/// True when `out` changes something recovery needs (positions, orders, trades, engine state).
+bool needs_commit(const engine::output& out) {
+    return !out.dirty_positions.empty() || !out.dirty_orders.empty() || !out.new_trades.empty() || out.state_changed;
+}
+
+bool only_high_rate(const engine::output& out) {
+    return std::all_of(out.notifications.begin(), out.notifications.end(),
+                       [](const engine::notification& n) { return n.event_name == "position_updated"; });
+}
+
 double seconds_since(steady::time_point t0) {
     return std::chrono::duration<double>(steady::now() - t0).count();
 }
@@ -36,9 +56,14 @@ engine_runner::engine_runner(engine::mode m, engine::engine e, store* db, exchan
     : mode_(m), engine_(std::move(e)), store_(db), port_(port), publish_(std::move(pub)), clock_(std::move(clock)) {
     port_.set_sink([this](engine::event ev) {
         pending_.push_back(std::move(ev));
-        if (!dispatching_) drain();
+        if (!dispatching_) {
+            drain();
+            end_step(true);
+        }
     });
 }
+
+engine_runner::~engine_runner() { *alive_ = false; }
 
 std::string engine_runner::restore() {
     if (!store_) return {};
@@ -58,7 +83,98 @@ engine::output engine_runner::dispatch(const engine::event& ev) {
     engine::output out;
     process(ev, out);
     drain();
+    // A command's answer follows this return: it must be committed. Exchange events and ticks
+    // may share the io turn's commit.
+    end_step(deferrable(ev));
     return out;
+}
+
+void engine_runner::end_step(bool may_wait) {
+    if (batch_.notifications.empty() && !needs_commit(batch_)) return;
+    // Nothing durable: the pushes go out now (their seq numbers are reserved).
+    if (!may_wait || !post_ || !(needs_commit(batch_) || seq_ + static_cast<std::int64_t>(batch_.notifications.size()) > reserved_)) {
+        commit_pending();
+        return;
+    }
+    if (flush_posted_) return;
+    flush_posted_ = true;
+    post_([this, alive = alive_] {
+        if (!*alive) return;
+        flush_posted_ = false;
+        commit_pending();
+    });
+}
+
+void engine_runner::add_to_batch(engine::output& out, engine::millis now) {
+    for (const auto& id : out.dirty_positions)
+        if (std::find(batch_.dirty_positions.begin(), batch_.dirty_positions.end(), id) == batch_.dirty_positions.end())
+            batch_.dirty_positions.push_back(id);
+    for (const auto& id : out.dirty_orders)
+        if (std::find(batch_.dirty_orders.begin(), batch_.dirty_orders.end(), id) == batch_.dirty_orders.end())
+            batch_.dirty_orders.push_back(id);
+    batch_.new_trades.insert(batch_.new_trades.end(), out.new_trades.begin(), out.new_trades.end());
+    batch_.state_changed = batch_.state_changed || out.state_changed;
+    for (auto& n : out.notifications) {
+        batch_.notifications.push_back(std::move(n));
+        batch_ts_.push_back(now);
+    }
+    out.notifications.clear();
+    batch_now_ = now;
+}
+
+void engine_runner::detach_batch() {
+    for (; detached_upto_ < batch_.notifications.size(); ++detached_upto_) {
+        auto& payload = batch_.notifications[detached_upto_].payload;
+        if (auto* r = std::get_if<engine::position_ref>(&payload); r != nullptr && r->pos != nullptr) {
+            detached_.push_back(*r->pos);
+            r->pos = &detached_.back();
+        } else if (auto* t = std::get_if<engine::trade_ref>(&payload); t != nullptr && t->pos != nullptr) {
+            detached_.push_back(*t->pos);
+            t->pos = &detached_.back();
+        }
+    }
+}
+
+void engine_runner::commit_pending() {
+    const auto n = static_cast<std::int64_t>(batch_.notifications.size());
+    if (n == 0 && !needs_commit(batch_)) return;
+    if (seq_ + n > reserved_ || needs_commit(batch_)) {
+        if (seq_ + n > reserved_) reserved_ = seq_ + n + seq_block;
+        // Positions revalued by ticks ride along for free.
+        for (const auto& id : revalued_)
+            if (std::find(batch_.dirty_positions.begin(), batch_.dirty_positions.end(), id) == batch_.dirty_positions.end())
+                batch_.dirty_positions.push_back(id);
+        revalued_.clear();
+        persist(batch_, reserved_, batch_now_ != 0 ? batch_now_ : clock_());
+    }
+    // Taken out first: a subscriber callback must not see a half-published batch.
+    auto notes = std::move(batch_.notifications);
+    auto ts = std::move(batch_ts_);
+    auto copies = std::move(detached_);  // what detached notes point at, alive while they publish
+    batch_.clear();
+    batch_ts_.clear();
+    detached_.clear();
+    detached_upto_ = 0;
+    batch_now_ = 0;
+    for (std::size_t i = 0; i < notes.size(); ++i) publish_(mode_, notes[i], ++seq_, ts[i]);
+}
+
+void engine_runner::flush_revaluations() {
+    if (revalued_.empty() || store_ == nullptr) return;
+    if (needs_commit(batch_)) {
+        commit_pending();  // a durable commit writes them too
+        return;
+    }
+    change_set c;
+    const auto& positions = engine_.positions();
+    for (const auto& id : revalued_)
+        if (auto it = positions.find(id); it != positions.end()) c.positions.push_back(it->second);
+    // Not needed by recovery (see the header): no fsync. A failure still means the disk cannot
+    // take writes: storage is marked failing at once (new entries blocked), and the full rewrite
+    // once it works again writes these rows too.
+    const auto err = store_->commit(mode_, c, clock_(), false);
+    revalued_.clear();
+    if (!err.empty()) storage_failed(err, {});
 }
 
 void engine_runner::drain() {
@@ -99,6 +215,7 @@ void engine_runner::process(const engine::event& ev, engine::output& out) {
         ticks_.inc();
         if (on_tick_) on_tick_(*tick);
     }
+    detach_batch();  // the step may change or drop records the batch's notifications name
     engine_.handle(ev, now, out);
     const auto decided = steady::now();
     if (tick != nullptr) {
@@ -124,11 +241,23 @@ void engine_runner::process(const engine::event& ev, engine::output& out) {
         }
     }
 
+    // A tick that sends nothing and changes no order, trade or engine state only revalued
+    // positions (mark, unrealized PnL, highest profit): recovery recomputes or does not need
+    // those, so they are written lazily without an fsync (flush_revaluations). The profit floor's
+    // activation places an order, so it is never one of these.
+    if (tick != nullptr && out.actions.empty() && out.dirty_orders.empty() && out.new_trades.empty() &&
+        !out.state_changed && only_high_rate(out)) {
+        revalued_.insert(out.dirty_positions.begin(), out.dirty_positions.end());
+        out.dirty_positions.clear();
+    }
+
     // Cancels and position queries at the head of the actions go out before the commit: they
     // record nothing recovery needs (after a crash, reconciliation reads the exchange, as for a
     // fill that arrived just before the crash), so the SL cancel after a TP fill does not wait
     // for an fsync. Orders are sent only once their record is committed, and the actions keep
-    // their order (a floor stop placed before the old stop's cancel stays that way).
+    // their order (a floor stop placed before the old stop's cancel stays that way). The batch
+    // never holds actions (an order commits the batch at once), so no earlier step's action can
+    // be overtaken.
     std::size_t early = 0;
     while (early < out.actions.size() && !std::holds_alternative<engine::place_order>(out.actions[early])) ++early;
     auto act = [&](std::size_t from, std::size_t to) {
@@ -142,24 +271,26 @@ void engine_runner::process(const engine::event& ev, engine::output& out) {
     };
     act(0, early);
 
-    const auto n = static_cast<std::int64_t>(out.notifications.size());
-    const bool durable = !out.dirty_positions.empty() || !out.dirty_orders.empty() || !out.new_trades.empty() ||
-                         out.state_changed;
-    if (seq_ + n > reserved_ || durable) {
-        if (seq_ + n > reserved_) reserved_ = seq_ + n + seq_block;
-        persist(out, reserved_, now);
+    // Nothing to commit, nothing batched before it (a tick's revaluation pushes): published at
+    // once, with no batch bookkeeping (a tick allocates nothing).
+    if (!needs_commit(out) && early == out.actions.size() && batch_.notifications.empty() && !needs_commit(batch_) &&
+        seq_ + static_cast<std::int64_t>(out.notifications.size()) <= reserved_) {
+        for (const auto& note : out.notifications) publish_(mode_, note, ++seq_, now);
+        return;
     }
-    for (const auto& note : out.notifications) publish_(mode_, note, ++seq_, now);
-    act(early, out.actions.size());
+    add_to_batch(out, now);
+    if (early < out.actions.size()) {
+        // An order waits for its record, and everything batched before it, in one commit.
+        commit_pending();
+        act(early, out.actions.size());
+    }
 }
 
 void engine_runner::announce(const engine::notification& note) {
-    const auto now = clock_();
-    if (seq_ + 1 > reserved_) {
-        reserved_ = seq_ + 1 + seq_block;
-        persist(engine::output{}, reserved_, now);
-    }
-    publish_(mode_, note, ++seq_, now);
+    // Behind anything batched, so pushes keep the order of the steps that made them.
+    batch_.notifications.push_back(note);
+    batch_ts_.push_back(clock_());
+    if (!dispatching_) end_step(true);
 }
 
 void engine_runner::persist(const engine::output& out, std::int64_t seq_hi, engine::millis now) {
@@ -191,6 +322,10 @@ void engine_runner::persist(const engine::output& out, std::int64_t seq_hi, engi
         set_storage_ok(true);
         return;
     }
+    storage_failed(err, out.new_trades);
+}
+
+void engine_runner::storage_failed(const std::string& err, const std::vector<engine::trade>& trades) {
     // Protection first: the actions are still performed (a stop must be placed even when the disk
     // is full), but new entries are blocked until a commit succeeds again.
     if (storage_ok_) {
@@ -200,7 +335,7 @@ void engine_runner::persist(const engine::output& out, std::int64_t seq_hi, engi
     storage_error_ = err;
     needs_full_save_ = true;
     // Bounded: while storage fails no new entry opens, so only positions already open can close.
-    unsaved_trades_.insert(unsaved_trades_.end(), out.new_trades.begin(), out.new_trades.end());
+    unsaved_trades_.insert(unsaved_trades_.end(), trades.begin(), trades.end());
     set_storage_ok(false);
 }
 

@@ -5,6 +5,13 @@
 /// is sent before its record is (leading cancels and queries may go before the commit: see
 /// docs/architecture.md).
 ///
+/// Commits are grouped: the changes of the events processed in one turn of the io_context are
+/// written in one transaction, made when an order must go out (before it is sent), when a command
+/// returns, before any API answer (commit_pending) or at the end of the turn (a posted flush).
+/// Nothing is pushed before the commit that covers it. Positions revalued by a tick and nothing
+/// else (mark, unrealized PnL, highest profit) are not needed by recovery: they are written
+/// without an fsync at most every ~500 ms (flush_revaluations), or with the next commit.
+///
 /// Single-threaded: called only on the io_context thread. Port events that arrive while an event
 /// is being processed (the paper port answers synchronously) are queued and processed right after,
 /// so the engine never re-enters itself.
@@ -35,6 +42,9 @@ using clock_fn = std::function<engine::millis()>;
 class engine_runner {
 public:
     engine_runner(engine::mode m, engine::engine e, store* db, exchange_port& port, publisher pub, clock_fn clock);
+    ~engine_runner();
+    engine_runner(const engine_runner&) = delete;
+    engine_runner& operator=(const engine_runner&) = delete;
 
     /// Restore persisted state and sequence numbers. Call once before the first dispatch.
     /// Returns an error message, empty on success.
@@ -43,6 +53,18 @@ public:
     /// Process one event and everything it causes synchronously; returns the output of `ev`
     /// itself (its command result).
     engine::output dispatch(const engine::event& ev);
+
+    /// Lets exchange events and ticks share one commit per io turn: `post` must run its argument
+    /// after the handlers already queued on the io_context. Without it each dispatch commits
+    /// before it returns.
+    void set_poster(std::function<void(std::function<void()>)> post) { post_ = std::move(post); }
+    /// Commits what was processed but not committed yet, then pushes its notifications. Called
+    /// before every API answer, so no answer shows state that is not committed. Cheap when idle.
+    void commit_pending();
+    /// Writes the positions only revalued by ticks since their last write, without an fsync
+    /// (WAL + synchronous=NORMAL: kill -9 keeps them, power loss may lose the last ones). Call
+    /// every few hundred ms and at shutdown; recovery never depends on these fields.
+    void flush_revaluations();
 
     /// Push a notification that is not an engine output (opportunity, balance_updated) with the
     /// next sequence number of this mode.
@@ -92,9 +114,19 @@ public:
     const std::string& storage_error() const { return storage_error_; }
 
 private:
-    /// One engine step into `out` (cleared first), then commit, publish and act.
+    /// One engine step into `out` (cleared first); its changes join the batch, its leading
+    /// cancels go out, and an order commits the batch and goes out after it.
     void process(const engine::event& ev, engine::output& out);
+    /// Adds a processed step to the uncommitted batch (its notifications move into it).
+    void add_to_batch(engine::output& out, engine::millis now);
+    /// Batched notifications name the engine's records, valid only until its next step: before
+    /// that step, each batched position they name is copied and the notification points at it.
+    void detach_batch();
+    /// Commits the batch now, or at the end of the io turn when `may_wait` and a poster is set.
+    void end_step(bool may_wait);
     void persist(const engine::output& out, std::int64_t seq_hi, engine::millis now);
+    /// A write failed: block new entries, remember to rewrite everything (and these trades).
+    void storage_failed(const std::string& err, const std::vector<engine::trade>& trades);
     void drain();
     /// One log line per money action going to the exchange and per answer coming back (WARN for
     /// real trading, INFO for paper), so an operator tailing the journal sees what was traded.
@@ -112,6 +144,17 @@ private:
     clock_fn clock_;
     std::deque<engine::event> pending_;
     bool dispatching_ = false;
+    /// Processed, not committed: dirty ids, trades, state flag and the notifications in order.
+    engine::output batch_;
+    std::vector<engine::millis> batch_ts_;  // each batched notification's event time
+    engine::millis batch_now_ = 0;          // time of the newest batched step
+    /// Positions changed only by ticks since they were last written (see flush_revaluations).
+    std::set<std::string> revalued_;
+    std::function<void(std::function<void()>)> post_;
+    bool flush_posted_ = false;
+    std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);  // false once destroyed
+    std::deque<engine::position> detached_;  // copies batched notifications point at (stable addresses)
+    std::size_t detached_upto_ = 0;          // batched notifications [0, this) no longer name the engine's
     engine::output scratch_;      // the drain's output, reused across steps (its capacity kept)
     bool scratch_busy_ = false;
     /// Safety fields last pushed: any change (a position opened, a trade moved the daily PnL, the

@@ -647,16 +647,21 @@ std::string store::commit(engine::mode m, const engine::engine& e, const engine:
     }
 }
 
-std::string store::commit(engine::mode m, const change_set& c, engine::millis now) {
+std::string store::commit(engine::mode m, const change_set& c, engine::millis now, bool durable) {
     if (c.empty()) return {};
-    return impl_->transaction("commit", [&] {
+    auto body = [&] {
         for (const auto& p : c.positions) impl_->write_position(m, p);
         for (const auto& o : c.orders) impl_->write_order(m, o);
         for (const auto& t : c.trades) impl_->write_trade(m, t);
         if (c.state) impl_->write_state(m, *c.state, now);
         if (c.seq) impl_->write_seq(m, *c.seq);
         for (const auto& a : c.audit) impl_->write_audit(now, m, a.kind, a.what, a.detail, a.remote);
-    });
+    };
+    if (durable) return impl_->transaction("commit", body);
+    sqlite3_exec(impl_->db.get(), "PRAGMA synchronous = NORMAL", nullptr, nullptr, nullptr);
+    std::string err = impl_->transaction("commit", body);
+    sqlite3_exec(impl_->db.get(), "PRAGMA synchronous = FULL", nullptr, nullptr, nullptr);
+    return err;
 }
 
 std::string store::audit(engine::millis ts, std::optional<engine::mode> m, audit_kind kind, std::string_view what,

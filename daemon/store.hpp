@@ -104,7 +104,11 @@ public:
     std::string commit(engine::mode m, const engine::engine& e, const engine::output& out,
                        std::int64_t seq, engine::millis now);
     /// The same for an explicit change set; an empty set writes nothing. Never throws.
-    std::string commit(engine::mode m, const change_set& changes, engine::millis now);
+    /// `durable` false: committed without an fsync (WAL + synchronous=NORMAL: the transaction is
+    /// in the WAL file before this returns, so kill -9 keeps it; power loss may lose it until the
+    /// next durable commit's fsync, which covers every earlier WAL frame). Only for rows recovery
+    /// does not depend on (positions revalued by ticks).
+    std::string commit(engine::mode m, const change_set& changes, engine::millis now, bool durable = true);
 
     /// Everything needed to restore the engine of mode `m`: its state (defaults when never
     /// saved), every non-closed position plus the most recent closed ones, their orders plus any

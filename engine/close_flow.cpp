@@ -268,8 +268,7 @@ close_cause engine::impl_access::cause_from_fills(const position& p) {
 }
 
 void engine::impl_access::finish_close(position& p, close_cause cause) {
-    p.status = position_status::closed;
-    p.closed_at = now;
+    end_position(p, position_status::closed);
     p.reason = cause.reason;
     p.pnl = unrealized_pnl(p.pos_side, p.entry_price, p.exit_price, p.qty) - p.fees;
     touch(p);

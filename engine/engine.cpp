@@ -61,8 +61,12 @@ void engine::restore(engine_snapshot snap) {
         std::string id = p.position_id;
         positions_.insert_or_assign(std::move(id), std::move(p));
     }
+    ended_.clear();
     for (auto& [id, p] : positions_)
-        if (!is_terminal(p.status)) index_position(p);
+        if (!is_terminal(p.status))
+            index_position(p);
+        else
+            ended_.insert(ended_key{p.closed_at, &p.position_id});
     for (auto& o : snap.orders) {
         std::string id = o.client_id;
         orders_.insert_or_assign(std::move(id), std::move(o));
@@ -119,8 +123,7 @@ safety_status engine::safety(millis now) const {
     const engine_config c = effective_config();
     safety_status s;
     s.max_positions = c.max_positions;
-    for (const auto& [id, p] : positions_)
-        if (!is_terminal(p.status)) ++s.open_positions;
+    s.open_positions = live_positions();
     s.positions_remaining = std::max(0, c.max_positions - s.open_positions);
     s.max_daily_loss = c.max_daily_loss;
     // A new UTC day that no event has rolled over yet already starts from zero.
@@ -265,7 +268,12 @@ order_record* engine::impl_access::find_order(const std::string& client_id) {
 }
 
 order_record* engine::impl_access::order_of(const position& p, order_kind k) {
-    return find_order(client_order_id(p.position_id, k));
+    // Built in a buffer the engine keeps: a lookup allocates nothing (ids are ~30 characters).
+    std::string& key = e.order_key_;
+    key.assign(p.position_id);
+    key.push_back('-');
+    key += suffix(k);
+    return find_order(key);
 }
 
 bool engine::impl_access::live(const position& p, order_kind k) {
@@ -320,32 +328,35 @@ void engine::impl_access::check_daily_loss() {
                        e.state_.daily_realized_pnl.to_string(), c.max_daily_loss.to_string()));
 }
 
+void engine::impl_access::end_position(position& p, position_status terminal) {
+    if (is_terminal(p.status)) e.ended_.erase(engine::ended_key{p.closed_at, &p.position_id});
+    p.status = terminal;
+    p.closed_at = now;
+    e.ended_.insert(engine::ended_key{p.closed_at, &p.position_id});
+}
+
 void engine::impl_access::prune_history() {
-    std::vector<std::pair<millis, const std::string*>> done;
-    for (const auto& [id, p] : e.positions_)
-        if (is_terminal(p.status)) done.emplace_back(p.closed_at, &id);
-    if (done.size() <= max_terminal_positions) return;
-    // Only the `excess` oldest need ordering (usually one per close): partial sort, not a full one.
-    const std::size_t excess = done.size() - max_terminal_positions;
-    std::partial_sort(done.begin(), done.begin() + static_cast<std::ptrdiff_t>(excess), done.end(),
-                      [](const auto& a, const auto& b) { return a.first != b.first ? a.first < b.first : *a.second < *b.second; });
-    std::vector<std::string> forget;
-    for (std::size_t i = 0; i < excess; ++i) {
-        if (done[i].first >= now) break;  // never one closed in this step (callers still use it)
+    if (e.ended_.size() <= max_terminal_positions) return;
+    // The `excess` oldest ended positions go (usually one per close).
+    std::size_t excess = e.ended_.size() - max_terminal_positions;
+    for (auto it = e.ended_.begin(); it != e.ended_.end() && excess > 0; --excess) {
+        if (it->closed_at >= now) break;  // never one closed in this step (callers still use it)
+        const auto pos = e.positions_.find(*it->id);
         // Nor one this step's notifications name: they point at the record (it goes next time).
-        if (const auto pos = e.positions_.find(*done[i].second); pos != e.positions_.end() && named_in_step(pos->second))
+        if (pos == e.positions_.end() || named_in_step(pos->second)) {
+            ++it;
             continue;
-        forget.push_back(*done[i].second);
-    }
-    for (const std::string& id : forget) {
+        }
+        const std::string id = pos->first;  // the ended_ key points into the record erased below
+        it = e.ended_.erase(it);
         // A position's orders are keyed "<position_id>-<suffix>": one contiguous range of the
         // ordered map, so forgetting them does not walk every order.
         const std::string prefix = id + "-";
-        for (auto it = e.orders_.lower_bound(prefix);
-             it != e.orders_.end() && it->first.compare(0, prefix.size(), prefix) == 0;)
-            it = it->second.position_id == id ? e.orders_.erase(it) : std::next(it);
-        if (const auto pos = e.positions_.find(id); pos != e.positions_.end()) e.unindex_position(pos->second);
-        e.positions_.erase(id);
+        for (auto o = e.orders_.lower_bound(prefix);
+             o != e.orders_.end() && o->first.compare(0, prefix.size(), prefix) == 0;)
+            o = o->second.position_id == id ? e.orders_.erase(o) : std::next(o);
+        e.unindex_position(pos->second);
+        e.positions_.erase(pos);
         e.tp_sl_announced_.erase(id);
         e.close_attempts_.erase(id);
         e.closed_unseen_.erase(id);
@@ -552,9 +563,7 @@ void engine::impl_access::operator()(const open_request& ev) {
                       "daily loss limit reached; new entries resume at 00:00 UTC");
     for (const auto& [reason, blocked] : e.external_blocks_)
         if (blocked) return refuse(reason, 409, fmt::format("new entries are blocked: {}", reason));
-    int exposed = 0;
-    for (const auto& [id, p] : e.positions_)
-        if (!is_terminal(p.status)) ++exposed;
+    const int exposed = e.live_positions();
     if (exposed >= c.max_positions)
         return refuse("MAX_POSITIONS_REACHED", 409,
                       fmt::format("{} of {} positions in use", exposed, c.max_positions));
@@ -569,10 +578,15 @@ void engine::impl_access::operator()(const open_request& ev) {
                                             "traded does not own (untracked in status); close it on the exchange first",
                                             opp.symbol)
                               : fmt::format("new entries on {} are blocked: {}", opp.symbol, reason));
-    for (const auto& [id, p] : e.positions_)
-        if (p.symbol == opp.symbol && !is_terminal(p.status))
-            return refuse("POSITION_EXISTS", 409,
-                          fmt::format("position {} on {} is {}", id, p.symbol, to_string(p.status)));
+    // The symbol index lists every live position on the symbol (and ended ones not pruned yet).
+    const position* exists = nullptr;
+    if (const auto listed = e.by_symbol_.find(opp.symbol); listed != e.by_symbol_.end())
+        for (const position* p : listed->second)
+            if (!is_terminal(p->status) && (exists == nullptr || p->position_id < exists->position_id)) exists = p;
+    if (exists != nullptr)
+        return refuse("POSITION_EXISTS", 409,
+                      fmt::format("position {} on {} is {}", exists->position_id, exists->symbol,
+                                  to_string(exists->status)));
     auto q = e.quotes_.find(opp.symbol);
     const decimal price = q == e.quotes_.end()              ? decimal{}
                           : opp.opp_side == side::long_side ? q->second.ask
@@ -641,6 +655,7 @@ void engine::impl_access::on_entry_fill(position& p, order_record& o, const orde
     if (p.status == position_status::failed) {
         // We gave up on the entry (a timeout reported as a rejection, say) but it executed: the
         // exposure is real, so the position comes back and gets its protection.
+        e.ended_.erase(engine::ended_key{p.closed_at, &p.position_id});
         p.status = position_status::opening;
         p.closed_at = 0;
         e.index_position(p);  // live again: ticks must reach it
@@ -671,8 +686,7 @@ void engine::impl_access::open_position(position& p, const order_record& entry) 
 }
 
 void engine::impl_access::fail_position(position& p, std::string detail) {
-    p.status = position_status::failed;
-    p.closed_at = now;
+    end_position(p, position_status::failed);
     touch(p);
     // FAILED is an end state like CLOSED, so subscribers get the same end-of-life event.
     notify_position(p, "position_closed", std::move(detail));

@@ -154,6 +154,8 @@ private:
     // The implementation keeps its helpers in engine.cpp and engine/exit_rules.*.
     struct impl_access;
     friend struct impl_access;
+    /// OPENING + OPEN + CLOSING positions (every position that has not ended).
+    int live_positions() const { return static_cast<int>(positions_.size() - ended_.size()); }
     void index_position(position& p);
     void unindex_position(const position& p);
     /// Fold the oldest trades beyond cfg_.trades_kept into earlier_trades_.
@@ -183,6 +185,21 @@ private:
         std::vector<position*>* listed = nullptr;
     };
     tick_slot tick_slot_;
+    /// The CLOSED/FAILED positions in the order prune_history forgets them (closed_at, then id),
+    /// so a close finds the oldest without walking every position. The id pointers are the
+    /// positions' own position_id members (map nodes: stable). Invariant: exactly the terminal
+    /// positions of positions_ are listed, each with its closed_at.
+    struct ended_key {
+        millis closed_at = 0;
+        const std::string* id = nullptr;
+    };
+    struct ended_order {
+        bool operator()(const ended_key& a, const ended_key& b) const {
+            return a.closed_at != b.closed_at ? a.closed_at < b.closed_at : *a.id < *b.id;
+        }
+    };
+    std::set<ended_key, ended_order> ended_;
+    std::string order_key_;  // scratch for impl_access::order_of (capacity kept)
     std::map<std::string, bool> external_blocks_;
     std::map<std::string, std::set<std::string>> symbol_blocks_;  // reason -> symbols
     std::map<std::string, bool> seen_fills_;  // trade ids already applied (dedup)

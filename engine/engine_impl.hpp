@@ -93,6 +93,8 @@ struct engine::impl_access {
                         bool reduce_only);
     void cancel(const order_record& o);
     void check_daily_loss();
+    /// Moves `p` to CLOSED or FAILED at `now` (and into the engine's list of ended positions).
+    void end_position(position& p, position_status terminal);
     void prune_history();
 
     // Entry and protection --------------------------------------------------------------------
