@@ -1,6 +1,7 @@
 #include "exchange/net/rest_client.hpp"
 
 #include "log/log.hpp"
+#include "exchange/net/retry_driver.hpp"
 #include "exchange/net/tls.hpp"
 
 #include <boost/asio/co_spawn.hpp>
@@ -456,11 +457,19 @@ void rest_client::start() {
 
 asio::awaitable<void> rest_client::time_loop() {
     auto self = shared_from_this();
-    while (!stopped_) {
-        const bool ok = co_await sync_time();
-        // Until the first measurement works, try again soon: signed requests depend on it.
-        sync_timer_.expires_after(ok ? opts_.time_sync_interval : std::chrono::milliseconds(5'000));
+    auto sleep = [this](millis ms) -> asio::awaitable<bool> {
+        sync_timer_.expires_after(std::chrono::milliseconds(ms));
         co_await sync_timer_.async_wait(use_tuple);
+        co_return !stopped_;
+    };
+    while (!stopped_) {
+        // A failed measurement is taken again soon (retry_rules::time_sync): signed requests
+        // depend on it. A good one is renewed every time_sync_interval (a period, not a retry).
+        co_await perform_retry(binance::retry_rules::time_sync(), [this](int) -> asio::awaitable<binance::attempt_outcome> {
+            co_return binance::attempt_outcome{co_await sync_time() ? binance::attempt_outcome::ok
+                                                                    : binance::attempt_outcome::transport};
+        }, sleep);
+        if (stopped_ || !co_await sleep(opts_.time_sync_interval.count())) break;
     }
 }
 
