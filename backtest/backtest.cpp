@@ -180,7 +180,8 @@ result run(const config::config& cfg, market::replay_stream& stream,
         // every entry shows up in trades.csv and the PnL is realized.
         if (r.closed_at_end > 0) sim.handle(engine::stop_request{}, now);
     }
-    r.trades = sim.engine().trades();
+    const auto kept = sim.engine().trades();
+    r.trades.assign(kept.begin(), kept.end());
     r.performance = sim.engine().performance(now);
     r.wallet_balance = sim.port().balance().wallet_balance;
     if (on_progress) on_progress({r.events, stream.bytes_read(), stream.size()});

@@ -61,6 +61,7 @@ struct rig {
     static engine_config config() {
         engine_config c;
         c.max_positions = 1000;
+        c.trades_kept = 1000;  // as the daemon (storage.trades_in_memory default)
         return c;
     }
     static std::vector<symbol_info> symbols() {

@@ -199,7 +199,8 @@ void engine::impl_access::operator()(const external_fill& ev) {
     c.pnl = unrealized_pnl(c.pos_side, c.entry_price, c.exit_price, c.qty) - c.fees;
     touch(c);
     trade t = trade_of(c);
-    for (auto r = e.trades_.rbegin(); r != e.trades_.rend(); ++r)
+    const std::span<trade> kept = e.live_trades();
+    for (auto r = kept.rbegin(); r != kept.rend(); ++r)
         if (r->trade_id == t.trade_id) {
             *r = t;
             break;
@@ -309,9 +310,9 @@ void engine::impl_access::amend_unseen_close(position& p, const order_record& o,
     p.pnl = unrealized_pnl(p.pos_side, p.entry_price, p.exit_price, p.qty) - p.fees;
     touch(p);
     trade t = trade_of(p);
-    auto kept = std::find_if(e.trades_.rbegin(), e.trades_.rend(),
-                             [&](const trade& r) { return r.trade_id == t.trade_id; });
-    if (kept != e.trades_.rend())
+    const std::span<trade> window = e.live_trades();
+    auto kept = std::find_if(window.rbegin(), window.rend(), [&](const trade& r) { return r.trade_id == t.trade_id; });
+    if (kept != window.rend())
         *kept = t;
     else
         e.earlier_trades_.replace(before, t);  // it already left memory: correct the totals

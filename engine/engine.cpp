@@ -72,6 +72,7 @@ void engine::restore(engine_snapshot snap) {
         orders_.insert_or_assign(std::move(id), std::move(o));
     }
     trades_ = std::move(snap.trades);
+    trades_from_ = 0;
     earlier_trades_ = snap.earlier_trades;
     trim_trades();
     day_initialised_ = true;
@@ -159,20 +160,25 @@ safety_status engine::safety(millis now) const {
 }
 
 performance_stats engine::performance(millis now) const {
-    return compute_performance(earlier_trades_, trades_, now);
+    return compute_performance_of(earlier_trades_, live_trades(), now);
 }
 
 decimal engine::realized_pnl_total() const {
     decimal sum = earlier_trades_.total_pnl;
-    for (const trade& t : trades_) sum += t.pnl;
+    for (const trade& t : live_trades()) sum += t.pnl;
     return sum;
 }
 
 void engine::trim_trades() {
-    if (cfg_.trades_kept == 0 || trades_.size() <= cfg_.trades_kept) return;
-    const auto excess = static_cast<std::ptrdiff_t>(trades_.size() - cfg_.trades_kept);
-    for (auto it = trades_.begin(); it != trades_.begin() + excess; ++it) earlier_trades_.add(*it);
-    trades_.erase(trades_.begin(), trades_.begin() + excess);
+    const std::size_t live = trades_.size() - trades_from_;
+    if (cfg_.trades_kept == 0 || live <= cfg_.trades_kept) return;
+    const std::size_t excess = live - cfg_.trades_kept;
+    for (std::size_t i = trades_from_; i < trades_from_ + excess; ++i) earlier_trades_.add(trades_[i]);
+    trades_from_ += excess;
+    if (trades_from_ >= cfg_.trades_kept) {
+        trades_.erase(trades_.begin(), trades_.begin() + static_cast<std::ptrdiff_t>(trades_from_));
+        trades_from_ = 0;
+    }
 }
 
 const position* engine::find_position(const std::string& id) const {
@@ -181,14 +187,14 @@ const position* engine::find_position(const std::string& id) const {
 }
 
 void engine::index_position(position& p) {
-    auto& list = by_symbol_[p.symbol];
+    auto& list = by_symbol_[p.symbol].listed;
     if (std::find(list.begin(), list.end(), &p) == list.end()) list.push_back(&p);
 }
 
 void engine::unindex_position(const position& p) {
     auto it = by_symbol_.find(p.symbol);
     if (it == by_symbol_.end()) return;
-    auto& list = it->second;
+    auto& list = it->second.listed;
     list.erase(std::remove(list.begin(), list.end(), &p), list.end());
 }
 
@@ -377,9 +383,14 @@ void engine::impl_access::operator()(const market_tick& ev) {
     tick_slot& slot = e.tick_slot_;
     if (slot.q == nullptr || !same_symbol(slot.symbol, ev.symbol)) {
         slot.symbol = ev.symbol;
-        slot.q = &e.quotes_[ev.symbol];
-        slot.at = &e.quote_at_[ev.symbol];
-        slot.listed = &e.by_symbol_[ev.symbol];
+        symbol_slot& s = e.by_symbol_[ev.symbol];
+        if (s.q == nullptr) {  // the symbol's first tick (since restore)
+            s.q = &e.quotes_[ev.symbol];
+            s.at = &e.quote_at_[ev.symbol];
+        }
+        slot.q = s.q;
+        slot.at = s.at;
+        slot.listed = &s.listed;
     }
     *slot.q = ev.q;
     *slot.at = now;
@@ -581,7 +592,7 @@ void engine::impl_access::operator()(const open_request& ev) {
     // The symbol index lists every live position on the symbol (and ended ones not pruned yet).
     const position* exists = nullptr;
     if (const auto listed = e.by_symbol_.find(opp.symbol); listed != e.by_symbol_.end())
-        for (const position* p : listed->second)
+        for (const position* p : listed->second.listed)
             if (!is_terminal(p->status) && (exists == nullptr || p->position_id < exists->position_id)) exists = p;
     if (exists != nullptr)
         return refuse("POSITION_EXISTS", 409,

@@ -13,6 +13,7 @@
 #include <map>
 #include <optional>
 #include <set>
+#include <span>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -133,11 +134,11 @@ public:
     const std::map<std::string, order_record>& orders() const { return orders_; }
     /// The most recent closed trades in close order (at most config().trades_kept when that is
     /// set); the older ones are only in earlier_trades() and the store.
-    const std::vector<trade>& trades() const { return trades_; }
+    std::span<const trade> trades() const { return live_trades(); }
     /// Totals of the trades that left trades() (count 0 when none did).
     const trade_totals& earlier_trades() const { return earlier_trades_; }
     /// Every trade ever recorded, in memory or not.
-    std::size_t trade_count() const { return static_cast<std::size_t>(earlier_trades_.count) + trades_.size(); }
+    std::size_t trade_count() const { return static_cast<std::size_t>(earlier_trades_.count) + live_trades().size(); }
     /// Realized PnL of every trade ever recorded (net of fees).
     decimal realized_pnl_total() const;
     const std::map<std::string, quote>& quotes() const { return quotes_; }
@@ -166,17 +167,34 @@ private:
     engine_state state_;
     std::map<std::string, position> positions_;
     std::map<std::string, order_record> orders_;
+    /// trades_[trades_from_..] are the in-memory trades; the ones before were folded into
+    /// earlier_trades_ and are erased in one go once they are as many as the window (a close
+    /// then moves no trades; erasing one at a time moved the whole window each close).
     std::vector<trade> trades_;
+    std::size_t trades_from_ = 0;
+    std::span<const trade> live_trades() const {
+        return std::span<const trade>(trades_.data() + trades_from_, trades_.size() - trades_from_);
+    }
+    std::span<trade> live_trades() {
+        return std::span<trade>(trades_.data() + trades_from_, trades_.size() - trades_from_);
+    }
     trade_totals earlier_trades_;
     std::map<std::string, quote> quotes_;
     std::map<std::string, millis> quote_at_;  // not persisted: a restart starts without quotes
     /// Symbol -> its positions that are not over (plus, until the next tick on that symbol prunes
     /// them, ones that ended since), so a market tick touches only that symbol's positions
     /// instead of walking every position. Invariant: every non-terminal position is listed.
-    /// Entries are never erased (an empty list stays), so tick_slot_ may point into them.
-    std::unordered_map<std::string, std::vector<position*>> by_symbol_;
+    /// Entries are never erased (an empty list stays), so tick_slot_ may point into them. Each
+    /// also holds the symbol's entries in quotes_ and quote_at_ once it was ticked (map nodes,
+    /// never erased): a tick on any symbol costs one hash lookup, not three tree lookups.
+    struct symbol_slot {
+        std::vector<position*> listed;
+        quote* q = nullptr;
+        millis* at = nullptr;
+    };
+    std::unordered_map<std::string, symbol_slot> by_symbol_;
     /// The last ticked symbol's entries in quotes_, quote_at_ and by_symbol_: a run of ticks of
-    /// one symbol (a backtest, a busy symbol) costs one string compare instead of three lookups.
+    /// one symbol (a backtest, a busy symbol) costs one string compare instead of a lookup.
     /// Those containers never erase an entry (restore() resets this with by_symbol_).
     struct tick_slot {
         std::string symbol;

@@ -94,6 +94,10 @@ performance_stats compute_performance(const std::vector<trade>& trades, millis n
 }
 
 performance_stats compute_performance(const trade_totals& earlier, const std::vector<trade>& trades, millis now) {
+    return compute_performance_of(earlier, std::span<const trade>(trades.data(), trades.size()), now);
+}
+
+performance_stats compute_performance_of(const trade_totals& earlier, std::span<const trade> trades, millis now) {
     const millis day_start = utc_day_start(now);
     trade_totals all = earlier;
     performance_stats st;

@@ -3,6 +3,7 @@
 
 #include "engine/types.hpp"
 
+#include <span>
 #include <vector>
 
 namespace traded::engine {
@@ -53,6 +54,8 @@ struct trade_totals {
 performance_stats compute_performance(const std::vector<trade>& trades, millis now);
 /// Statistics of the trades folded into `earlier` followed by `trades` (in close order).
 performance_stats compute_performance(const trade_totals& earlier, const std::vector<trade>& trades, millis now);
+/// The same over a span (the engine's in-memory window).
+performance_stats compute_performance_of(const trade_totals& earlier, std::span<const trade> trades, millis now);
 
 /// Epoch ms of 00:00 UTC of the day containing t.
 millis utc_day_start(millis t);

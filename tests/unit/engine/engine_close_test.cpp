@@ -247,7 +247,7 @@ TEST_CASE("a restored CLOSED position ignores fills; a restored OPEN one still c
     sim first;
     const std::string id = open_btc_long(first);
     first.step(order_fill{id + "-TP", "7", "tp1", d("0.004"), d("52500"), d("0.084"), true});
-    engine_snapshot snap{first.eng.state(), {}, {}, first.eng.trades(), {}};
+    engine_snapshot snap{first.eng.state(), {}, {}, {first.eng.trades().begin(), first.eng.trades().end()}, {}};
     for (const auto& [pid, p] : first.eng.positions()) snap.positions.push_back(p);
     for (const auto& [cid, o] : first.eng.orders()) snap.orders.push_back(o);
 

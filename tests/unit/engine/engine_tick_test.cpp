@@ -50,7 +50,7 @@ TEST_CASE("ticks reach restored and revived positions, not ended ones", "[engine
     CHECK(updated_ids(first.tick("ETHUSDT", "2900", "2900.02")).empty());
     CHECK(first.pos(eth).mark_price == eth_exit_mark);
 
-    engine_snapshot snap{first.eng.state(), {}, {}, first.eng.trades(), {}};
+    engine_snapshot snap{first.eng.state(), {}, {}, {first.eng.trades().begin(), first.eng.trades().end()}, {}};
     for (const auto& [pid, p] : first.eng.positions()) snap.positions.push_back(p);
     for (const auto& [cid, o] : first.eng.orders()) snap.orders.push_back(o);
     sim second;

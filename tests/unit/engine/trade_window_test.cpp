@@ -63,7 +63,7 @@ TEST_CASE("only the most recent trades stay in memory; performance still covers 
     check_same(few.eng.performance(few.now + day_ms), all.eng.performance(all.now + day_ms));
 
     SECTION("a restart from the store's recent trades plus totals gives the same statistics") {
-        engine_snapshot snap{few.eng.state(), {}, {}, few.eng.trades(), few.eng.earlier_trades()};
+        engine_snapshot snap{few.eng.state(), {}, {}, {few.eng.trades().begin(), few.eng.trades().end()}, few.eng.earlier_trades()};
         sim back(bounded);
         back.eng.restore(snap);
         CHECK(back.eng.trades().size() == 5);
@@ -71,7 +71,7 @@ TEST_CASE("only the most recent trades stay in memory; performance still covers 
         check_same(back.eng.performance(few.now), ref);
     }
     SECTION("restoring more trades than the window folds the excess") {
-        engine_snapshot snap{all.eng.state(), {}, {}, all.eng.trades(), {}};
+        engine_snapshot snap{all.eng.state(), {}, {}, {all.eng.trades().begin(), all.eng.trades().end()}, {}};
         sim back(bounded);
         back.eng.restore(snap);
         CHECK(back.eng.trades().size() == 5);
