@@ -23,7 +23,7 @@ namespace {
 // edit a migration that has shipped.
 // ---------------------------------------------------------------------------------------------
 
-constexpr std::array<const char*, 3> migrations{{
+constexpr std::array<const char*, 4> migrations{{
     // 1: initial schema.
     R"sql(
 CREATE TABLE positions (
@@ -129,6 +129,12 @@ ALTER TABLE trades ADD COLUMN commissions TEXT NOT NULL DEFAULT '';
     R"sql(
 CREATE INDEX trades_by_close_pnl ON trades (mode, closed_at, trade_id, pnl);
 DROP INDEX trades_by_close;
+)sql",
+    // 4: live orders with their position id in the index, so the start-up read of orders still
+    // live whose position is over skips the TP/SL of open positions without reading their rows.
+    R"sql(
+CREATE INDEX orders_by_status_position ON orders (mode, status, position_id);
+DROP INDEX orders_by_status;
 )sql",
 }};
 
@@ -570,6 +576,8 @@ struct store::impl {
     t ".client_id, " t ".exchange_id, " t ".position_id, " t ".symbol, " t ".kind, " t ".type, " t ".side, " \
     t ".qty, " t ".trigger_price, " t ".status, " t ".filled_qty, " t ".avg_price, " t ".updated_at"
 #define TRADED_ORDER_COLUMNS TRADED_ORDER_COLUMNS_OF("orders")
+/// Every position_status but CLOSED and FAILED, as stored.
+#define TRADED_LIVE_POSITION_STATUSES "('OPENING', 'OPEN', 'CLOSING')"
 #define TRADED_TRADE_COLUMNS                                                                           \
     "trade_id, position_id, symbol, side, entry_price, exit_price, qty, pnl, fees, pnl_pct, exit_reason, " \
     "opened_at, closed_at, commissions"
@@ -718,8 +726,10 @@ std::variant<engine::engine_snapshot, std::string> store::load(engine::mode m, s
             }
         }
         {
-            auto q = impl_->prepare("SELECT " TRADED_POSITION_COLUMNS
-                                    " FROM positions WHERE mode = ? AND status NOT IN ('CLOSED', 'FAILED')");
+            // Non-terminal statuses by name: the positions_by_status index finds them without
+            // scanning every closed position ever stored (NOT IN cannot use an index).
+            auto q = impl_->prepare("SELECT " TRADED_POSITION_COLUMNS " FROM positions WHERE mode = ? AND status IN "
+                                    TRADED_LIVE_POSITION_STATUSES);
             q.bind(mode_name);
             while (q.step()) snap.positions.push_back(impl::read_position(q));
         }
@@ -734,17 +744,16 @@ std::variant<engine::engine_snapshot, std::string> store::load(engine::mode m, s
             return std::tie(a.opened_at, a.position_id) < std::tie(b.opened_at, b.position_id);
         });
         {
-            std::set<std::string> seen;
-            // Orders of the non-closed positions in one statement (one index probe per position
-            // inside SQLite rather than one statement each: 10k positions at start).
+            // Orders of the non-closed positions in one statement: the positions drive (CROSS
+            // JOIN fixes the loop order), one orders_by_position probe each, so the orders of
+            // closed positions (three per trade ever made) are never scanned.
             auto open = impl_->prepare("SELECT " TRADED_ORDER_COLUMNS_OF("o")
-                                       " FROM positions p JOIN orders o ON o.mode = p.mode AND o.position_id ="
-                                       " p.position_id WHERE p.mode = ? AND p.status NOT IN ('CLOSED', 'FAILED')");
+                                       " FROM positions p CROSS JOIN orders o ON o.mode = p.mode AND o.position_id ="
+                                       " p.position_id WHERE p.mode = ? AND p.status IN " TRADED_LIVE_POSITION_STATUSES);
             open.bind(mode_name);
-            while (open.step()) {
-                snap.orders.push_back(impl::read_order(open));
-                seen.insert(snap.orders.back().client_id);
-            }
+            while (open.step()) snap.orders.push_back(impl::read_order(open));
+            // Only the closed positions' orders can be read twice (below, when still live).
+            std::set<std::string> seen;
             auto q = impl_->prepare("SELECT " TRADED_ORDER_COLUMNS
                                     " FROM orders WHERE mode = ? AND position_id = ? ORDER BY updated_at, client_id");
             for (const auto& p : snap.positions) {
@@ -759,15 +768,18 @@ std::variant<engine::engine_snapshot, std::string> store::load(engine::mode m, s
             }
             // Orders that may still rest on the exchange, even if their position is long gone:
             // reconciliation must see them.
+            // Most live orders are the TP/SL of an open position, read above: SQLite leaves them
+            // out (the open ids are collected once into a temporary index), so they are not
+            // even returned.
             auto live = impl_->prepare("SELECT " TRADED_ORDER_COLUMNS
                                        " FROM orders WHERE mode = ? AND status IN ('PENDING', 'NEW',"
-                                       " 'PARTIALLY_FILLED', 'UNKNOWN') ORDER BY updated_at, client_id");
-            live.bind(mode_name);
+                                       " 'PARTIALLY_FILLED', 'UNKNOWN') AND position_id NOT IN (SELECT position_id"
+                                       " FROM positions WHERE mode = ? AND status IN " TRADED_LIVE_POSITION_STATUSES
+                                       ") ORDER BY updated_at, client_id");
+            live.bind(mode_name).bind(mode_name);
             while (live.step()) {
-                // Most are a live TP/SL of a position read above: skip those unparsed.
                 if (seen.count(std::string(live.view(0))) != 0) continue;
                 snap.orders.push_back(impl::read_order(live));
-                seen.insert(snap.orders.back().client_id);
             }
         }
         {

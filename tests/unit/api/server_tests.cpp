@@ -491,6 +491,34 @@ TEST_CASE("ws: the server pings idle clients", "[server][ws]") {
     CHECK(pings >= 2);
 }
 
+TEST_CASE("ws: a client silent past the idle timeout is dropped; one that answers pings stays", "[server][ws]") {
+    watchdog w(std::chrono::seconds(20));
+    auto o = test_options();
+    o.limits.ws_ping_interval = std::chrono::milliseconds(100);
+    o.limits.ws_idle_timeout = std::chrono::milliseconds(350);
+    running_server s(o);
+    ws_client silent;  // never reads, so it never answers a ping
+    silent.open(s.port());
+    ws_client alive;
+    alive.open(s.port());
+    // The live client keeps reading (Beast answers each ping with a pong inside the read):
+    // one request every 100 ms for a second, each answered.
+    for (int i = 0; i < 10; ++i) {
+        alive.send(R"({"op":"status","id":)" + std::to_string(i) + R"(,"mode":"paper-trading"})");
+        expect_success(alive.read(), i);
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    // The silent one was cut after ~350-450 ms: its next read ends (after the pings queued
+    // for it) with an error instead of an answer.
+    beast::error_code ec;
+    silent.ws.text(true);
+    silent.ws.write(net::buffer(std::string(R"({"op":"status","id":1,"mode":"paper-trading"})")), ec);
+    beast::flat_buffer buf;
+    if (!ec) silent.ws.read(buf, ec);
+    CHECK(ec);
+    CHECK(buf.size() == 0);
+}
+
 // ---------------------------------------------------------------------------------------------
 // TLS
 // ---------------------------------------------------------------------------------------------

@@ -10,6 +10,7 @@
 #include <chrono>
 #include <fstream>
 #include <iostream>
+#include <set>
 
 using namespace store_test;
 using traded::daemon::audit_kind;
@@ -227,6 +228,32 @@ TEST_CASE("load keeps every open position but only the most recent closed ones",
     for (std::size_t i = 1; i < snap.trades.size(); ++i) CHECK(snap.trades[i - 1].closed_at <= snap.trades[i].closed_at);
 }
 
+TEST_CASE("load reads an open position's orders once, live ones included, and live orders of closed ones",
+          "[store]") {
+    temp_dir dir;
+    store s = open_ok(dir.path());
+    change_set c;
+    for (auto st : {en::position_status::opening, en::position_status::open, en::position_status::closing}) {
+        auto p = make_position("BTCUSDT", 1000 + static_cast<int>(st), st);
+        c.positions.push_back(p);
+        c.orders.push_back(make_order(p, en::order_kind::entry, en::order_status::filled));
+        c.orders.push_back(make_order(p, en::order_kind::take_profit, en::order_status::accepted));
+        c.orders.push_back(make_order(p, en::order_kind::stop_loss, en::order_status::pending));
+    }
+    auto closed = make_position("ETHUSDT", 500, en::position_status::closed);
+    c.positions.push_back(closed);
+    c.orders.push_back(make_order(closed, en::order_kind::stop_loss, en::order_status::unknown));
+    c.orders.push_back(make_order(closed, en::order_kind::take_profit, en::order_status::canceled));
+    REQUIRE(s.commit(en::mode::paper, c, 5000) == "");
+
+    auto snap = load_ok(s, en::mode::paper);
+    REQUIRE(snap.positions.size() == 4);
+    REQUIRE(snap.orders.size() == c.orders.size());  // each once
+    std::set<std::string> ids;
+    for (const auto& o : snap.orders) ids.insert(o.client_id);
+    CHECK(ids.size() == c.orders.size());
+}
+
 TEST_CASE("load holds only the most recent trades and folds the older ones; trades() pages the rest",
           "[store][trades]") {
     temp_dir dir;
@@ -262,7 +289,7 @@ TEST_CASE("load holds only the most recent trades and folds the older ones; trad
 }
 
 TEST_CASE("schema 1 databases (no raw commissions) are migrated and read back with none recorded", "[store]") {
-    REQUIRE(store::schema_version() == 3);  // a new migration: make this test build its database too
+    REQUIRE(store::schema_version() == 4);  // a new migration: make this test build its database too
     temp_dir dir;
     change_set c = sample_changes();
     {
@@ -273,6 +300,7 @@ TEST_CASE("schema 1 databases (no raw commissions) are migrated and read back wi
     raw_exec(dir.path() + "/traded.db",
              "ALTER TABLE positions DROP COLUMN commissions; ALTER TABLE trades DROP COLUMN commissions;"
              " DROP INDEX trades_by_close_pnl; CREATE INDEX trades_by_close ON trades (mode, closed_at);"
+             " DROP INDEX orders_by_status_position; CREATE INDEX orders_by_status ON orders (mode, status);"
              " DELETE FROM schema_version WHERE version > 1");
     store s = open_ok(dir.path());
     auto snap = load_ok(s, en::mode::paper);
