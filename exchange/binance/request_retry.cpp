@@ -43,6 +43,13 @@ retry_decision retry_step(const retry_settings& s, const attempt_outcome& o, int
     return {f == retry_fallback::look_up ? retry_decision::look_up : retry_decision::give_up, wait, std::move(reason)};
 }
 
+resend_verdict rest_resend_step(const retry_settings& s, int status, int code, int attempt, bool resynced) {
+    const bool may_send = s.max_attempts <= 0 || attempt + 1 < s.max_attempts;
+    if (code == -1021 && !resynced && may_send) return resend_verdict::resync_then_send;
+    if ((status == 429 || status == 418) && may_send) return resend_verdict::send_again;
+    return resend_verdict::answer;
+}
+
 retry_decision retry_run::step(const attempt_outcome& o) {
     retry_decision d = retry_step(s_, o, attempt_);
     attempt_ = s_.pending_resets && o.kind == attempt_outcome::pending ? 0 : attempt_ + 1;
@@ -99,6 +106,8 @@ retry_settings startup_clock() { return {.max_attempts = 0, .base_backoff_ms = 2
 retry_settings exchange_info() { return {.max_attempts = 0, .base_backoff_ms = 5'000, .max_shift = 0}; }
 
 retry_settings time_sync() { return {.max_attempts = 0, .base_backoff_ms = 5'000, .max_shift = 0}; }
+
+retry_settings rest_send() { return {.max_attempts = 4}; }
 
 }  // namespace retry_rules
 

@@ -116,7 +116,16 @@ retry_settings exchange_info();
 /// The REST client's clock measurement (GET /time) after a failure: again in 5 s (a success
 /// waits the client's time_sync_interval, a periodic setting, instead).
 retry_settings time_sync();
+/// One REST request inside the client: sent at most 4 times (429/418 back-offs, the -1021 resync).
+retry_settings rest_send();
 }  // namespace retry_rules
+
+/// What the REST client does with an answer to a request it wrote (binance-usdm.md: 429/418 are
+/// rejected before processing, -1021 is a timestamp outside recvWindow): hand it to the caller,
+/// send it again once the rate-limit governor allows (the governor decides that wait), or measure
+/// the clock again and send it re-signed (once per request). `attempt` counts the sends (0-based).
+enum class resend_verdict { answer, send_again, resync_then_send };
+resend_verdict rest_resend_step(const retry_settings& s, int status, int code, int attempt, bool resynced);
 
 /// Whether an answered status is worth sending again (busy, throttled, banned) rather than final.
 bool retryable_status(int status);

@@ -222,3 +222,20 @@ TEST_CASE("request_retry: a retry_run without pending_resets counts every attemp
     CHECK(last.kind == retry_decision::give_up);
     CHECK(last.wait_ms == 32'000);
 }
+
+TEST_CASE("request_retry: the REST client sends a request at most 4 times: 429/418 again, -1021 resynced once") {
+    const auto rule = retry_rules::rest_send();
+    CHECK(rest_resend_step(rule, 200, 0, 0, false) == resend_verdict::answer);
+    CHECK(rest_resend_step(rule, 503, 0, 0, false) == resend_verdict::answer);  // unknown: the caller's rule
+    CHECK(rest_resend_step(rule, 400, -2011, 0, false) == resend_verdict::answer);
+    // -1021: re-measure the clock and send again, once per request.
+    CHECK(rest_resend_step(rule, 400, -1021, 0, false) == resend_verdict::resync_then_send);
+    CHECK(rest_resend_step(rule, 400, -1021, 1, true) == resend_verdict::answer);
+    // 429 / 418: again (after the governor's wait) until the fourth send, whose answer is final.
+    for (int n = 0; n < 3; ++n) {
+        CHECK(rest_resend_step(rule, 429, 0, n, false) == resend_verdict::send_again);
+        CHECK(rest_resend_step(rule, 418, 0, n, true) == resend_verdict::send_again);
+    }
+    CHECK(rest_resend_step(rule, 429, 0, 3, false) == resend_verdict::answer);
+    CHECK(rest_resend_step(rule, 400, -1021, 3, false) == resend_verdict::answer);
+}
