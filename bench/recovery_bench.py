@@ -92,8 +92,9 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--reps", type=int, default=5)
     ap.add_argument("--sizes", default="1000,10000")
+    ap.add_argument("--build", default=os.path.join(sb.ROOT, "build"))
     a = ap.parse_args()
-    build = os.path.join(sb.ROOT, "build")
+    build = a.build
     sb.raise_nofile()
     reps = a.reps
     tmp = tempfile.mkdtemp(prefix="traded-b6-")
