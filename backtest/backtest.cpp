@@ -41,13 +41,14 @@ public:
     }
 
     /// A new quote: the account first (triggered TP/SL fills reach the engine before the tick).
-    void on_quote(const std::string& symbol, const engine::quote& q, engine::millis now) {
+    /// `tick` is the symbol's market_tick, kept by the caller (its name set once): no variant
+    /// construction and no name copy per tick.
+    void on_quote(engine::event& tick, const engine::quote& q, engine::millis now) {
+        auto& t = *std::get_if<engine::market_tick>(&tick);
         port_.set_now(now);
-        port_.on_quote(symbol, q, now);
-        auto& t = std::get<engine::market_tick>(tick_);
-        if (!engine::same_symbol(t.symbol, symbol)) t.symbol = symbol;
+        port_.on_quote(t.symbol, q, now);
         t.q = q;
-        handle(tick_, now);
+        handle(tick, now);
     }
 
     const engine::engine& engine() const { return engine_; }
@@ -73,7 +74,6 @@ private:
     daemon::paper_port port_;
     std::deque<engine::event> pending_;
     engine::output out_;
-    engine::event tick_{engine::market_tick{}};  // reused: no variant construction per tick
 };
 
 bool is_open(engine::position_status s) {
@@ -104,6 +104,7 @@ result run(const config::config& cfg, market::replay_stream& stream,
         market::quote_book::entry book;
         market::symbol_quote pending;  // merged quote waiting in the batch
         bool in_batch = false;
+        engine::event tick;  // this symbol's market_tick, reused for every delivery
     };
     std::vector<symbol_slot> slots;
     std::size_t last_slot = 0;
@@ -111,7 +112,7 @@ result run(const config::config& cfg, market::replay_stream& stream,
         if (last_slot < slots.size() && engine::same_symbol(slots[last_slot].name, name)) return last_slot;
         for (std::size_t i = 0; i < slots.size(); ++i)
             if (slots[i].name == name) return last_slot = i;
-        slots.push_back({name, {}, {}, false});
+        slots.push_back({name, {}, {}, false, engine::market_tick{name, {}}});
         // Symbol order, as the daemon's hub delivers a batch (std::set of names).
         std::sort(slots.begin(), slots.end(), [](const auto& a, const auto& b) { return a.name < b.name; });
         for (std::size_t i = 0; i < slots.size(); ++i)
@@ -127,7 +128,7 @@ result run(const config::config& cfg, market::replay_stream& stream,
         for (auto& sl : slots) {
             if (!sl.in_batch) continue;
             sl.in_batch = false;
-            sim.on_quote(sl.name, sl.pending.q, now);
+            sim.on_quote(sl.tick, sl.pending.q, now);
             if (auto opp = strategy.on_tick(sl.name, sl.pending.q, now)) {
                 ++r.opportunities;
                 sim.handle(engine::open_request{std::move(*opp)}, now);

@@ -10,8 +10,10 @@
 // Times are the thread's CPU time (CLOCK_THREAD_CPUTIME_ID): the goal is per core, and on a
 // shared machine wall time mostly measures the other processes. Wall medians are printed too.
 //
-// Run: build/bench/bench_backtest_replay [rows] [repetitions]   (default 2000000 rows, 5 reps;
-//      the file goes to $TMPDIR or /tmp and is removed at the end)
+// Run: build/bench/bench_backtest_replay [rows] [repetitions] [only]   (default 2000000 rows,
+//      5 reps; the file goes to $TMPDIR or /tmp and is removed at the end). `only` = "parse" or
+//      "backtest" runs just that pass, for a profiler (`perf record`, `perf stat -e instructions`);
+//      the ratio is then meaningless.
 
 #include "backtest/backtest.hpp"
 #include "exchange/market/replay_reader.hpp"
@@ -110,6 +112,11 @@ double median(std::vector<double> v) {
 int main(int argc, char** argv) {
     const long rows = argc > 1 ? std::atol(argv[1]) : 2'000'000;
     const int reps = argc > 2 ? std::atoi(argv[2]) : 5;
+    const std::string only = argc > 3 ? argv[3] : "";
+    if (!only.empty() && only != "parse" && only != "backtest") {
+        std::fprintf(stderr, "third argument: parse or backtest\n");
+        return 2;
+    }
     const char* tmp = std::getenv("TMPDIR");
     const auto dir = std::string(tmp ? tmp : "/tmp") + "/traded-bench-backtest-" + std::to_string(::getpid());
     std::filesystem::create_directories(dir);
@@ -132,8 +139,9 @@ int main(int argc, char** argv) {
     std::uint64_t events = 0;
     backtest::result r;
     for (int i = 0; i < reps; ++i) {
-        const auto p = parse_only(file, symbols, events);
-        const auto f = end_to_end(file, cfg, symbols, r);
+        const auto p = only == "backtest" ? timing{} : parse_only(file, symbols, events);
+        const auto f = only == "parse" ? timing{} : end_to_end(file, cfg, symbols, r);
+        if (only == "backtest") events = r.events;
         parse_s.push_back(p.cpu);
         parse_w.push_back(p.wall);
         full_s.push_back(f.cpu);

@@ -59,7 +59,11 @@ void paper_port::execute(const engine::action& a) {
 void paper_port::on_quote(const std::string& symbol, const engine::quote& q, engine::millis now) {
     now_ = now;
     last_quote_at_ = now;
-    emit(account_.on_quote(symbol, q, now));
+    account_.on_quote(symbol, q, now, quote_events_);
+    if (quote_events_.empty()) return;
+    // Moved out first: the sink may reach this account again before emit is done.
+    const paper::sim_events ev = std::move(quote_events_);
+    emit(ev);
 }
 
 void paper_port::restore(const engine::engine& e, decimal starting_balance) {

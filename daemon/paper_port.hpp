@@ -39,6 +39,7 @@ private:
     void emit(const paper::sim_events& ev);
 
     paper::account account_;
+    paper::sim_events quote_events_;  // on_quote's result, reused: most quotes trigger nothing
     std::vector<engine::symbol_info> symbols_;
     event_sink sink_;
     engine::millis now_ = 0;

@@ -87,7 +87,9 @@ output engine::handle(const event& ev, millis now) {
 void engine::handle(const event& ev, millis now, output& out) {
     out.clear();
     impl_access step{*this, out, now};
-    step.rollover();
+    // Within the current trading day (nearly every event) rollover() has nothing to do.
+    if (!day_initialised_ || now < state_.trading_day_start || now - state_.trading_day_start >= ms_per_day)
+        step.rollover();
     if (is_exchange_event(ev)) last_event_at_ = now;
     std::visit(step, ev);
 }
@@ -398,7 +400,9 @@ void engine::impl_access::operator()(const market_tick& ev) {
     if (!mark.is_positive() && ev.q.bid.is_positive() && ev.q.ask.is_positive())
         mark = (ev.q.bid + ev.q.ask) / decimal::from_int(2);
     if (!mark.is_positive()) return;
-    const engine_config c = e.effective_config();
+    // No run-time override (stake, max positions, daily loss) is read here: the config itself,
+    // not an effective_config() copy per tick.
+    const engine_config& c = e.cfg_;
     for (std::size_t i = 0; i < list.size();) {
         position& p = *list[i];
         if (is_terminal(p.status)) {

@@ -19,9 +19,15 @@ opportunity_manager::opportunity_manager(opportunity_config cfg) : cfg_(std::mov
 std::optional<opportunity> opportunity_manager::on_tick(const std::string& symbol, const quote& q,
                                                         millis now) {
     if (!momentum_) return std::nullopt;
-    double mid = q.bid.is_positive() && q.ask.is_positive() ? (q.bid.to_double() + q.ask.to_double()) / 2
-                                                            : q.mark.to_double();
-    if (!(mid > 0)) return std::nullopt;
+    // The mid is (bid + ask) / 2, or the mark when the book is empty; a mid that is not positive
+    // gives nothing (both sides positive make a positive mid).
+    window_entry tick;
+    if (q.bid.is_positive() && q.ask.is_positive())
+        tick = {q.bid.raw(), q.ask.raw()};
+    else if (q.mark.is_positive())
+        tick = {q.mark.raw(), 0};
+    else
+        return std::nullopt;
 
     if (last_window_ == nullptr || !same_symbol(last_symbol_, symbol)) {
         last_window_ = &windows_[symbol];
@@ -29,17 +35,18 @@ std::optional<opportunity> opportunity_manager::on_tick(const std::string& symbo
     }
     symbol_window& w = *last_window_;
     const auto lookback = static_cast<std::size_t>(cfg_.lookback);
-    if (w.mids.size() < lookback) {
-        w.mids.push_back(mid);
-        if (w.mids.size() < lookback) return std::nullopt;
+    if (w.ticks.size() < lookback) {
+        w.ticks.push_back(tick);
+        if (w.ticks.size() < lookback) return std::nullopt;
     } else {
         // Full: the newest replaces the oldest, and the next oldest becomes the head.
-        w.mids[w.head] = mid;
+        w.ticks[w.head] = tick;
         w.head = w.head + 1 == lookback ? 0 : w.head + 1;
     }
     if (w.last_signal && now - *w.last_signal < cfg_.cooldown_ms) return std::nullopt;
 
-    const double oldest = w.mids[w.head];
+    const double mid = tick.mid();
+    const double oldest = w.ticks[w.head].mid();
     const double move_bps = (mid - oldest) / oldest * 10'000.0;
     if (std::fabs(move_bps) < cfg_.threshold_bps) return std::nullopt;
 

@@ -64,10 +64,22 @@ public:
     const opportunity_config& config() const { return cfg_; }
 
 private:
-    /// The last `lookback` mids as a ring (no allocation per tick once full).
+    /// One tick's prices as the window keeps them: the raw decimals, turned into the double mid
+    /// only when a signal is possible (most ticks fall in a cooldown, and a double division per
+    /// tick was most of the strategy's cost in a backtest). The mid is computed exactly as from
+    /// the quote, so the signals are the same.
+    struct window_entry {
+        std::int64_t first = 0;   // bid raw, or the mark's raw when the book is empty
+        std::int64_t second = 0;  // ask raw; 0 when `first` is the mark
+        double mid() const {
+            const double a = decimal::from_raw(first).to_double();
+            return second == 0 ? a : (a + decimal::from_raw(second).to_double()) / 2;
+        }
+    };
+    /// The last `lookback` ticks as a ring (no allocation per tick once full).
     struct symbol_window {
-        std::vector<double> mids;  // capacity lookback
-        std::size_t head = 0;      // index of the oldest once full
+        std::vector<window_entry> ticks;  // capacity lookback
+        std::size_t head = 0;             // index of the oldest once full
         std::optional<millis> last_signal;
     };
 

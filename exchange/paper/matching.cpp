@@ -26,10 +26,9 @@ bool is_conditional(order_type t) { return t != order_type::market; }
 
 /// True when a conditional order of this type and side fires at this mark price (Binance's rules:
 /// STOP BUY >= trigger, STOP SELL <= trigger, TAKE_PROFIT BUY <= trigger, TAKE_PROFIT SELL >= trigger).
+bool fires_upward(order_type t, order_side s) { return (s == order_side::sell) == (t == order_type::take_profit_market); }
 bool fires(order_type t, order_side s, decimal trigger, decimal mark) {
-    const bool take_profit = t == order_type::take_profit_market;
-    const bool fires_upward = (s == order_side::sell) == take_profit;
-    return fires_upward ? mark >= trigger : mark <= trigger;
+    return fires_upward(t, s) ? mark >= trigger : mark <= trigger;
 }
 
 /// True when an order on `s` would shrink a position of `amount` (one-way mode).
@@ -193,7 +192,7 @@ void account::trigger(sim_order& cond, const engine::quote& q, millis now, sim_e
     if (!reduces(cond.req.side, amount)) {
         // Nothing left to close (flat, or the position is on the order's side): Binance expires it.
         cond.status = order_status::expired;
-        open_ids_.erase(cond.order_id);
+        unrest(cond);
         ev.orders.push_back(cond);
         return;
     }
@@ -225,7 +224,7 @@ void account::trigger(sim_order& cond, const engine::quote& q, millis now, sim_e
     orders_.emplace(child.order_id, child);
     latest_by_client_[{child.req.symbol, child.req.client_id}] = child.order_id;
 
-    open_ids_.erase(cond.order_id);
+    unrest(cond);
     cond.status = order_status::filled;
     cond.filled_qty = qty;
     cond.avg_price = child.avg_price;
@@ -233,33 +232,64 @@ void account::trigger(sim_order& cond, const engine::quote& q, millis now, sim_e
     ev.positions_changed = true;
 }
 
+void account::rest(sim_order* o) {
+    open_ids_.emplace(o->order_id, o);
+    resting_book& b = resting_[o->req.symbol];
+    b.orders.push_back(o);  // ids only grow: the list stays in id order
+    if (fires_upward(o->req.type, o->req.side))
+        b.fire_at_or_above = std::min(b.fire_at_or_above, o->req.trigger_price);
+    else
+        b.fire_at_or_below = std::max(b.fire_at_or_below, o->req.trigger_price);
+}
+
+void account::unrest(const sim_order& o) {
+    open_ids_.erase(o.order_id);
+    resting_book& b = resting_[o.req.symbol];
+    std::erase(b.orders, &o);
+    b.fire_at_or_above = decimal::from_raw(decimal::max_raw);
+    b.fire_at_or_below = decimal::from_raw(-decimal::max_raw);
+    for (const sim_order* r : b.orders) {
+        if (fires_upward(r->req.type, r->req.side))
+            b.fire_at_or_above = std::min(b.fire_at_or_above, r->req.trigger_price);
+        else
+            b.fire_at_or_below = std::max(b.fire_at_or_below, r->req.trigger_price);
+    }
+}
+
 sim_events account::on_quote(const std::string& symbol, const engine::quote& q, millis now) {
     sim_events ev;
+    on_quote(symbol, q, now, ev);
+    return ev;
+}
+
+void account::on_quote(const std::string& symbol, const engine::quote& q, millis now, sim_events& ev) {
+    ev.clear();
     // At most one lookup per quote: the backtest calls this for every market event.
     if (last_quote_ == nullptr || !engine::same_symbol(last_quoted_, symbol)) {
         auto qit = quotes_.find(symbol);
         if (qit == quotes_.end()) {
-            if (!symbols_.count(symbol)) return ev;
+            if (!symbols_.count(symbol)) return;
             qit = quotes_.emplace(symbol, q).first;
         }
         last_quoted_ = symbol;
         last_quote_ = &qit->second;
+        last_resting_ = &resting_[symbol];
     }
     *last_quote_ = q;
-    if (!q.mark.is_positive() || open_ids_.empty()) return ev;
+    const resting_book& book = *last_resting_;
+    // Neither bound crossed: no resting order of this symbol fires (the usual quote).
+    if (!q.mark.is_positive() || (q.mark < book.fire_at_or_above && q.mark > book.fire_at_or_below)) return;
 
-    // Ids first: triggering adds child orders to orders_ while we go. The scratch vector keeps
-    // its capacity, so a quote allocates nothing.
+    // Ids first: triggering changes the resting list while we go. The scratch vector keeps its
+    // capacity, so a quote allocates nothing.
     // Only the ones the mark crossed; the status is checked again when each runs, since a
     // trigger can end another (a filled TP expires the SL).
     auto& crossed = resting_scratch_;
     crossed.clear();
-    for (const auto& [id, o] : open_ids_)
-        if (o->req.symbol == symbol && fires(o->req.type, o->req.side, o->req.trigger_price, q.mark))
-            crossed.push_back(o);
+    for (sim_order* o : book.orders)
+        if (fires(o->req.type, o->req.side, o->req.trigger_price, q.mark)) crossed.push_back(o);
     for (sim_order* o : crossed)
         if (o->status == order_status::accepted) trigger(*o, q, now, ev);
-    return ev;
 }
 
 place_result account::place(const new_order& req, millis now) {
@@ -325,7 +355,7 @@ place_result account::place(const new_order& req, millis now) {
             return reject(codes::would_trigger, "Order would immediately trigger.");
         order.order_id = next_order_id_++;
         auto stored = orders_.emplace(order.order_id, order).first;
-        open_ids_.emplace(order.order_id, &stored->second);
+        rest(&stored->second);
         latest_by_client_[{o.symbol, o.client_id}] = order.order_id;
         result.events.orders.push_back(order);
         result.order = order;
@@ -378,7 +408,7 @@ place_result account::cancel(const std::string& symbol, const std::string& clien
         return reject(codes::unknown_order, "Unknown order sent.");
     target->status = order_status::canceled;
     target->updated_at = now;
-    open_ids_.erase(target->order_id);
+    unrest(*target);
     place_result result;
     result.order = *target;
     result.events.orders.push_back(*target);
@@ -396,7 +426,8 @@ sim_events account::cancel_all(const std::string& symbol, millis now) {
         o.status = order_status::canceled;
         o.updated_at = now;
         ev.orders.push_back(o);
-        it = open_ids_.erase(it);
+        ++it;  // before unrest() erases this entry
+        unrest(o);
     }
     return ev;
 }

@@ -106,6 +106,13 @@ struct sim_events {
     std::vector<sim_order> orders;
     std::vector<sim_fill> fills;
     bool positions_changed = false;  // balances or positions moved (ACCOUNT_UPDATE)
+
+    bool empty() const { return orders.empty() && fills.empty() && !positions_changed; }
+    void clear() {
+        orders.clear();
+        fills.clear();
+        positions_changed = false;
+    }
 };
 
 struct place_result {
@@ -144,6 +151,9 @@ public:
 
     /// New prices; triggers conditional orders whose trigger the mark crossed.
     sim_events on_quote(const std::string& symbol, const engine::quote& q, millis now);
+    /// The same into `out` (cleared first, its capacity kept): a caller quoting every market
+    /// event (the backtest) builds no result per quote.
+    void on_quote(const std::string& symbol, const engine::quote& q, millis now, sim_events& out);
 
     /// Place an order (MARKET fills at once; conditional ones rest).
     place_result place(const new_order& o, millis now);
@@ -193,6 +203,17 @@ private:
     std::map<std::int64_t, sim_order> orders_;  // every order ever, by id
     /// Resting orders: what every quote has to check (nodes of orders_, which never moves them).
     std::map<std::int64_t, sim_order*> open_ids_;
+    /// The resting orders of one symbol, in id order, and the mark prices at which the first of
+    /// them fires: a quote that crosses neither bound (almost every quote) looks at no order.
+    struct resting_book {
+        std::vector<sim_order*> orders;
+        decimal fire_at_or_above = decimal::from_raw(decimal::max_raw);  // lowest rising trigger
+        decimal fire_at_or_below = decimal::from_raw(-decimal::max_raw);  // highest falling trigger
+    };
+    std::map<std::string, resting_book> resting_;  // by symbol; entries are never erased
+    /// Starts / ends resting: open_ids_ and the symbol's resting_book with its bounds.
+    void rest(sim_order* o);
+    void unrest(const sim_order& o);
     std::map<std::pair<std::string, std::string>, std::int64_t> latest_by_client_;  // (symbol, client id)
     std::vector<sim_fill> fills_;
     std::vector<sim_order*> resting_scratch_;  // on_quote's crossed orders, capacity reused
@@ -200,6 +221,7 @@ private:
     /// symbol costs a string compare, not a map lookup.
     std::string last_quoted_;
     engine::quote* last_quote_ = nullptr;
+    resting_book* last_resting_ = nullptr;  // resting_ entry of last_quoted_
     decimal wallet_;
     std::int64_t next_order_id_ = 1000;
     std::int64_t next_trade_id_ = 5000;

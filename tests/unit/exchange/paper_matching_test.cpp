@@ -495,3 +495,33 @@ TEST_CASE("find_order returns the most recent order with a client id", "[paper]"
     CHECK_FALSE(a.find_order("BTCUSDT", "nope"));
     CHECK_FALSE(a.find_order("ETHUSDT", "L-SL"));
 }
+
+TEST_CASE("a canceled stop no longer fires and the next one out still does", "[paper]") {
+    // The account keeps, per symbol, the mark at which the nearest resting order fires; ending
+    // the nearest one must widen that to the next, not leave it where it was nor drop the rest.
+    auto a = long_btc();  // 0.010 BTC, mark 95000.0
+    REQUIRE(a.place(conditional("near", order_type::stop_market, order_side::sell, "94000.0", "0.004"), 3).ok());
+    REQUIRE(a.place(conditional("far", order_type::stop_market, order_side::sell, "93000.0", "0.004"), 3).ok());
+    REQUIRE(a.place(conditional("tp", order_type::take_profit_market, order_side::sell, "97000.0", "0.002"), 3).ok());
+    REQUIRE(a.cancel("BTCUSDT", "near", 0, 4).ok());
+
+    // Below the canceled stop, above the far one: nothing fires.
+    CHECK(a.on_quote("BTCUSDT", q("93500.0", "93500.1", "93500.0"), 5).orders.empty());
+    CHECK(a.open_orders("BTCUSDT").size() == 2);
+    // A quote of another symbol at any price leaves BTC's orders alone.
+    CHECK(a.on_quote("ETHUSDT", q("90000.00", "90000.01", "90000.00"), 6).orders.empty());
+
+    auto ev = a.on_quote("BTCUSDT", q("92999.9", "93000.0", "93000.0"), 7);
+    REQUIRE(ev.fills.size() == 1);
+    CHECK(ev.fills[0].parent_client_id == "far");
+    CHECK(ev.fills[0].qty == d("0.004"));
+    CHECK(a.position("BTCUSDT").amount == d("0.006"));
+
+    // Only the take profit rests now: a fall fires nothing, the rise to 97000 does.
+    CHECK(a.on_quote("BTCUSDT", q("90000.0", "90000.1", "90000.0"), 8).orders.empty());
+    auto up = a.on_quote("BTCUSDT", q("97000.0", "97000.1", "97000.0"), 9);
+    REQUIRE(up.fills.size() == 1);
+    CHECK(up.fills[0].parent_client_id == "tp");
+    CHECK(a.position("BTCUSDT").amount == d("0.004"));
+    CHECK(a.open_orders("").empty());
+}
