@@ -89,8 +89,6 @@ bool key_of(od::field& f, std::string_view& out) {
     return !f.unescaped_key().get(out);
 }
 
-bool is_digit(char c) { return static_cast<unsigned char>(c - '0') <= 9; }
-
 /// Copies typed values out of On-Demand values. The first failure is kept as
 /// "<context>: field <name>: <what>"; fields read are recorded as bits for the required check.
 /// Uncommon shapes (numbers where strings are documented, digit strings for integers, escapes,
@@ -132,16 +130,13 @@ public:
     }
 
     bool integer(od::value& v, std::string_view name, std::uint32_t bit, std::int64_t& out) {
-        const std::string_view tok = v.raw_json_token();
-        if (!tok.empty() && (tok[0] == '-' || is_digit(tok[0]))) {
-            std::int64_t i = 0;
-            if (v.get_int64().get(i))
-                return fail(name, "expected an integer, got '" + excerpt(trim_right(tok)) + "'");
+        std::int64_t i = 0;
+        if (!v.get_int64().get(i)) {  // the usual JSON integer; On-Demand does not advance on failure
             out = i;
             seen |= bit;
             return true;
         }
-        detail::reader r(context);  // "E":"1736996475556", null, ""
+        detail::reader r(context);  // "E":"1736996475556", null, "", and the errors' wording
         if (!r.int64(v, name, out)) return adopt(r);
         if (r.seen(name)) seen |= bit;
         return true;
@@ -168,10 +163,10 @@ public:
     /// A price or quantity: every refusal is an error. "" and null leave `out` untouched.
     bool dec(od::value& v, std::string_view name, std::uint32_t bit, decimal& out) {
         std::string_view s;
-        if (!decimal_text(v, name, s)) return false;
         decimal d;
-        if (!convert(s, name, sign::non_negative, precision::strict, d)) return false;
-        if (!s.empty()) {
+        decimal_text_error e = decimal_text_error::empty;
+        if (!read_decimal(v, name, s, d, e) || !check(s, e, name, sign::non_negative, precision::strict)) return false;
+        if (e == decimal_text_error::none) {
             out = d;
             seen |= bit;
         }
@@ -181,43 +176,50 @@ public:
     /// An informational value: more precision than we represent leaves it absent.
     bool opt_dec(od::value& v, std::string_view name, sign sg, std::optional<decimal>& out) {
         std::string_view s;
-        if (!decimal_text(v, name, s)) return false;
         decimal d;
-        if (!convert(s, name, sg, precision::soft, d)) return false;
-        if (s.empty() || skipped_) {
-            out.reset();
-            skipped_ = false;
-        } else {
+        decimal_text_error e = decimal_text_error::empty;
+        if (!read_decimal(v, name, s, d, e) || !check(s, e, name, sg, precision::soft)) return false;
+        if (e == decimal_text_error::none)
             out = d;
-        }
+        else
+            out.reset();
         return true;
     }
 
 private:
-    bool skipped_ = false;
-
-    /// The decimal's text: the string's content, or a JSON number's token. "" for null.
-    bool decimal_text(od::value& v, std::string_view name, std::string_view& out) {
-        if (plain_string(v, out)) return true;
+    /// Reads a decimal value's text `s` ("" for null) and converts it into `d`, with the outcome
+    /// in `e`. The text is the string's content as it stands in the input (or a JSON number's
+    /// token); only when that is refused and holds a backslash is it unescaped and tried again.
+    /// False when the value is no scalar (the error is kept).
+    bool read_decimal(od::value& v, std::string_view name, std::string_view& s, decimal& d, decimal_text_error& e) {
+        if (string_token(v, s)) {
+            e = parse_decimal_text(s, d);
+            if (e == decimal_text_error::none || !has_backslash(s)) return true;
+        }
         detail::reader r(context);
         std::optional<std::string_view> t;
         if (!r.text(v, name, t)) return adopt(r);
-        out = t ? *t : std::string_view();
+        s = t ? *t : std::string_view();
+        e = parse_decimal_text(s, d);
         return true;
     }
 
-    bool convert(std::string_view s, std::string_view name, sign sg, precision pr, decimal& out) {
-        if (s.empty()) return true;  // "" is how Binance says "not applicable"
-        const decimal_text_error e = parse_decimal_text(s, out);
-        if (e == decimal_text_error::none) {
-            if (sg == sign::non_negative && s.front() == '-') return fail(name, "negative value '" + excerpt(s) + "'");
-            return true;
+    /// Turns a refused or negative decimal into an error naming the field and the reason.
+    bool check(std::string_view s, decimal_text_error e, std::string_view name, sign sg, precision pr) {
+        switch (e) {
+            case decimal_text_error::none:
+                if (sg == sign::non_negative && s.front() == '-') return fail(name, "negative value '" + excerpt(s) + "'");
+                return true;
+            case decimal_text_error::empty:  // "" is how Binance says "not applicable"
+                return true;
+            case decimal_text_error::too_precise:
+                if (pr == precision::soft) return true;  // left absent (e != none)
+                break;
+            case decimal_text_error::malformed:
+                return fail(name, "expected a decimal, got '" + excerpt(s) + "'");
+            default:
+                break;
         }
-        if (e == decimal_text_error::too_precise && pr == precision::soft) {
-            skipped_ = true;
-            return true;
-        }
-        if (e == decimal_text_error::malformed) return fail(name, "expected a decimal, got '" + excerpt(s) + "'");
         return fail(name, "expected a decimal, got '" + excerpt(s) + "' (" + std::string(describe(e)) + ")");
     }
 };
