@@ -61,15 +61,17 @@ asio::awaitable<void> binance_port::impl::deliver_foreign_trades(std::string sym
 void binance_port::impl::schedule_position_check() {
     if (position_check_pending || !rest || !creds.ok()) return;
     position_check_pending = true;
-    spawn([self = shared_from_this()]() -> asio::awaitable<void> {
+    spawn([this, self = shared_from_this()]() -> asio::awaitable<void> {
         // A few readings over ~7 s (retry_rules::position_check; attempt 0 is the ACCOUNT_UPDATE
         // that raised the doubt): two flat ones in a row confirm, and a position changed in the
         // last 5 s is only judged once it has been quiet that long.
-        co_await self->retry(retry_rules::position_check(), [self](int n) -> asio::awaitable<attempt_outcome> {
-            if (n > 0) co_await self->refresh_positions();
+        // [this], not [self]: GCC 12 destroys a by-value capture of a lambda written inside a
+        // co_await expression twice (tests/lint/coroutine_captures.py); self above keeps us alive.
+        co_await retry(retry_rules::position_check(), [this](int n) -> asio::awaitable<attempt_outcome> {
+            if (n > 0) co_await refresh_positions();
             co_return attempt_outcome{attempt_outcome::pending};
         });
-        self->position_check_pending = false;
+        position_check_pending = false;
     });
 }
 
