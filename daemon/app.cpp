@@ -259,6 +259,7 @@ std::string app::start() {
         paper_->set_block("WAITING_FOR_MARKET_DATA", true);
     }
     market_sinks sinks;
+    sinks.metrics = &metrics_;
     sinks.quote = [this](mode m, const std::string& symbol, const engine::quote& q) { on_market_quote(m, symbol, q); };
     sinks.signal = [this](const engine::opportunity& opp, const std::vector<mode>& targets) {
         on_opportunity(opp, targets);

@@ -81,6 +81,7 @@ std::string market_hub::start() {
                 eo.ca_file = cfg_.exchange.ca_file;
                 eo.symbols = cfg_.market.symbols;
                 eo.clock = clock_;
+                eo.metrics = sinks_.metrics;
                 l->src = std::make_unique<market::exchange_source>(io_, std::move(eo));
                 break;
             }

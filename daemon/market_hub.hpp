@@ -20,6 +20,7 @@
 #include "exchange/market/quote_update.hpp"
 #include "exchange/market/recorder.hpp"
 #include "exchange/market/source.hpp"
+#include "metrics/registry.hpp"
 
 #include <boost/asio/io_context.hpp>
 
@@ -39,6 +40,8 @@ struct market_sinks {
     std::function<void(engine::mode m, const std::string& symbol, const engine::quote& q)> quote;
     /// A strategy signal (opp.source set) for the engines in `targets`.
     std::function<void(const engine::opportunity& opp, const std::vector<engine::mode>& targets)> signal;
+    /// Where the exchange source counts its messages and reconnects (none: not counted).
+    metrics::registry* metrics = nullptr;
 };
 
 /// One source as status shows it.

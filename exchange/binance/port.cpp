@@ -16,6 +16,12 @@ asio::awaitable<bool> binance_port::impl::sleep(engine::millis ms) {
     co_return !stopped;
 }
 
+asio::awaitable<retry_decision> binance_port::impl::retry(retry_settings rule, xio::attempt_fn attempt) {
+    auto self = shared_from_this();
+    co_return co_await xio::perform_retry(std::move(rule), std::move(attempt),
+                                          [this](engine::millis ms) { return sleep(ms); });
+}
+
 metrics::counter binance_port::impl::count_of(std::string_view family, const std::string& stream) {
     if (opts.metrics == nullptr) return {};
     return opts.metrics->get_counter(family, {{"stream", stream}});
@@ -124,10 +130,15 @@ void binance_port::impl::stop() {
 asio::awaitable<void> binance_port::impl::run() {
     auto self = shared_from_this();
     rest->start();
-    while (!rest->time_synced())
-        if (!co_await sleep(250)) co_return;
-    while (!co_await load_exchange_info())
-        if (!co_await sleep(5'000)) co_return;
+    // Signed requests need the clock offset, and everything needs the symbols' filters.
+    co_await retry(retry_rules::startup_clock(), [&](int) -> asio::awaitable<attempt_outcome> {
+        co_return attempt_outcome{rest->time_synced() ? attempt_outcome::ok : attempt_outcome::pending};
+    });
+    if (stopped) co_return;
+    co_await retry(retry_rules::exchange_info(), [&](int) -> asio::awaitable<attempt_outcome> {
+        co_return attempt_outcome{co_await load_exchange_info() ? attempt_outcome::ok : attempt_outcome::transport};
+    });
+    if (stopped) co_return;
     if (!creds.ok()) co_return;
     co_await check_account();
     if (stopped) co_return;

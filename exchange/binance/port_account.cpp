@@ -109,7 +109,7 @@ void binance_port::impl::schedule_balance_refresh() {
     if (balance_refresh_pending || !rest || !creds.ok()) return;
     balance_refresh_pending = true;
     spawn([self = shared_from_this()]() -> asio::awaitable<void> {
-        co_await self->sleep(500);
+        co_await self->sleep(balance_coalesce_ms);
         self->balance_refresh_pending = false;
         co_await self->refresh_balance();
     });

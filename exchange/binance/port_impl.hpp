@@ -18,6 +18,7 @@
 #include "exchange/binance/request_retry.hpp"
 #include "exchange/binance/urls.hpp"
 #include "exchange/net/rest_client.hpp"
+#include "exchange/net/retry_driver.hpp"
 #include "exchange/net/stream_driver.hpp"
 #include "exchange/net/tls.hpp"
 #include "exchange/net/ws_client.hpp"
@@ -59,11 +60,17 @@ inline attempt_outcome outcome_of(const xio::rest_response& r, bool done = true)
     return {attempt_outcome::transport};
 }
 
+// Periodic timers and delays that are not retries (every repeated attempt and poll is a rule
+// in request_retry.hpp). The grep in docs/architecture.md ("Every wait") lists their sleeps.
+
 /// Re-create the user-data connection before Binance's 24 h limit cuts it.
 constexpr engine::millis rotate_after_ms = 23LL * 3600 * 1000;
+/// The periodic round: fee prices, balance, positions, and (less often) account and exchangeInfo.
 constexpr engine::millis periodic_ms = 30'000;
 constexpr engine::millis account_check_ms = 5LL * 60 * 1000;
 constexpr engine::millis exchange_info_refresh_ms = 60LL * 60 * 1000;
+/// Fills arrived: the balance is read once this much later, so a burst of fills costs one request.
+constexpr engine::millis balance_coalesce_ms = 500;
 /// How long the stream gets to deliver fills before we fetch them over REST.
 constexpr engine::millis fill_grace_ms = 1'500;
 /// Fills of orders that are not ours wait this long for an ALGO_UPDATE naming them as a
@@ -244,6 +251,10 @@ struct binance_port::impl : std::enable_shared_from_this<impl> {
     /// Sleeps `ms`; false when the port stopped meanwhile.
     asio::awaitable<bool> sleep(engine::millis ms);
 
+    /// Performs `rule` (request_retry) with `attempt` through exchange_io::perform_retry,
+    /// sleeping on the port's cancellable timers.
+    asio::awaitable<retry_decision> retry(retry_settings rule, xio::attempt_fn attempt);
+
     /// A per-stream counter (inert without a registry).
     metrics::counter count_of(std::string_view family, const std::string& stream);
 
@@ -319,6 +330,9 @@ struct binance_port::impl : std::enable_shared_from_this<impl> {
 
     asio::awaitable<void> query_position(engine::query_position q);
 
+    /// A positionRisk answer for `q`: fills owed first, then the engine's position_report.
+    asio::awaitable<void> report_position(const engine::query_position& q, const std::vector<bn::position_row>& rows);
+
     // ----- port_user_stream.cpp: the user-data stream (stream_fsm through stream_driver) and its events
 
     void start_user_stream();
@@ -370,6 +384,10 @@ struct binance_port::impl : std::enable_shared_from_this<impl> {
     void request_reconcile(std::string why);
 
     asio::awaitable<void> sweep(std::string why);
+
+    /// One sweep and what follows it (summary, trust of the stream, logs); false when it could
+    /// not read everything.
+    asio::awaitable<bool> sweep_pass(const std::string& why);
 
     /// One sweep: reads the exchange, asks reconcile_plan.hpp's phases what to do, does it; false
     /// when something could not be read (then it runs again).

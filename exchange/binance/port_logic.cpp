@@ -268,17 +268,24 @@ order_tracker::output order_tracker::maybe_finish(tracked_order& t) {
     return out;
 }
 
+tracked_order* order_tracker::claim(const std::string& client_id, const std::string& symbol, bool algo,
+                                    std::int64_t exchange_id) {
+    tracked_order* t = find(client_id);
+    if (t == nullptr) {
+        if (!is_own(client_id)) return nullptr;
+        t = &adopt(client_id, symbol, algo);
+    }
+    if (t->retired_ids.count(exchange_id) != 0) return nullptr;  // an earlier incarnation
+    if (t->exchange_id != 0 && t->exchange_id != exchange_id) return nullptr;
+    t->exchange_id = exchange_id;
+    t->in_flight = false;
+    return t;
+}
+
 order_tracker::output order_tracker::on_order_info(const binance::order_info& o) {
     output out;
-    tracked_order* t = find(o.client_order_id);
-    if (t == nullptr) {
-        if (!is_own(o.client_order_id)) return out;
-        t = &adopt(o.client_order_id, o.symbol, false);
-    }
-    if (t->retired_ids.count(o.order_id) != 0) return out;  // an earlier incarnation
-    if (t->exchange_id != 0 && t->exchange_id != o.order_id) return out;
-    t->exchange_id = o.order_id;
-    t->in_flight = false;
+    tracked_order* t = claim(o.client_order_id, o.symbol, false, o.order_id);
+    if (t == nullptr) return out;
     if (t->exchange_filled < o.executed_qty) t->exchange_filled = o.executed_qty;
     if (o.status != "REJECTED") out.append(accept(*t));
     if (o.status == "FILLED" || ended(o.status)) {
@@ -290,15 +297,8 @@ order_tracker::output order_tracker::on_order_info(const binance::order_info& o)
 
 order_tracker::output order_tracker::on_algo_info(const binance::algo_order_info& a) {
     output out;
-    tracked_order* t = find(a.client_algo_id);
-    if (t == nullptr) {
-        if (!is_own(a.client_algo_id)) return out;
-        t = &adopt(a.client_algo_id, a.symbol, true);
-    }
-    if (t->retired_ids.count(a.algo_id) != 0) return out;
-    if (t->exchange_id != 0 && t->exchange_id != a.algo_id) return out;
-    t->exchange_id = a.algo_id;
-    t->in_flight = false;
+    tracked_order* t = claim(a.client_algo_id, a.symbol, true, a.algo_id);
+    if (t == nullptr) return out;
     if (!t->qty.is_positive()) t->qty = a.quantity;
     const std::int64_t child = parse_id(a.actual_order_id);
     if (child != 0 && t->child_id != child) {

@@ -167,6 +167,10 @@ public:
     bool is_own(const std::string& client_id) const;
 
 private:
+    /// An exchange answer about `client_id` (order `exchange_id`): the tracked order it belongs to
+    /// (adopted when the id is ours), marked known and no longer in flight; null for another
+    /// process's id, a retired incarnation or another order under the same client id.
+    tracked_order* claim(const std::string& client_id, const std::string& symbol, bool algo, std::int64_t exchange_id);
     output fill(tracked_order& t, const std::string& trade_id, decimal qty, decimal price, const fee_paid& fee,
                 std::int64_t exchange_id, bool exchange_says_done);
     output maybe_finish(tracked_order& t);

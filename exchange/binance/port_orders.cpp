@@ -197,13 +197,14 @@ asio::awaitable<void> binance_port::impl::after_resolved(const std::string& cid)
 
 asio::awaitable<void> binance_port::impl::watch(std::string cid) {
     auto self = shared_from_this();
-    for (int i = 0; i < 30; ++i) {
-        if (!co_await sleep(i < 5 ? 1'000 : 5'000)) co_return;
+    // Attempt 0 is the placement's answer (not final); retry_rules::watch_order says when to look.
+    co_await retry(retry_rules::watch_order(), [&](int n) -> asio::awaitable<attempt_outcome> {
         auto* t = tracker.find(cid);
-        if (t == nullptr || t->final_sent) co_return;
-        if ((user_trusted && i < 2) || !t->final_status.empty()) continue;  // fills being fetched
-        co_await lookup(cid, false);
-    }
+        if (t == nullptr || t->final_sent) co_return attempt_outcome{attempt_outcome::ok};
+        const bool stream_first = user_trusted && n <= retry_rules::watch_stream_grace;
+        if (n > 0 && !stream_first && t->final_status.empty()) co_await lookup(cid, false);  // else: fills being fetched
+        co_return attempt_outcome{attempt_outcome::pending};
+    });
 }
 
 asio::awaitable<binance_port::impl::lookup_result> binance_port::impl::lookup(const std::string& cid, bool algo) {
@@ -256,34 +257,29 @@ void binance_port::impl::await_entry(const std::string& cid, const std::string& 
 asio::awaitable<void> binance_port::impl::await_entry_loop(std::string cid, engine::millis final_at) {
     auto self = shared_from_this();
     busy_guard guard(self, cid);  // counted by await_entry
-    int errors = 0;
-    for (;;) {
-        const engine::millis left = final_at - now();
-        const engine::millis step = errors > 0 ? std::min<engine::millis>(30'000, 1'000LL << std::min(errors, 5))
-                                               : std::clamp<engine::millis>(left, 0, 1'000);
-        if (!co_await sleep(step)) co_return;
+    // Attempt 0 is the sweep's lookup that did not find it; retry_rules::entry_wait paces the
+    // looks (never past final_at) and backs off while lookups fail.
+    co_await retry(retry_rules::entry_wait(), [&](int n) -> asio::awaitable<attempt_outcome> {
+        const attempt_outcome not_yet{attempt_outcome::pending, 0, 0, final_at - now()};
+        if (n == 0) co_return not_yet;
         auto* t = tracker.find(cid);
-        if (t == nullptr || t->final_sent) co_return;
+        if (t == nullptr || t->final_sent) co_return attempt_outcome{attempt_outcome::ok};
         if (t->exchange_id != 0) {  // the stream told us meanwhile
             co_await after_resolved(cid);
-            co_return;
+            co_return attempt_outcome{attempt_outcome::ok};
         }
         const engine::millis asked = now();
         auto found = co_await lookup(cid, false);
         t = tracker.find(cid);
-        if (t == nullptr) co_return;
+        if (t == nullptr) co_return attempt_outcome{attempt_outcome::ok};
         if (found == lookup_result::found) {
             log::warn(component, "{}: the entry executed on the exchange after the restart", cid);
             co_await after_resolved(cid);
-            co_return;
+            co_return attempt_outcome{attempt_outcome::ok};
         }
-        if (found == lookup_result::error) {
-            ++errors;
-            continue;
-        }
-        errors = 0;
+        if (found == lookup_result::error) co_return attempt_outcome{attempt_outcome::transport};
         // Only a lookup asked after the window closed is final.
-        if (asked < final_at) continue;
+        if (asked < final_at) co_return attempt_outcome{attempt_outcome::pending, 0, 0, final_at - now()};
         t->in_flight = false;
         if (t->cancel_wanted) {
             deliver(tracker.on_gone(cid));
@@ -291,8 +287,8 @@ asio::awaitable<void> binance_port::impl::await_entry_loop(std::string cid, engi
             log::warn(component, "{}: entry still not on the exchange after its recvWindow; the position fails", cid);
             deliver(tracker.on_rejected(cid, -2013, "entry order not found on the exchange within its recvWindow"));
         }
-        co_return;
-    }
+        co_return attempt_outcome{attempt_outcome::ok};
+    });
 }
 
 asio::awaitable<void> binance_port::impl::cancel(engine::cancel_order c, bool counted) {
@@ -313,48 +309,44 @@ asio::awaitable<void> binance_port::impl::cancel(engine::cancel_order c, bool co
     if (t == nullptr) t = &tracker.adopt(cid, c.symbol, algo);
     if (t->symbol.empty()) t->symbol = c.symbol;
     auto req = algo ? bn::cancel_algo_order(cid) : bn::cancel_order(c.symbol, cid);
-    // Retry rules: request_retry (retry_rules::cancel, retry_rules::cancel_lookup).
-    const retry_settings cancel_rule = retry_rules::cancel();
-    for (int attempt = 0;; ++attempt) {
+    // retry_rules::cancel: a refusal (-2011 unknown and similar) or no luck -> find out what
+    // became of it (retry_rules::cancel_lookup).
+    const retry_decision sent = co_await retry(retry_rules::cancel(), [&](int) -> asio::awaitable<attempt_outcome> {
         auto r = co_await rest->call(req, urgent());
-        if (stopped) co_return;
-        if (r.ok()) {
-            if (!algo) {
-                if (auto o = bn::parse_order(r.body, rest_parser)) {
-                    deliver(tracker.on_order_info(*o));
-                    co_return;
-                }
+        if (stopped) co_return attempt_outcome{attempt_outcome::ok};
+        if (!r.ok()) co_return outcome_of(r);
+        if (!algo)
+            if (auto o = bn::parse_order(r.body, rest_parser)) {
+                deliver(tracker.on_order_info(*o));
+                co_return attempt_outcome{attempt_outcome::ok};
             }
-            deliver(tracker.on_gone(cid));
-            co_return;
-        }
-        // A refusal (-2011 unknown and similar) or no luck: find out what became of it.
-        const auto d = retry_step(cancel_rule, outcome_of(r), attempt);
-        if (d.wait_ms > 0 && !co_await sleep(d.wait_ms)) co_return;
-        if (d.kind != retry_decision::retry) break;
-    }
-    const retry_settings lookup_rule = retry_rules::cancel_lookup();
-    for (int attempt = 0;; ++attempt) {
-        auto found = co_await lookup(cid, algo);
+        deliver(tracker.on_gone(cid));
+        co_return attempt_outcome{attempt_outcome::ok};
+    });
+    if (sent.kind != retry_decision::look_up || stopped) co_return;
+    // Still open after a failed cancel: cancel again after the rule's wait rather than loop fast.
+    bool still_open = false;
+    auto cancel_again = [&]() -> asio::awaitable<void> {
+        if (!still_open) co_return;
+        auto r = co_await rest->call(req, urgent());
+        if (r.ok()) deliver(algo ? tracker.on_gone(cid) : logic::order_tracker::output{});
+    };
+    const retry_decision looked = co_await retry(retry_rules::cancel_lookup(), [&](int) -> asio::awaitable<attempt_outcome> {
+        co_await cancel_again();
+        const auto found = co_await lookup(cid, algo);
+        still_open = found == lookup_result::found;
         if (found == lookup_result::not_found) {
             deliver(tracker.on_gone(cid));
-            co_return;
+            co_return attempt_outcome{attempt_outcome::ok};
         }
-        if (found == lookup_result::found) {
-            t = tracker.find(cid);
-            if (t == nullptr || t->final_sent) co_return;
-        }
-        // Still open after a failed cancel: cancel again after the rule's wait rather than loop fast.
-        const bool still_open = found == lookup_result::found;
-        const auto d = retry_step(lookup_rule, {still_open ? attempt_outcome::pending : attempt_outcome::transport},
-                                  attempt);
-        if (d.wait_ms > 0 && !co_await sleep(d.wait_ms)) co_return;
         if (still_open) {
-            auto r = co_await rest->call(req, urgent());
-            if (r.ok()) deliver(algo ? tracker.on_gone(cid) : logic::order_tracker::output{});
+            t = tracker.find(cid);
+            if (t == nullptr || t->final_sent) co_return attempt_outcome{attempt_outcome::ok};
         }
-        if (d.kind != retry_decision::retry) break;
-    }
+        co_return attempt_outcome{still_open ? attempt_outcome::pending : attempt_outcome::transport};
+    });
+    if (looked.kind != retry_decision::give_up || stopped) co_return;
+    co_await cancel_again();
     log::error(component, "{}: could not cancel or confirm the order; the next reconciliation retries", cid);
 }
 
@@ -363,12 +355,11 @@ asio::awaitable<void> binance_port::impl::fetch_trades(std::string cid) {
     if (fetching_trades.count(cid)) co_return;
     fetching_trades.insert(cid);
     if (user_trusted) co_await sleep(fill_grace_ms);  // the stream usually brings them first
-    const retry_settings rule = retry_rules::user_trades();
-    for (int attempt = 0; !stopped; ++attempt) {
+    co_await retry(retry_rules::user_trades(), [&](int) -> asio::awaitable<attempt_outcome> {
         auto* t = tracker.find(cid);
-        if (t == nullptr || t->filled >= t->exchange_filled) break;
+        if (stopped || t == nullptr || t->filled >= t->exchange_filled) co_return attempt_outcome{attempt_outcome::ok};
         const std::int64_t oid = t->algo ? t->child_id : t->exchange_id;
-        if (oid == 0 || t->symbol.empty()) break;
+        if (oid == 0 || t->symbol.empty()) co_return attempt_outcome{attempt_outcome::ok};  // nothing to ask by
         auto r = co_await rest->call(bn::user_trades(t->symbol, oid));
         if (r.ok()) {
             auto trades = bn::parse_user_trades(r.body, rest_parser);
@@ -380,12 +371,10 @@ asio::awaitable<void> binance_port::impl::fetch_trades(std::string cid) {
                 log::warn(component, "{}: userTrades: {}", cid, trades.error().message);
             }
             t = tracker.find(cid);
-            if (t == nullptr || t->filled >= t->exchange_filled) break;
+            if (t == nullptr || t->filled >= t->exchange_filled) co_return attempt_outcome{attempt_outcome::ok};
         }
-        const auto d = retry_step(rule, outcome_of(r, false), attempt);  // still short of fills
-        if (d.wait_ms > 0 && !co_await sleep(d.wait_ms)) break;
-        if (d.kind != retry_decision::retry) break;
-    }
+        co_return outcome_of(r, false);  // still short of fills
+    });
     fetching_trades.erase(cid);
 }
 

@@ -61,14 +61,17 @@ asio::awaitable<void> binance_port::impl::deliver_foreign_trades(std::string sym
 void binance_port::impl::schedule_position_check() {
     if (position_check_pending || !rest || !creds.ok()) return;
     position_check_pending = true;
-    spawn([self = shared_from_this()]() -> asio::awaitable<void> {
-        // A few readings over ~7 s: two flat ones in a row confirm, and a position changed in
-        // the last 5 s is only judged once it has been quiet that long.
-        for (int i = 0; i < 5; ++i) {
-            co_await self->sleep(1'500);
-            co_await self->refresh_positions();
-        }
-        self->position_check_pending = false;
+    spawn([this, self = shared_from_this()]() -> asio::awaitable<void> {
+        // A few readings over ~7 s (retry_rules::position_check; attempt 0 is the ACCOUNT_UPDATE
+        // that raised the doubt): two flat ones in a row confirm, and a position changed in the
+        // last 5 s is only judged once it has been quiet that long.
+        // [this], not [self]: GCC 12 destroys a by-value capture of a lambda written inside a
+        // co_await expression twice (tests/lint/coroutine_captures.py); self above keeps us alive.
+        co_await retry(retry_rules::position_check(), [this](int n) -> asio::awaitable<attempt_outcome> {
+            if (n > 0) co_await refresh_positions();
+            co_return attempt_outcome{attempt_outcome::pending};
+        });
+        position_check_pending = false;
     });
 }
 
@@ -161,45 +164,49 @@ void binance_port::impl::set_untracked(std::vector<foreign_position> list) {
 
 asio::awaitable<void> binance_port::impl::query_position(engine::query_position q) {
     auto self = shared_from_this();
-    for (int attempt = 0; !stopped; ++attempt) {
+    // The engine waits for this answer to close a position: retry_rules::position keeps asking
+    // while it does.
+    co_await retry(retry_rules::position(eng() != nullptr), [&](int) -> asio::awaitable<attempt_outcome> {
         auto r = co_await rest->call(bn::position_risk(q.symbol), urgent());
+        if (stopped) co_return attempt_outcome{attempt_outcome::ok};
         if (r.ok()) {
             if (auto rows = bn::parse_position_risk(r.body, rest_parser)) {
-                decimal amount;
-                decimal entry;
-                for (const auto& row : *rows)
-                    if (row.symbol == q.symbol) {
-                        amount += row.amount;
-                        if (!row.amount.is_zero()) entry = row.entry_price;
-                    }
-                // Fills we know were executed go first, so a flat report is explained by them.
-                std::vector<std::string> short_of_fills;
-                for (const auto& [cid, t] : tracker.orders())
-                    if (t.symbol == q.symbol && !t.final_sent && t.filled < t.exchange_filled)
-                        short_of_fills.push_back(cid);
-                for (const auto& cid : short_of_fills) co_await fetch_trades(cid);
-                // Flat without our exit fills: someone else's order closed it; its fills first.
-                if (amount.is_zero())
-                    if (const auto* e = eng())
-                        if (const auto* p = e->find_position(q.position_id); p && p->exit_filled_qty < p->qty)
-                            co_await deliver_foreign_trades(q.symbol, p->opened_at - 2'000);
-                emit(engine::position_report{q.symbol, amount, entry, q.position_id});
-                co_return;
+                co_await report_position(q, *rows);
+                co_return attempt_outcome{attempt_outcome::ok};
             } else {
                 log::warn(component, "positionRisk {}: {}", q.symbol, rows.error().message);
             }
         }
-        // The engine waits for this answer to close a position: keep asking while it does.
-        const auto* e = eng();
-        if (e != nullptr) {
+        if (const auto* e = eng()) {
             const auto* p = e->find_position(q.position_id);
-            if (p == nullptr || is_terminal(p->status)) co_return;
+            if (p == nullptr || is_terminal(p->status)) co_return attempt_outcome{attempt_outcome::ok};  // no one waits
         }
-        const auto d = retry_step(retry_rules::position(e != nullptr), outcome_of(r, false), attempt);
-        if (d.kind != retry_decision::retry) co_return;
-        log::warn(component, "position {}: {}; asking again", q.symbol, r.describe());
-        if (!co_await sleep(d.wait_ms)) co_return;
-    }
+        log::warn(component, "position {}: {}", q.symbol, r.describe());
+        co_return outcome_of(r, false);
+    });
+}
+
+asio::awaitable<void> binance_port::impl::report_position(const engine::query_position& q,
+                                                          const std::vector<bn::position_row>& rows) {
+    auto self = shared_from_this();
+    decimal amount;
+    decimal entry;
+    for (const auto& row : rows)
+        if (row.symbol == q.symbol) {
+            amount += row.amount;
+            if (!row.amount.is_zero()) entry = row.entry_price;
+        }
+    // Fills we know were executed go first, so a flat report is explained by them.
+    std::vector<std::string> short_of_fills;
+    for (const auto& [cid, t] : tracker.orders())
+        if (t.symbol == q.symbol && !t.final_sent && t.filled < t.exchange_filled) short_of_fills.push_back(cid);
+    for (const auto& cid : short_of_fills) co_await fetch_trades(cid);
+    // Flat without our exit fills: someone else's order closed it; its fills first.
+    if (amount.is_zero())
+        if (const auto* e = eng())
+            if (const auto* p = e->find_position(q.position_id); p && p->exit_filled_qty < p->qty)
+                co_await deliver_foreign_trades(q.symbol, p->opened_at - 2'000);
+    emit(engine::position_report{q.symbol, amount, entry, q.position_id});
 }
 
 }  // namespace traded::binance

@@ -18,41 +18,50 @@ void binance_port::impl::request_reconcile(std::string why) {
 
 asio::awaitable<void> binance_port::impl::sweep(std::string why) {
     auto self = shared_from_this();
-    for (;;) {
-        reconciliation_summary s;
-        s.trigger = why;
-        const bool for_stream = stream_sweep_wanted;  // started after the stream's (re)connect
-        stream_sweep_wanted = false;
-        const bool ok = co_await sweep_once(s);
-        if (stopped) co_return;
-        s.ran_at = now();
-        if (ok) {
-            summary = s;
-            reconciled_once = true;
-            if (for_stream && user_driver) user_driver->reconcile_done();  // the stream is trusted now
-            log::info(component, "reconciliation ({}) done: {} fixed, {} untracked", why, s.fixed.size(),
-                      s.untracked.size());
-            for (const auto& f : s.fixed) log::info(component, "reconciliation: {}", f);
-            for (const auto& u : s.untracked)
-                log::warn(component,
-                          "reconciliation: untracked exchange position {} {} (not touched; new entries on {} are "
-                          "blocked until it is closed)",
-                          u.symbol, u.amount.to_string(), u.symbol);
-            if (on_reconciled) on_reconciled(summary);
-            update_connected();
-        } else {
-            if (for_stream) stream_sweep_wanted = true;  // the retry answers the stream
-            for (const auto& p : s.problems) log::warn(component, "reconciliation ({}): {}", why, p);
+    // A sweep that could not read everything runs again after retry_rules::sweep's wait; one
+    // asked for meanwhile (sweep_again) runs at once.
+    co_await retry(retry_rules::sweep(), [&](int) -> asio::awaitable<attempt_outcome> {
+        for (;;) {
+            const bool ok = co_await sweep_pass(why);
+            if (stopped) co_return attempt_outcome{attempt_outcome::ok};
+            if (!sweep_again.empty()) {
+                why = std::move(sweep_again);
+                sweep_again.clear();
+                continue;
+            }
+            co_return attempt_outcome{ok ? attempt_outcome::ok : attempt_outcome::transport};
         }
-        if (!sweep_again.empty()) {
-            why = std::move(sweep_again);
-            sweep_again.clear();
-            continue;
-        }
-        if (ok) break;
-        if (!co_await sleep(10'000)) co_return;
-    }
+    });
     sweeping = false;
+}
+
+asio::awaitable<bool> binance_port::impl::sweep_pass(const std::string& why) {
+    auto self = shared_from_this();
+    reconciliation_summary s;
+    s.trigger = why;
+    const bool for_stream = stream_sweep_wanted;  // started after the stream's (re)connect
+    stream_sweep_wanted = false;
+    const bool ok = co_await sweep_once(s);
+    if (stopped) co_return false;
+    s.ran_at = now();
+    if (ok) {
+        summary = s;
+        reconciled_once = true;
+        if (for_stream && user_driver) user_driver->reconcile_done();  // the stream is trusted now
+        log::info(component, "reconciliation ({}) done: {} fixed, {} untracked", why, s.fixed.size(), s.untracked.size());
+        for (const auto& f : s.fixed) log::info(component, "reconciliation: {}", f);
+        for (const auto& u : s.untracked)
+            log::warn(component,
+                      "reconciliation: untracked exchange position {} {} (not touched; new entries on {} are "
+                      "blocked until it is closed)",
+                      u.symbol, u.amount.to_string(), u.symbol);
+        if (on_reconciled) on_reconciled(summary);
+        update_connected();
+    } else {
+        if (for_stream) stream_sweep_wanted = true;  // the retry answers the stream
+        for (const auto& p : s.problems) log::warn(component, "reconciliation ({}): {}", why, p);
+    }
+    co_return ok;
 }
 
 asio::awaitable<bool> binance_port::impl::sweep_once(reconciliation_summary& s) {
@@ -227,14 +236,17 @@ asio::awaitable<bool> binance_port::impl::revive_executed_entries(const std::vec
         }
         log::error(component, "{}: entry executed on the exchange after its position was marked FAILED; reviving it",
                    cid);
-        // Its fills revive the position in the engine, which then places TP/SL from them.
-        for (int i = 0; i < 100 && !stopped; ++i) {
-            t = tracker.find(cid);
-            if (t == nullptr || t->filled >= t->exchange_filled) break;
+        // Its fills revive the position in the engine, which then places TP/SL from them
+        // (retry_rules::revive_fills paces the fetches).
+        co_await retry(retry_rules::revive_fills(), [&](int) -> asio::awaitable<attempt_outcome> {
+            auto owed = [&] {
+                const auto* o = tracker.find(cid);
+                return !stopped && o != nullptr && o->filled < o->exchange_filled;
+            };
+            if (!owed()) co_return attempt_outcome{attempt_outcome::ok};
             co_await fetch_trades(cid);  // returns at once while another fetch of it runs
-            t = tracker.find(cid);
-            if (t != nullptr && t->filled < t->exchange_filled && !co_await sleep(100)) break;
-        }
+            co_return attempt_outcome{owed() ? attempt_outcome::pending : attempt_outcome::ok};
+        });
         e = eng();
         const auto* now_p = e ? e->find_position(position_id) : nullptr;
         if (now_p != nullptr && now_p->status != engine::position_status::failed) {

@@ -1,18 +1,16 @@
 #include "exchange/market/exchange_source.hpp"
 
 #include "exchange/binance/stream_events.hpp"
-#include "exchange/binance/stream_fsm.hpp"
 #include "exchange/binance/urls.hpp"
 #include "exchange/market/combined_frame.hpp"
+#include "exchange/net/stream_driver.hpp"
 #include "exchange/net/tls.hpp"
-#include "exchange/net/ws_client.hpp"
 #include "log/log.hpp"
-
-#include <boost/asio/co_spawn.hpp>
-#include <boost/asio/steady_timer.hpp>
+#include "metrics/catalog.hpp"
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <chrono>
 
 namespace traded::market {
@@ -23,27 +21,19 @@ namespace xio = exchange_io;
 
 namespace {
 constexpr const char* component = "market";
-
-template <class... F>
-struct overloaded : F... {
-    using F::operator()...;
-};
-template <class... F>
-overloaded(F...) -> overloaded<F...>;
 }  // namespace
 
 struct exchange_source::impl : std::enable_shared_from_this<impl> {
-    /// One WebSocket connection (public root: book tickers; market root: mark price + trades).
+    /// One WebSocket connection (public root: book tickers; market root: mark price + trades),
+    /// driven by exchange_io::stream_driver (the one driver of every stream; its stream_fsm
+    /// decides connect, silence, rotation and backoff).
     struct lane {
-        lane(asio::io_context& io, bn::stream_connection c, bn::stream_config cfg)
-            : conn(std::move(c)), fsm(std::move(cfg)), timer(io) {}
         bn::stream_connection conn;
-        bn::stream_fsm fsm;
-        asio::steady_timer timer;
-        std::shared_ptr<xio::ws_client> ws;
-        std::uint64_t ws_number = 0;
+        std::shared_ptr<xio::stream_driver> driver;
         std::string last_problem;  // why it is not connected (shown in status)
         bool ever_connected = false;
+        metrics::counter messages;    // traded_market_messages_total{stream=<root>}
+        metrics::counter reconnects;  // traded_stream_reconnects_total{stream=<root>}
     };
 
     impl(asio::io_context& io_, exchange_source_options o) : io(io_), opts(std::move(o)) {}
@@ -71,6 +61,7 @@ struct exchange_source::impl : std::enable_shared_from_this<impl> {
         what.mark_price = true;
         what.agg_trade = true;
         bool secure = false;
+        std::vector<bn::stream_config> configs;
         for (auto& c : bn::market_connections(roots, opts.symbols, what)) {
             if (c.url.starts_with("wss://")) secure = true;
             bn::stream_config sc;
@@ -83,7 +74,15 @@ struct exchange_source::impl : std::enable_shared_from_this<impl> {
             sc.backoff_initial_ms = opts.backoff_initial_ms;
             sc.backoff_max_ms = opts.backoff_max_ms;
             sc.jitter_seed ^= static_cast<std::uint64_t>(lanes.size() + 1) * 0x2545F4914F6CDD1DULL;
-            lanes.push_back(std::make_unique<lane>(io, std::move(c), std::move(sc)));
+            auto l = std::make_unique<lane>();
+            l->conn = std::move(c);
+            if (opts.metrics != nullptr) {
+                const metrics::labels labels{{"stream", l->conn.root_name}};
+                l->messages = opts.metrics->get_counter(metrics::names::market_messages, labels);
+                l->reconnects = opts.metrics->get_counter(metrics::names::stream_reconnects, labels);
+            }
+            lanes.push_back(std::move(l));
+            configs.push_back(std::move(sc));
         }
         if (secure) {
             auto t = xio::make_client_tls_context(opts.ca_file);
@@ -96,100 +95,58 @@ struct exchange_source::impl : std::enable_shared_from_this<impl> {
             tls = *t;
         }
         log::info(component, "exchange market data: {} connection(s) for {} symbol(s)", lanes.size(), opts.symbols.size());
-        for (std::size_t i = 0; i < lanes.size(); ++i) feed(i, bn::stream_input::start{});
+        for (std::size_t i = 0; i < lanes.size(); ++i) {
+            xio::ws_options wo;
+            wo.idle_timeout = std::chrono::milliseconds(30'000);
+            lanes[i]->driver = std::make_shared<xio::stream_driver>(io, std::move(configs[i]), wo, tls, nullptr,
+                                                                   callbacks(i), opts.clock);
+        }
+        for (auto& l : lanes) l->driver->start();
+    }
+
+    /// What lane `i`'s driver tells us (weakly bound: a late callback after stop does nothing).
+    xio::stream_callbacks callbacks(std::size_t i) {
+        xio::stream_callbacks cb;
+        auto with = [w = weak_from_this(), i](auto f) {
+            return [w, i, f](auto&&... args) {
+                auto self = w.lock();
+                if (self && !self->stopped) f(*self, *self->lanes[i], args...);
+            };
+        };
+        cb.on_frame = with([i](impl& s, lane& l, std::string_view frame) {
+            l.messages.inc();
+            s.on_frame(i, frame);
+        });
+        cb.on_trusted = with([](impl& s, lane& l) {
+            l.last_problem.clear();
+            l.ever_connected = true;
+            log::info(component, "exchange market data ({}) connected: {} streams", l.conn.root_name, l.conn.streams.size());
+            s.notify_status();
+        });
+        cb.on_untrusted = with([](impl& s, lane& l, const std::string& why) {
+            l.last_problem = why;
+            l.reconnects.inc();
+            log::warn(component, "exchange market data ({}) lost: {}; reconnecting with backoff", l.conn.root_name, why);
+            s.notify_status();
+        });
+        cb.on_connect_failed = with([](impl& s, lane& l, const std::string& error) {
+            l.last_problem = "connect failed: " + error;
+            if (!l.ever_connected) log::warn(component, "exchange market data ({}): {}", l.conn.root_name, error);
+            s.notify_status();
+        });
+        cb.on_note = with([](impl&, lane& l, bool warning, const std::string& text) {
+            if (warning) log::warn(component, "exchange market data ({}): {}", l.conn.root_name, text);
+            else log::info(component, "exchange market data ({}): {}", l.conn.root_name, text);
+        });
+        return cb;
     }
 
     void stop() {
         if (stopped) return;
         stopped = true;
-        for (auto& l : lanes) {
-            l->timer.cancel();
-            if (l->ws) l->ws->close();
-        }
+        for (auto& l : lanes)
+            if (l->driver) l->driver->stop();
         handlers = {};
-    }
-
-    /// Steps lane `i`'s machine and performs what it asks for.
-    void feed(std::size_t i, const bn::stream_input_t& input) {
-        if (stopped) return;
-        lane& l = *lanes[i];
-        const auto t = now();
-        auto actions = l.fsm.step(input, t);
-        for (auto& a : actions) perform(i, a, t);
-    }
-
-    void perform(std::size_t i, bn::stream_action_t& a, engine::millis t) {
-        namespace act = bn::stream_action;
-        lane& l = *lanes[i];
-        std::visit(overloaded{
-                       [&](act::connect& c) {
-                           xio::ws_options wo;
-                           wo.idle_timeout = std::chrono::milliseconds(30'000);
-                           auto ws = std::make_shared<xio::ws_client>(io, wo, tls);
-                           if (l.ws) l.ws->close();
-                           l.ws = ws;
-                           l.ws_number = c.connection;
-                           asio::co_spawn(io, run_connection(i, ws, std::move(c.url), c.connection),
-                                          [](std::exception_ptr e) {
-                                              if (!e) return;
-                                              try {
-                                                  std::rethrow_exception(e);
-                                              } catch (const std::exception& x) {
-                                                  log::error(component, "exchange market data task failed: {}", x.what());
-                                              }
-                                          });
-                       },
-                       [&](act::close& c) {
-                           if (l.ws && l.ws_number == c.connection) l.ws->close();
-                       },
-                       [&](act::arm_timer& at) {
-                           l.timer.expires_after(std::chrono::milliseconds(std::max<engine::millis>(0, at.at - t)));
-                           l.timer.async_wait([w = weak_from_this(), i](boost::system::error_code ec) {
-                               if (ec) return;
-                               if (auto self = w.lock()) self->feed(i, bn::stream_input::timer_fired{});
-                           });
-                       },
-                       [&](act::cancel_timer&) { l.timer.cancel(); },
-                       [&](act::mark_trusted&) {
-                           l.last_problem.clear();
-                           l.ever_connected = true;
-                           log::info(component, "exchange market data ({}) connected: {} streams", l.conn.root_name,
-                                     l.conn.streams.size());
-                           notify_status();
-                       },
-                       [&](act::mark_untrusted& u) {
-                           l.last_problem = u.reason;
-                           log::warn(component, "exchange market data ({}) lost: {}; reconnecting with backoff",
-                                     l.conn.root_name, u.reason);
-                           notify_status();
-                       },
-                       [&](auto&) {},  // user-stream actions: never asked of a market stream
-                   },
-                   a);
-    }
-
-    asio::awaitable<void> run_connection(std::size_t i, std::shared_ptr<xio::ws_client> ws, std::string url,
-                                         std::uint64_t number) {
-        auto self = shared_from_this();
-        auto ec = co_await ws->connect(std::move(url));
-        if (stopped) co_return;
-        if (ec) {
-            lanes[i]->last_problem = "connect failed: " + ws->last_error();
-            if (!lanes[i]->ever_connected)
-                log::warn(component, "exchange market data ({}): {}", lanes[i]->conn.root_name, ws->last_error());
-            feed(i, bn::stream_input::connect_failed{number, ws->last_error()});
-            notify_status();
-            co_return;
-        }
-        feed(i, bn::stream_input::connected{number});
-        for (;;) {
-            auto [rec, msg] = co_await ws->read();
-            if (stopped) co_return;
-            if (rec) break;
-            feed(i, bn::stream_input::frame_received{});
-            on_frame(i, msg);
-        }
-        feed(i, bn::stream_input::disconnected{number, ws->last_error().empty() ? "closed" : ws->last_error()});
     }
 
     void on_frame(std::size_t i, std::string_view frame) {
@@ -248,10 +205,10 @@ struct exchange_source::impl : std::enable_shared_from_this<impl> {
         }
         s.connected = !lanes.empty();
         for (const auto& l : lanes) {
-            const bool up = l->fsm.trusted();
+            const bool up = l->driver && l->driver->fsm().trusted();
             if (!up) s.connected = false;
             std::string st = up ? "connected"
-                             : l->fsm.state() == bn::stream_state::waiting_retry
+                             : l->driver && l->driver->fsm().state() == bn::stream_state::waiting_retry
                                  ? (l->ever_connected ? "reconnecting" : "retrying")
                                  : (l->ever_connected ? "reconnecting" : "connecting");
             if (!up && !l->last_problem.empty()) st += " (" + l->last_problem + ")";

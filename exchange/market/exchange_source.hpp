@@ -5,8 +5,9 @@
 /// The same stream code real trading uses: URLs from binance/urls (public root for book
 /// tickers, market root for mark price and trades, one root in the legacy layout), the
 /// connection state machine binance/stream_fsm (connect timeout, silence detection, 24 h
-/// rotation, jittered exponential backoff), payloads parsed by binance/stream_events, sockets
-/// from net/ws_client. This file is the thin I/O that steps the machine.
+/// rotation, jittered exponential backoff) performed by net/stream_driver (the one driver of
+/// every exchange stream, the user stream's too), payloads parsed by binance/stream_events.
+/// This file only parses frames into quote updates and reports status.
 ///
 /// A dropped connection reconnects with backoff in the background; nothing here ever blocks the
 /// io_context (the API stays responsive while the exchange is unreachable).
@@ -15,6 +16,7 @@
 /// alive by its coroutines and timers; stop() (or the destructor) ends them.
 
 #include "exchange/market/source.hpp"
+#include "metrics/registry.hpp"
 
 #include <boost/asio/io_context.hpp>
 
@@ -36,6 +38,9 @@ struct exchange_source_options {
     /// Backoff bounds of the reconnect (binance::stream_config); tests shorten them.
     engine::millis backoff_initial_ms = 500;
     engine::millis backoff_max_ms = 30'000;
+    /// Where messages (traded_market_messages_total) and reconnects are counted, by connection
+    /// root ("public", "market"); none: not counted.
+    metrics::registry* metrics = nullptr;
 };
 
 /// See the file comment.

@@ -1,6 +1,7 @@
 #include "exchange/net/rest_client.hpp"
 
 #include "log/log.hpp"
+#include "exchange/net/retry_driver.hpp"
 #include "exchange/net/tls.hpp"
 
 #include <boost/asio/co_spawn.hpp>
@@ -34,8 +35,6 @@ constexpr std::uint64_t max_body_bytes = 64ULL * 1024 * 1024;
 /// Signed timestamps are kept a little behind the server's clock: Binance rejects a timestamp
 /// 1000 ms ahead of it, while being behind only eats into recvWindow.
 constexpr millis timestamp_bias_ms = 200;
-/// Attempts per request for 429 back-offs and the -1021 resync (bounds every retry loop).
-constexpr int max_attempts = 4;
 
 bool quiet_error(const error_code& ec) {
     return ec == asio::error::operation_aborted || ec == asio::error::eof || ec == http::error::end_of_stream ||
@@ -222,7 +221,8 @@ asio::awaitable<rest_response> rest_client::perform(pending& p, std::unique_ptr<
     const millis wait_deadline = p.queued_at + p.opts.max_wait.count();
     const auto timeout = p.opts.timeout.count() > 0 ? p.opts.timeout : opts_.request_timeout;
     bool resynced = false;
-    for (int attempt = 0; attempt < max_attempts; ++attempt) {
+    const binance::retry_settings rule = binance::retry_rules::rest_send();
+    for (int attempt = 0; attempt < rule.max_attempts; ++attempt) {
         // The rate limiter first: a request that cannot go out within max_wait fails unsent.
         for (;;) {
             if (stopped_) {
@@ -257,25 +257,29 @@ asio::awaitable<rest_response> rest_client::perform(pending& p, std::unique_ptr<
         // bounds how long an order it decided may still execute by this deadline.
         rest_response r = co_await send_once(p.req, timeout, conn, p.req.is_order ? wait_deadline : 0);
         if (r.outcome != rest_outcome::answered) co_return r;
-        if (r.code() == -1021 && !resynced) {
-            // Our clock drifted from the server's: measure again, re-sign, send once more. The
-            // request was rejected, so sending it again cannot duplicate anything.
-            resynced = true;
-            log::warn("rest", "{} {}: timestamp outside recvWindow (-1021); resynchronising the clock",
-                      binance::to_string(p.req.method), p.req.path);
-            const binance::rest_request time_req = binance::server_time();
-            auto t = co_await send_once(time_req, timeout, conn);
-            apply_server_time(t);
-            continue;
+        // binance::rest_resend_step decides (retry_rules::rest_send: 4 sends at most); the waits
+        // before a send again are the governor's (the loop above).
+        switch (binance::rest_resend_step(rule, r.status, r.code(), attempt, resynced)) {
+            case binance::resend_verdict::resync_then_send: {
+                // Our clock drifted from the server's: measure again, re-sign, send once more. The
+                // request was rejected, so sending it again cannot duplicate anything.
+                resynced = true;
+                log::warn("rest", "{} {}: timestamp outside recvWindow (-1021); resynchronising the clock",
+                          binance::to_string(p.req.method), p.req.path);
+                const binance::rest_request time_req = binance::server_time();
+                auto t = co_await send_once(time_req, timeout, conn);
+                apply_server_time(t);
+                continue;
+            }
+            case binance::resend_verdict::send_again:
+                // Rejected before processing; the governor now holds the back-off or ban, and the
+                // loop above waits for it when it ends within max_wait, else fails the request.
+                log::warn("rest", "{} {}: HTTP {} (retry after {} s)", binance::to_string(p.req.method), p.req.path,
+                          r.status, r.meta.retry_after_s ? *r.meta.retry_after_s : -1);
+                continue;
+            case binance::resend_verdict::answer: break;
         }
-        if (r.status == 429 || r.status == 418) {
-            // Rejected before processing; the governor now holds the back-off or ban, and the
-            // loop above waits for it when it ends within max_wait, else fails the request.
-            log::warn("rest", "{} {}: HTTP {} (retry after {} s)", binance::to_string(p.req.method), p.req.path, r.status,
-                      r.meta.retry_after_s ? *r.meta.retry_after_s : -1);
-            if (attempt + 1 < max_attempts) continue;
-            r.rate_limited = true;
-        }
+        if (r.status == 429 || r.status == 418) r.rate_limited = true;
         co_return r;
     }
     rest_response r;
@@ -456,11 +460,19 @@ void rest_client::start() {
 
 asio::awaitable<void> rest_client::time_loop() {
     auto self = shared_from_this();
-    while (!stopped_) {
-        const bool ok = co_await sync_time();
-        // Until the first measurement works, try again soon: signed requests depend on it.
-        sync_timer_.expires_after(ok ? opts_.time_sync_interval : std::chrono::milliseconds(5'000));
+    auto sleep = [this](millis ms) -> asio::awaitable<bool> {
+        sync_timer_.expires_after(std::chrono::milliseconds(ms));
         co_await sync_timer_.async_wait(use_tuple);
+        co_return !stopped_;
+    };
+    while (!stopped_) {
+        // A failed measurement is taken again soon (retry_rules::time_sync): signed requests
+        // depend on it. A good one is renewed every time_sync_interval (a period, not a retry).
+        co_await perform_retry(binance::retry_rules::time_sync(), [this](int) -> asio::awaitable<binance::attempt_outcome> {
+            co_return binance::attempt_outcome{co_await sync_time() ? binance::attempt_outcome::ok
+                                                                    : binance::attempt_outcome::transport};
+        }, sleep);
+        if (stopped_ || !co_await sleep(opts_.time_sync_interval.count())) break;
     }
 }
 

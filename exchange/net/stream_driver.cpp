@@ -138,6 +138,8 @@ void stream_driver::do_connect(std::string url, std::uint64_t n) {
                 if (!self || self->stopped_) co_return;
                 if (ec) {
                     self->sockets_.erase(n);
+                    if (self->cb_.on_connect_failed) self->cb_.on_connect_failed(ws->last_error());
+                    if (self->stopped_) co_return;
                     self->feed(in::connect_failed{n, ws->last_error()});
                     co_return;
                 }

@@ -35,6 +35,8 @@ struct stream_callbacks {
     std::function<void()> on_trusted;
     /// The stream is no longer trustworthy (why: "rotation", "disconnected: ...").
     std::function<void(const std::string& why)> on_untrusted;
+    /// A connection attempt failed (before the machine decides the retry), with the socket's error.
+    std::function<void(const std::string& error)> on_connect_failed;
     /// User stream: run the REST sweep now and answer reconcile_done() / reconcile_failed().
     std::function<void()> on_reconcile;
     /// A line worth logging (connection lost, listenKey re-created, ...).

@@ -150,8 +150,9 @@ inline const char* drive_order_fsm(std::string_view bytes, bool entry) {
     return nullptr;
 }
 
-/// Steps request_retry with outcomes chosen by the bytes: the wait is never negative nor above
-/// its cap, nothing follows the end, and a limited rule always ends within its attempts.
+/// Steps request_retry (a retry_run) with outcomes chosen by the bytes: the wait is never
+/// negative nor above its cap, a pending wait never runs past the outcome's left_ms, nothing
+/// follows the end, and a limited rule without resets always ends within its attempts.
 inline const char* drive_retry(std::string_view bytes) {
     if (bytes.size() < 4) return nullptr;
     retry_settings s;
@@ -161,17 +162,27 @@ inline const char* drive_retry(std::string_view bytes) {
     s.max_shift = b(2) % 64;
     s.max_backoff_ms = 1'000 + b(3) * 1'000;
     s.pending_wait_ms = b(0) % 3 == 0 ? 2'000 : 0;
+    s.fast_attempts = b(1) % 4;
+    s.fast_wait_ms = b(2) % 2 ? 700 : 0;
+    s.pending_resets = b(3) % 3 == 0;
     s.on_refusal = static_cast<retry_fallback>(b(1) % 3);
     s.on_exhausted = b(2) % 2 ? retry_fallback::look_up : retry_fallback::give_up;
     s.wait_after_last = b(3) % 2;
-    int attempt = 0;
-    for (std::size_t i = 4; i < bytes.size(); ++i, ++attempt) {
+    retry_run run(s);
+    int attempts = 0;
+    for (std::size_t i = 4; i < bytes.size(); ++i, ++attempts) {
         const auto k = static_cast<attempt_outcome::kind_t>(b(i) % 5);
-        const auto d = retry_step(s, {k, 300 + b(i) % 240, -b(i)}, attempt);
+        attempt_outcome o{k, 300 + b(i) % 240, -b(i)};
+        if (k == attempt_outcome::pending && b(i) % 7 == 0) o.left_ms = static_cast<engine::millis>(b(i)) * 8 - 1'000;
+        const int before = run.attempt();
+        const auto d = run.step(o);
         if (d.wait_ms < 0) return "request_retry waits a negative time";
-        if (d.wait_ms > std::max(s.max_backoff_ms, s.pending_wait_ms)) return "request_retry waits above its cap";
+        if (d.wait_ms > std::max({s.max_backoff_ms, s.pending_wait_ms, s.fast_wait_ms}))
+            return "request_retry waits above its cap";
+        if (o.left_ms && before >= s.fast_attempts && d.wait_ms > std::max<engine::millis>(*o.left_ms, 0))
+            return "request_retry waits past the moment the outcome names";
         if (k == attempt_outcome::ok && d.kind != retry_decision::done) return "request_retry did not stop on success";
-        if (s.max_attempts > 0 && attempt + 1 >= s.max_attempts && d.kind == retry_decision::retry)
+        if (s.max_attempts > 0 && !s.pending_resets && attempts + 1 >= s.max_attempts && d.kind == retry_decision::retry)
             return "request_retry retried beyond its attempts";
         if (d.kind != retry_decision::retry) break;
     }

@@ -119,6 +119,13 @@ double num(const json::value& v) {
     return v.to_number<double>();
 }
 
+/// The value of one series in a /metrics text (-1 when it is missing).
+double metric_value(const std::string& text, const std::string& series) {
+    const auto at = text.find("\n" + series + " ");
+    if (at == std::string::npos) return -1;
+    return std::stod(text.substr(at + series.size() + 2));
+}
+
 /// Pushes the simulator's fixed prices until `mode`'s engine has a fresh quote for every symbol
 /// (static prices are streamed only when set, so a stream that connected later missed them).
 bool quoted(sim_fixture& sim, daemon_fixture& d, const std::string& mode) {
@@ -276,4 +283,12 @@ TEST_CASE("market: a lost exchange feed reconnects with backoff, blocks entries 
     CHECK(again.json().at("data").at("results").at(0).at("accepted").as_bool());
     const auto log = d.proc().log();
     CHECK(log.find("reconnecting with backoff") != std::string::npos);
+    // Every message the exchange source received is counted per connection, and so is the
+    // reconnect of each connection the simulator's restart cut.
+    const auto metrics = d.get("/metrics").body;
+    INFO(metrics);
+    for (const std::string root : {"public", "market"}) {
+        CHECK(metric_value(metrics, "traded_market_messages_total{stream=\"" + root + "\"}") > 0);
+        CHECK(metric_value(metrics, "traded_stream_reconnects_total{stream=\"" + root + "\"}") >= 1);
+    }
 }
