@@ -108,8 +108,9 @@ public:
         (void)waited;
         return std::chrono::milliseconds(0);
     }
-    /// Current state of one channel for one mode (sent as the WS `snapshot` on subscribe).
-    virtual boost::json::value snapshot(engine::channel ch, engine::mode m) = 0;
+    /// Current state of one channel for one mode as JSON text (the `data` of the WS `snapshot`
+    /// sent on subscribe); empty: null.
+    virtual std::string snapshot(engine::channel ch, engine::mode m) = 0;
     /// Prometheus text for /metrics (the API layer appends its own counters).
     virtual std::string metrics_text() = 0;
     /// GET /readyz (SPEC §9): {"ready": bool, "reasons": [codes]}. Null means ready.

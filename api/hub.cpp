@@ -5,15 +5,11 @@
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
-#include <boost/json/object.hpp>
-#include <boost/json/serialize.hpp>
 
 #include <algorithm>
 #include <exception>
 
 namespace traded::api {
-
-namespace json = boost::json;
 
 // ---------------------------------------------------------------------------------------------
 // send_queue
@@ -105,31 +101,29 @@ std::int64_t hub::last_seq(engine::mode m) const { return last_seq_[static_cast<
 std::size_t hub::log_size(engine::mode m) const { return log_[static_cast<std::size_t>(m)].size(); }
 
 void hub::publish(engine::mode m, engine::channel ch, std::string_view event_name, std::int64_t seq,
-                  engine::millis ts, json::value data) {
+                  engine::millis ts, std::string_view data, std::string_view position_id) {
     event_ref ev;
     ev.seq = seq;
     ev.mode = m;
     ev.ch = ch;
-    if (event_name == "position_updated")
-        if (const auto* obj = data.if_object())
-            if (const auto* id = obj->if_contains("position_id"); id && id->is_string())
-                ev.key = std::string(engine::to_string(m)) + ":" + std::string(id->as_string());
+    if (event_name == "position_updated" && !position_id.empty())
+        ev.key = std::string(engine::to_string(m)) + ":" + std::string(position_id);
 
-    // Written straight to text, once: every subscriber then shares this one string.
+    // Written once: every subscriber then shares this one string.
     auto text = std::make_shared<std::string>();
-    text->reserve(768);
+    text->reserve(data.size() + 128);
     *text += "{\"type\":\"event\",\"channel\":";
     append_quoted(*text, engine::to_string(ch));
     *text += ",\"mode\":";
     append_quoted(*text, engine::to_string(m));
     *text += ",\"seq\":";
-    append_text(*text, json::value(seq));
+    append_integer(*text, seq);
     *text += ",\"ts\":";
-    append_text(*text, json::value(ts));
+    append_integer(*text, ts);
     *text += ",\"event\":";
     append_quoted(*text, event_name);
     *text += ",\"data\":";
-    append_text(*text, data);
+    *text += data.empty() ? std::string_view("null") : data;
     text->push_back('}');
     ev.text = std::move(text);
 
@@ -143,20 +137,22 @@ void hub::publish(engine::mode m, engine::channel ch, std::string_view event_nam
     schedule_pump();
 }
 
-void hub::publish_quote(engine::mode m, const std::string& symbol, engine::millis ts, json::value data) {
+void hub::publish_quote(engine::mode m, const std::string& symbol, engine::millis ts, std::string_view data) {
     event_ref ev;
     ev.mode = m;
     ev.ch = engine::channel::market;
     ev.quote = true;
     ev.key = "quote:" + std::string(engine::to_string(m)) + ":" + symbol;
-    json::object o;
-    o["type"] = "event";
-    o["channel"] = "market";
-    o["mode"] = engine::to_string(m);
-    o["ts"] = ts;
-    o["event"] = "quote";
-    o["data"] = std::move(data);
-    ev.text = std::make_shared<const std::string>(to_text(o));
+    auto text = std::make_shared<std::string>();
+    text->reserve(data.size() + 96);
+    *text += "{\"type\":\"event\",\"channel\":\"market\",\"mode\":";
+    append_quoted(*text, engine::to_string(m));
+    *text += ",\"ts\":";
+    append_integer(*text, ts);
+    *text += ",\"event\":\"quote\",\"data\":";
+    *text += data.empty() ? std::string_view("null") : data;
+    text->push_back('}');
+    ev.text = std::move(text);
     fanout_.push_back(std::move(ev));
     schedule_pump();
 }
@@ -251,22 +247,29 @@ void hub::subscribe(subscriber_id id, const std::vector<engine::channel>& channe
             // Quotes are never replayed: the market channel always starts from its snapshot.
             if (resume && ch != engine::channel::market) continue;
             if (!state()) return;
-            json::object o;
-            o["type"] = "snapshot";
-            o["channel"] = engine::to_string(ch);
-            o["mode"] = engine::to_string(m);
-            o["seq"] = last;
-            o["ts"] = std::chrono::duration_cast<std::chrono::milliseconds>(
-                          std::chrono::system_clock::now().time_since_epoch())
-                          .count();
-            json::value data;
+            std::string data;
             try {
                 data = backend_.snapshot(ch, m);
             } catch (const std::exception& e) {  // a backend bug must not take the server down
                 log::error("api", "snapshot {}/{} failed: {}", engine::to_string(ch), engine::to_string(m), e.what());
+                data.clear();
             }
-            o["data"] = std::move(data);
-            who->deliver(std::make_shared<const std::string>(to_text(o)), {});
+            auto text = std::make_shared<std::string>();
+            text->reserve(data.size() + 128);
+            *text += "{\"type\":\"snapshot\",\"channel\":";
+            append_quoted(*text, engine::to_string(ch));
+            *text += ",\"mode\":";
+            append_quoted(*text, engine::to_string(m));
+            *text += ",\"seq\":";
+            append_integer(*text, last);
+            *text += ",\"ts\":";
+            append_integer(*text, std::chrono::duration_cast<std::chrono::milliseconds>(
+                                      std::chrono::system_clock::now().time_since_epoch())
+                                      .count());
+            *text += ",\"data\":";
+            *text += data.empty() ? std::string_view("null") : std::string_view(data);
+            text->push_back('}');
+            who->deliver(std::move(text), {});
         }
     }
 }

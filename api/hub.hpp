@@ -17,8 +17,6 @@
 #include "engine/events.hpp"
 #include "engine/types.hpp"
 
-#include <boost/json/value.hpp>
-
 #include <array>
 #include <chrono>
 #include <cstdint>
@@ -126,15 +124,17 @@ public:
     hub& operator=(const hub&) = delete;
 
     /// Pushes one event: `{"type":"event","channel":..,"mode":..,"seq":..,"ts":..,"event":..,
-    /// "data":..}`. `seq` is the per-mode sequence (strictly increasing; the daemon persists it).
-    /// `position_updated` events are coalesced per `data.position_id` for slow sessions.
+    /// "data":..}`, with `data` the event's JSON text as the views render it. `seq` is the
+    /// per-mode sequence (strictly increasing; the daemon persists it). `position_updated`
+    /// events are coalesced per `position_id` (the id of the position in `data`) for slow sessions.
     void publish(engine::mode m, engine::channel ch, std::string_view event_name, std::int64_t seq,
-                 engine::millis ts, boost::json::value data);
+                 engine::millis ts, std::string_view data, std::string_view position_id = {});
 
     /// Pushes one quote on the `market` channel (SPEC §3): `{"type":"event","channel":"market",
-    /// "mode":..,"ts":..,"event":"quote","data":..}`. No seq, not logged, never replayed; a slow
-    /// session keeps only the newest quote per symbol (coalesced by symbol).
-    void publish_quote(engine::mode m, const std::string& symbol, engine::millis ts, boost::json::value data);
+    /// "mode":..,"ts":..,"event":"quote","data":..}` (`data`: the quote's JSON text). No seq, not
+    /// logged, never replayed; a slow session keeps only the newest quote per symbol (coalesced
+    /// by symbol).
+    void publish_quote(engine::mode m, const std::string& symbol, engine::millis ts, std::string_view data);
 
     /// The sequence the daemon restored at start (snapshots carry it until the next event).
     void set_last_seq(engine::mode m, std::int64_t seq);

@@ -1,24 +1,28 @@
 #include "api/market_feed.hpp"
 
-#include <boost/json.hpp>
+#include "api/json_text.hpp"
 
 namespace traded::api {
 
-namespace json = boost::json;
-
-json::value to_json(const market_quote& q) {
-    json::object o;
-    o["symbol"] = q.symbol;
-    o["bid"] = q.bid.to_double();
-    o["ask"] = q.ask.to_double();
-    o["mark"] = q.mark.to_double();
+void append_json(std::string& out, const market_quote& q) {
+    out += "{\"symbol\":";
+    append_quoted(out, q.symbol);
+    out += ",\"bid\":";
+    append_decimal(out, q.bid);
+    out += ",\"ask\":";
+    append_decimal(out, q.ask);
+    out += ",\"mark\":";
+    append_decimal(out, q.mark);
+    out += ",\"last\":";
     if (q.last.is_positive())
-        o["last"] = q.last.to_double();
+        append_decimal(out, q.last);
     else
-        o["last"] = nullptr;
-    o["source"] = q.source;
-    o["ts"] = q.ts;
-    return o;
+        out += "null";
+    out += ",\"source\":";
+    append_quoted(out, q.source);
+    out += ",\"ts\":";
+    append_integer(out, q.ts);
+    out.push_back('}');
 }
 
 void market_feed::on_quote(engine::mode m, market_quote q) {
@@ -44,16 +48,33 @@ std::vector<market_quote> market_feed::take_changed(engine::mode m) {
     return out;
 }
 
-json::value market_feed::snapshot(engine::mode m) const {
-    json::object quotes;
-    json::object history;
-    for (auto it = symbols_.lower_bound({m, std::string()}); it != symbols_.end() && it->first.first == m; ++it) {
-        quotes[it->first.second] = to_json(it->second.latest);
-        json::array h;
-        for (const auto& [ts, mark] : it->second.history) h.push_back(json::array{ts, mark.to_double()});
-        history[it->first.second] = std::move(h);
+std::string market_feed::snapshot(engine::mode m) const {
+    const auto first = symbols_.lower_bound({m, std::string()});
+    auto of_mode = [m](const auto& it) { return it->first.first == m; };
+    std::string out = "{\"quotes\":{";
+    for (auto it = first; it != symbols_.end() && of_mode(it); ++it) {
+        if (out.back() != '{') out.push_back(',');
+        append_quoted(out, it->first.second);
+        out.push_back(':');
+        append_json(out, it->second.latest);
     }
-    return json::object{{"quotes", std::move(quotes)}, {"history", std::move(history)}};
+    out += "},\"history\":{";
+    for (auto it = first; it != symbols_.end() && of_mode(it); ++it) {
+        if (out.back() != '{') out.push_back(',');
+        append_quoted(out, it->first.second);
+        out += ":[";
+        for (const auto& [ts, mark] : it->second.history) {
+            if (out.back() != '[') out.push_back(',');
+            out.push_back('[');
+            append_integer(out, ts);
+            out.push_back(',');
+            append_decimal(out, mark);
+            out.push_back(']');
+        }
+        out.push_back(']');
+    }
+    out += "}}";
+    return out;
 }
 
 }  // namespace traded::api

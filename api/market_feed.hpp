@@ -8,8 +8,6 @@
 
 #include "engine/types.hpp"
 
-#include <boost/json/value.hpp>
-
 #include <deque>
 #include <map>
 #include <string>
@@ -29,8 +27,9 @@ struct market_quote {
     engine::millis ts = 0;
 };
 
-/// `{"symbol","bid","ask","mark","last","source","ts"}`.
-boost::json::value to_json(const market_quote& q);
+/// Appends `{"symbol","bid","ask","mark","last","source","ts"}`: prices in the decimal's exact
+/// text, `last` null when unknown.
+void append_json(std::string& out, const market_quote& q);
 
 /// Latest quotes, what is due for a push, and the recent history.
 class market_feed {
@@ -43,8 +42,9 @@ public:
     void on_quote(engine::mode m, market_quote q);
     /// Quotes that changed since the last take(), one per symbol (the newest), in symbol order.
     std::vector<market_quote> take_changed(engine::mode m);
-    /// The channel's snapshot: `{"quotes":{SYM:quote,...},"history":{SYM:[[ts,mark],...],...}}`.
-    boost::json::value snapshot(engine::mode m) const;
+    /// The channel's snapshot as JSON text:
+    /// `{"quotes":{SYM:quote,...},"history":{SYM:[[ts,mark],...],...}}`.
+    std::string snapshot(engine::mode m) const;
 
 private:
     struct symbol_state {

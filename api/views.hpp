@@ -2,10 +2,10 @@
 /// Pure views: engine and daemon state -> the JSON objects of SPEC §2/§3. No I/O, no clock.
 ///
 /// Every number is a JSON number. Money, prices and quantities go out as the decimal's exact
-/// text (a double that to_text() prints in shortest plain form, which is exact up to 15
-/// significant digits); computed display values (pnl_pct, win_rate, profit_factor, score) are
-/// rounded to 2 decimals. Times are epoch milliseconds. Empty ids, unset prices and unset times
-/// are `null`, so a client never mistakes "not placed yet" for a price of 0.
+/// text, every digit of it (a double would keep only 15-17); computed display values (pnl_pct,
+/// win_rate, profit_factor, score) are rounded to 2 decimals as a person reads them. Times are
+/// epoch milliseconds. Empty ids, unset prices and unset times are `null`, so a client never
+/// mistakes "not placed yet" for a price of 0.
 
 #include "engine/engine.hpp"
 #include "engine/events.hpp"
@@ -13,10 +13,9 @@
 #include "engine/types.hpp"
 #include "exchange/port_types.hpp"
 
-#include <boost/json/value.hpp>
-
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace traded::api {
@@ -57,49 +56,48 @@ using balance_info = port::balance_snapshot;
 /// margin is 0.
 double pnl_percent(decimal pnl, decimal stake_usd, int leverage);
 
+// Text writers: each appends one view's JSON straight from the engine or port record to `out`
+// (no JSON tree, no temporary strings). REST answers, WebSocket pushes and snapshots all use
+// these, so there is one rendering of each view.
+
 /// Position object: position_id, symbol, side, entry_price, qty, stake_usd, leverage,
 /// tp_order_id, sl_order_id, tp_price, sl_price, highest_profit_ever, profit_floor_activated,
-/// status, pnl, pnl_pct, mark_price, opened_at, plus fees, exit_price, exit_reason, closed_at,
-/// updated_at.
-boost::json::value to_json(const engine::position& p);
+/// status, pnl, pnl_pct, mark_price, opened_at, fees, commissions, exit_price, exit_reason,
+/// closed_at, updated_at.
+void append_json(std::string& out, const engine::position& p);
 /// Trade object: trade_id, position_id, symbol, side, entry_price, exit_price, qty, pnl,
-/// pnl_pct, fees, exit_reason, opened_at, closed_at.
-boost::json::value to_json(const engine::trade& t);
+/// pnl_pct, fees, commissions, exit_reason, opened_at, closed_at.
+void append_json(std::string& out, const engine::trade& t);
+/// A list of trades, in the given order.
+void append_json(std::string& out, const std::vector<engine::trade>& ts);
 /// safety-status data (field names as in engine::safety_status).
-boost::json::value to_json(const engine::safety_status& s);
+void append_json(std::string& out, const engine::safety_status& s);
 /// performance data (field names as in engine::performance_stats).
-boost::json::value to_json(const engine::performance_stats& s);
-/// Opportunity object: symbol, side, score, reason, ts.
-boost::json::value to_json(const engine::opportunity& o);
+void append_json(std::string& out, const engine::performance_stats& s);
+/// Opportunity object: symbol, side, score, reason, ts, source.
+void append_json(std::string& out, const engine::opportunity& o);
 /// The rule/safety part of status: stake_usd, max_positions, leverage, pure_3_rule_mode,
 /// primary_target_dollars, absolute_floor_dollars, stop_loss_percent, max_daily_loss.
-boost::json::value to_json(const engine::engine_config& c);
-/// status data: mode, enabled, running, emergency_stopped, started_at, uptime_s,
-/// open_positions, config{...}, exchange{connected, market_stream, user_stream,
-/// last_event_age_ms}, untracked[{symbol, amount, entry_price}].
-boost::json::value to_json(const status_info& s);
-/// The same config object as text (money in the decimal's exact text).
 void append_json(std::string& out, const engine::engine_config& c);
-/// The members of to_json(s) as text, without the braces: GET status writes them and then its
-/// daemon-level members into one object, straight from state (no JSON tree).
-void append_members(std::string& out, const status_info& s);
 /// account-balance data: asset, wallet_balance, available_balance, unrealized_pnl,
 /// margin_balance, updated_at.
-boost::json::value to_json(const balance_info& b);
+void append_json(std::string& out, const balance_info& b);
+/// The members of the status object, without the braces: mode, enabled, running,
+/// emergency_stopped, started_at, uptime_s, open_positions, config{...},
+/// exchange{connected, market_stream, user_stream, last_event_age_ms},
+/// untracked[{symbol, amount, entry_price, entries_blocked}]. GET status writes them and then
+/// its daemon-level members into one object.
+void append_members(std::string& out, const status_info& s);
 
-/// A list of positions (for GET positions and the positions snapshot).
-boost::json::value to_json(const std::vector<engine::position>& ps);
-/// Appends the same JSON text as to_text(to_json(p)), written straight from the position (no
-/// JSON tree, no temporary strings): GET positions renders hundreds of them per answer.
-void append_json(std::string& out, const engine::position& p);
-/// A list of trades.
-boost::json::value to_json(const std::vector<engine::trade>& ts);
-/// A list of opportunities.
-boost::json::value to_json(const std::vector<engine::opportunity>& os);
+/// Adds `"<key>":` as the last member of the object `out` ends with (its closing brace is
+/// reopened); the caller then writes the value and closes the object with '}'.
+void reopen_with_key(std::string& out, std::string_view key);
+/// Adds `"detail":"..."` to the object `out` ends with, when `detail` is not empty.
+void append_detail(std::string& out, std::string_view detail);
 
-/// The `data` of a pushed event for an engine notification: the position, trade or
-/// opportunity it carries, with `"detail"` added when the notification has one; for a
+/// The `data` of a pushed event for an engine notification that carries its payload: the
+/// position, trade or opportunity, with `"detail"` added when the notification has one; for a
 /// notification without payload, `{"detail": ...}` (or `{}`).
-boost::json::value notification_data(const engine::notification& n);
+void append_notification_data(std::string& out, const engine::notification& n);
 
 }  // namespace traded::api

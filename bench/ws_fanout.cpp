@@ -85,7 +85,7 @@ void pin_to(int cpu) {
 /// Answers everything with an empty success; snapshots are a small fixed object.
 struct bench_backend : traded::api::backend {
     traded::api::reply execute(const traded::api::command&) override { return traded::api::reply::ok(json::object{}); }
-    json::value snapshot(channel, mode) override { return json::object{{"positions", json::array{}}}; }
+    std::string snapshot(channel, mode) override { return R"({"positions":[]})"; }
     std::string metrics_text() override { return {}; }
 };
 
@@ -323,7 +323,7 @@ void publish_round(server_side& s, std::int64_t& seq) {
         s.probe.recording = true;
         for (std::int64_t q = first; q < first + events_per_round; ++q)
             s.srv->hub().publish(mode::paper, channel::positions, "position_opened", q, 1732363200000 + q,
-                                 position_payload(q));
+                                 traded::api::to_text(position_payload(q)));
     });
 }
 
@@ -512,7 +512,7 @@ struct pacer {
                     std::chrono::duration_cast<std::chrono::nanoseconds>((start + next * period).time_since_epoch()).count(),
                     std::memory_order_relaxed);
                 s.srv->hub().publish(mode::paper, channel::positions, "position_updated_x", seq, 1732363200000 + seq,
-                                     small_payload(seq));
+                                     traded::api::to_text(small_payload(seq)));
                 ++next;
             }
             if (next < count) arm();

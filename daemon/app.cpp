@@ -354,7 +354,11 @@ void app::arm_market_push() {
         // At most one quote per symbol per interval (SPEC §3): the newest one since the last push.
         if (server_)
             for (auto m : all_modes)
-                for (const auto& q : market_feed_.take_changed(m)) server_->hub().publish_quote(m, q.symbol, q.ts, api::to_json(q));
+                for (const auto& q : market_feed_.take_changed(m)) {
+                    push_text_.clear();
+                    api::append_json(push_text_, q);
+                    server_->hub().publish_quote(m, q.symbol, q.ts, push_text_);
+                }
         arm_market_push();
     });
 }
@@ -439,75 +443,75 @@ void app::publish(mode m, const engine::notification& n, std::int64_t seq, engin
     // Only queued here: delivery happens later on the loop, never in the way of this event.
     if (notifier_) notifier_->on_engine(m, n, ts);
     if (!server_) return;
-    server_->hub().publish(m, n.ch, n.event_name, seq, ts, notification_json(m, n));
+    // Rendered as text straight from the engine's records into one reused buffer (no JSON tree):
+    // after a restart with 10k positions every revalued position is pushed.
+    push_text_.clear();
+    append_notification_text(push_text_, m, n);
+    std::string_view position_id;
+    if (const auto* p = std::get_if<engine::position_ref>(&n.payload)) position_id = p->pos->position_id;
+    server_->hub().publish(m, n.ch, n.event_name, seq, ts, push_text_, position_id);
     if (n.ch == engine::channel::trades || n.event_name == "position_opened") maybe_push_balance(m, true);
 }
 
-json::value app::notification_json(mode m, const engine::notification& n) {
+void app::append_notification_text(std::string& out, mode m, const engine::notification& n) {
     switch (n.ch) {
         case engine::channel::positions:
         case engine::channel::trades:
         case engine::channel::opportunities:
-            if (const auto* p = std::get_if<engine::position_ref>(&n.payload)) {
-                auto v = api::to_json(*p->pos);
-                if (!n.detail.empty()) v.as_object()["detail"] = n.detail;
-                return v;
-            }
-            if (const auto* t = std::get_if<engine::trade_ref>(&n.payload)) {
-                // "corrected": a trade already pushed, re-sent with what really closed it.
-                auto v = api::to_json(engine::trade_of(*t->pos));
-                if (!n.detail.empty()) v.as_object()["detail"] = n.detail;
-                return v;
-            }
-            if (const auto* o = std::get_if<engine::opportunity>(&n.payload)) return api::to_json(*o);
-            return nullptr;
-        case engine::channel::safety: {
-            auto v = api::to_json(runner(m).engine().safety(wall_clock_ms()));
-            if (!n.detail.empty()) v.as_object()["detail"] = n.detail;
-            return v;
-        }
-        case engine::channel::account: return balance_json(m);
-        case engine::channel::status: return status_json(m);
-        case engine::channel::market: return nullptr;  // quotes go through hub().publish_quote
+            if (std::holds_alternative<std::monostate>(n.payload))
+                out += "null";
+            else
+                api::append_notification_data(out, n);
+            return;
+        case engine::channel::safety:
+            api::append_json(out, runner(m).engine().safety(wall_clock_ms()));
+            api::append_detail(out, n.detail);
+            return;
+        case engine::channel::account: api::append_json(out, runner(m).port().balance()); return;
+        case engine::channel::status: out += status_text(m); return;
+        case engine::channel::market: out += "null"; return;  // quotes go through hub().publish_quote
     }
-    return nullptr;
+    out += "null";
 }
 
-json::value app::snapshot(engine::channel ch, mode m) {
+std::string app::snapshot(engine::channel ch, mode m) {
     runner(m).commit_pending();
     const auto& e = runner(m).engine();
     const auto now = wall_clock_ms();
+    std::string out;
     switch (ch) {
-        case engine::channel::positions: {
-            json::array a;
-            for (const auto& [id, p] : e.positions())
-                if (p.status != engine::position_status::closed && p.status != engine::position_status::failed)
-                    a.push_back(api::to_json(p));
-            return a;
-        }
-        case engine::channel::trades: {
-            json::array a;
-            for (const auto& t : runner(m).trades(200, 0)) a.push_back(api::to_json(t));
-            return a;
-        }
-        case engine::channel::safety: return api::to_json(e.safety(now));
-        case engine::channel::account: return balance_json(m);
-        case engine::channel::status: return status_json(m);
-        case engine::channel::market: return market_feed_.snapshot(m);
-        case engine::channel::opportunities: {
-            json::array a;
-            // Newest first, as GET /api/v1/opportunities answers.
-            const auto& rec = opportunities_.recent();
-            for (auto it = rec.rbegin(); it != rec.rend(); ++it) a.push_back(api::to_json(*it));
-            return a;
-        }
+        case engine::channel::positions: out = open_positions_text(m); break;
+        case engine::channel::trades: api::append_json(out, runner(m).trades(200, 0)); break;
+        case engine::channel::safety: api::append_json(out, e.safety(now)); break;
+        case engine::channel::account: api::append_json(out, runner(m).port().balance()); break;
+        case engine::channel::status: out = status_text(m); break;
+        case engine::channel::market: out = market_feed_.snapshot(m); break;
+        case engine::channel::opportunities: out = opportunities_text(); break;
     }
-    return nullptr;
+    return out;
 }
 
-json::value app::status_json(mode m) {
-    // Pushes, snapshots and control answers (rare) take the tree; GET status the text itself.
-    return json::parse(status_text(m));
+std::string app::open_positions_text(mode m) {
+    std::string out = "[";
+    for (const auto& [id, p] : runner(m).engine().positions()) {
+        if (p.status == engine::position_status::closed || p.status == engine::position_status::failed) continue;
+        if (out.size() > 1) out.push_back(',');
+        api::append_json(out, p);
+    }
+    out.push_back(']');
+    return out;
+}
+
+std::string app::opportunities_text() {
+    // Newest first, as GET /api/v1/opportunities answers.
+    std::string out = "[";
+    const auto& rec = opportunities_.recent();
+    for (auto it = rec.rbegin(); it != rec.rend(); ++it) {
+        if (out.size() > 1) out.push_back(',');
+        api::append_json(out, *it);
+    }
+    out.push_back(']');
+    return out;
 }
 
 std::string app::status_text(mode m) {
@@ -719,17 +723,34 @@ void app::append_market_text(std::string& out, mode m, engine::millis now) {
     out.push_back('}');
 }
 
-json::value app::balance_json(mode m) {
-    return api::to_json(runner(m).port().balance());
-}
-
 // ---------------------------------------------------------------------------------------------
 // Commands (REST and WebSocket alike)
 // ---------------------------------------------------------------------------------------------
 
-api::reply app::command_reply(mode, const engine::output& out, json::value data) {
+std::string app::close_text(const std::string& position_id, engine::position_status status, bool already_closed,
+                            engine::exit_reason reason, const engine::trade* trade) {
+    // {"position_id","status","already_closed","exit_reason"?,"trade"?}
+    std::string text = "{\"position_id\":";
+    api::append_quoted(text, position_id);
+    text += ",\"status\":";
+    api::append_quoted(text, engine::to_string(status));
+    text += ",\"already_closed\":";
+    text += already_closed ? "true" : "false";
+    if (reason != engine::exit_reason::none) {
+        text += ",\"exit_reason\":";
+        api::append_quoted(text, engine::to_string(reason));
+    }
+    if (trade) {
+        text += ",\"trade\":";
+        api::append_json(text, *trade);
+    }
+    text.push_back('}');
+    return text;
+}
+
+api::reply app::command_reply(const engine::output& out, std::string text) {
     if (!out.result.ok()) return api::reply::error(out.result.http_status, out.result.code, out.result.message);
-    return api::reply::ok(std::move(data));
+    return api::reply::ok_text(std::move(text));
 }
 
 void app::audit(const api::command& cmd, const api::reply& r) {
@@ -763,26 +784,28 @@ api::reply app::execute(const api::command& cmd) {
         const auto now = wall_clock_ms();
         switch (cmd.name) {
             case api::op::status: return api::reply::ok_text(status_text(*cmd.mode));
-            case api::op::safety_status: return api::reply::ok(api::to_json(runner(*cmd.mode).engine().safety(now)));
-            case api::op::account_balance: return api::reply::ok(balance_json(*cmd.mode));
-            case api::op::performance:
-                return api::reply::ok(api::to_json(runner(*cmd.mode).engine().performance(now)));
-            case api::op::positions: {
-                // Written straight from engine state into the answer's text (no JSON tree).
-                std::string text = "[";
-                for (const auto& [id, p] : runner(*cmd.mode).engine().positions()) {
-                    if (p.status == engine::position_status::closed || p.status == engine::position_status::failed) continue;
-                    if (text.size() > 1) text.push_back(',');
-                    api::append_json(text, p);
-                }
-                text.push_back(']');
+            // Every answer below is written straight from engine state into its text (no JSON tree).
+            case api::op::safety_status: {
+                std::string text;
+                api::append_json(text, runner(*cmd.mode).engine().safety(now));
                 return api::reply::ok_text(std::move(text));
             }
+            case api::op::account_balance: {
+                std::string text;
+                api::append_json(text, runner(*cmd.mode).port().balance());
+                return api::reply::ok_text(std::move(text));
+            }
+            case api::op::performance: {
+                std::string text;
+                api::append_json(text, runner(*cmd.mode).engine().performance(now));
+                return api::reply::ok_text(std::move(text));
+            }
+            case api::op::positions: return api::reply::ok_text(open_positions_text(*cmd.mode));
             case api::op::trades: {
                 const auto& p = std::get<api::trades_params>(cmd.args);
-                json::array a;  // newest first
-                for (const auto& t : runner(*cmd.mode).trades(p.limit, p.since)) a.push_back(api::to_json(t));
-                return api::reply::ok(std::move(a));
+                std::string text;  // newest first
+                api::append_json(text, runner(*cmd.mode).trades(p.limit, p.since));
+                return api::reply::ok_text(std::move(text));
             }
             case api::op::close_position: {
                 const auto& p = std::get<api::close_params>(cmd.args);
@@ -793,33 +816,28 @@ api::reply app::execute(const api::command& cmd) {
                     if (auto stored = store_->find_position(*cmd.mode, p.position_id);
                         stored && (stored->position.status == engine::position_status::closed ||
                                    stored->position.status == engine::position_status::failed)) {
-                        json::object d;
-                        d["position_id"] = p.position_id;
-                        d["status"] = std::string(engine::to_string(stored->position.status));
-                        d["already_closed"] = true;
-                        if (stored->position.reason != engine::exit_reason::none)
-                            d["exit_reason"] = std::string(engine::to_string(stored->position.reason));
-                        if (stored->trade) d["trade"] = api::to_json(*stored->trade);
-                        return api::reply::ok(std::move(d));
+                        return api::reply::ok_text(close_text(p.position_id, stored->position.status, true,
+                                                              stored->position.reason,
+                                                              stored->trade ? &*stored->trade : nullptr));
                     }
                 }
-                if (!out.result.ok()) return command_reply(*cmd.mode, out, nullptr);
+                if (!out.result.ok()) return command_reply(out, {});
                 const auto* pos = rn.engine().find_position(p.position_id);
-                json::object d;
-                d["position_id"] = p.position_id;
-                d["status"] = pos ? std::string(engine::to_string(pos->status)) : "CLOSED";
-                d["already_closed"] = out.result.already_closed;
-                if (pos && pos->reason != engine::exit_reason::none)
-                    d["exit_reason"] = std::string(engine::to_string(pos->reason));
+                const engine::trade* trade = nullptr;
+                std::optional<engine::trade> stored_trade;
                 if (pos && pos->status == engine::position_status::closed) {
                     for (const auto& t : rn.engine().trades())
-                        if (t.position_id == p.position_id) d["trade"] = api::to_json(t);
+                        if (t.position_id == p.position_id) trade = &t;
                     // Its trade may have left the in-memory window (storage.trades_in_memory).
-                    if (!d.contains("trade") && store_)
+                    if (!trade && store_)
                         if (auto stored = store_->find_position(*cmd.mode, p.position_id); stored && stored->trade)
-                            d["trade"] = api::to_json(*stored->trade);
+                            stored_trade = std::move(stored->trade);
+                    if (stored_trade) trade = &*stored_trade;
                 }
-                return api::reply::ok(std::move(d));
+                return api::reply::ok_text(close_text(p.position_id,
+                                                      pos ? pos->status : engine::position_status::closed,
+                                                      out.result.already_closed,
+                                                      pos ? pos->reason : engine::exit_reason::none, trade));
             }
             case api::op::start: {
                 const auto& p = std::get<api::start_params>(cmd.args);
@@ -838,35 +856,35 @@ api::reply app::execute(const api::command& cmd) {
                     warnings = pf.warnings;
                 }
                 auto out = rn.dispatch(engine::start_request{p.clear_emergency});
-                if (!out.result.ok()) return command_reply(*cmd.mode, out, nullptr);
-                auto d = status_json(*cmd.mode);
-                json::array w;
-                for (const auto& s : warnings) w.push_back(json::string(s));
-                for (const auto& s : out.result.warnings) w.push_back(json::string(s));
-                d.as_object()["warnings"] = std::move(w);
+                if (!out.result.ok()) return command_reply(out, {});
+                warnings.insert(warnings.end(), out.result.warnings.begin(), out.result.warnings.end());
+                std::string text = status_text(*cmd.mode);
+                api::reopen_with_key(text, "warnings");
+                text.push_back('[');
+                for (const auto& w : warnings) {
+                    if (text.back() != '[') text.push_back(',');
+                    api::append_quoted(text, w);
+                }
+                text += "]}";
                 arm_wakeup(*cmd.mode);
-                return api::reply::ok(std::move(d));
+                return api::reply::ok_text(std::move(text));
             }
             case api::op::stop: {
                 auto out = runner(*cmd.mode).dispatch(engine::stop_request{});
-                return command_reply(*cmd.mode, out, status_json(*cmd.mode));
+                return command_reply(out, status_text(*cmd.mode));
             }
             case api::op::emergency_stop: {
                 auto out = runner(*cmd.mode).dispatch(engine::emergency_stop_request{});
-                return command_reply(*cmd.mode, out, status_json(*cmd.mode));
+                return command_reply(out, status_text(*cmd.mode));
             }
             case api::op::set_safety_limits: {
                 const auto& p = std::get<api::limits_params>(cmd.args);
                 auto out = runner(*cmd.mode).dispatch(engine::set_limits_request{p.update});
-                return command_reply(*cmd.mode, out,
-                                     api::to_json(runner(*cmd.mode).engine().safety(wall_clock_ms())));
+                std::string text;
+                api::append_json(text, runner(*cmd.mode).engine().safety(wall_clock_ms()));
+                return command_reply(out, std::move(text));
             }
-            case api::op::opportunities: {
-                json::array a;
-                const auto& rec = opportunities_.recent();
-                for (auto it = rec.rbegin(); it != rec.rend(); ++it) a.push_back(api::to_json(*it));
-                return api::reply::ok(std::move(a));
-            }
+            case api::op::opportunities: return api::reply::ok_text(opportunities_text());
             case api::op::submit_opportunity: return submit_opportunity(cmd);
         }
         return api::reply::error(400, "UNKNOWN_OP", "unknown operation");
@@ -905,27 +923,35 @@ api::reply app::submit_opportunity(const api::command& cmd) {
     n.event_name = "opportunity";
     n.payload = opp;
 
-    json::array results;
+    // {"opportunity":{...},"results":[{"mode","accepted","error":{code,message}|"position"},...]}
+    std::string text = "{\"opportunity\":";
+    api::append_json(text, opp);
+    text += ",\"results\":[";
     for (auto m : all_modes) {
         if (p.target && *p.target != m) continue;
         auto& rn = runner(m);
         rn.announce(n);
-        json::object r;
-        r["mode"] = std::string(engine::to_string(m));
         if (!rn.engine().state().running && !p.target) continue;
         auto out = rn.dispatch(engine::open_request{opp});
-        r["accepted"] = out.result.ok();
+        if (text.back() != '[') text.push_back(',');
+        text += "{\"mode\":";
+        api::append_quoted(text, engine::to_string(m));
+        text += ",\"accepted\":";
+        text += out.result.ok() ? "true" : "false";
         if (!out.result.ok()) {
-            r["error"] = json::object{{"code", out.result.code}, {"message", out.result.message}};
+            text += ",\"error\":{\"code\":";
+            api::append_quoted(text, out.result.code);
+            text += ",\"message\":";
+            api::append_quoted(text, out.result.message);
+            text.push_back('}');
         } else if (const auto* pos = rn.engine().find_position(out.result.position_id)) {
-            r["position"] = api::to_json(*pos);
+            text += ",\"position\":";
+            api::append_json(text, *pos);
         }
-        results.push_back(std::move(r));
+        text.push_back('}');
     }
-    json::object d;
-    d["opportunity"] = api::to_json(opp);
-    d["results"] = std::move(results);
-    return api::reply::ok(std::move(d));
+    text += "]}";
+    return api::reply::ok_text(std::move(text));
 }
 
 void app::refresh_metrics() {

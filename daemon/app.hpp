@@ -66,20 +66,26 @@ public:
     // api::backend
     api::reply execute(const api::command& cmd) override;
     std::chrono::milliseconds hold(const api::command& cmd, std::chrono::milliseconds waited) override;
-    boost::json::value snapshot(engine::channel ch, engine::mode m) override;
+    std::string snapshot(engine::channel ch, engine::mode m) override;
     std::string metrics_text() override;
     boost::json::value readiness() override;
     boost::json::value config_json() override;
 
 private:
     engine_runner& runner(engine::mode m);
-    boost::json::value status_json(engine::mode m);
-    boost::json::value balance_json(engine::mode m);
-    /// GET status's JSON text (status_json parses it for the rare tree users).
+    /// GET status's JSON text (also pushed and sent as the status snapshot).
     std::string status_text(engine::mode m);
+    /// The open positions as a JSON array (GET positions and the positions snapshot).
+    std::string open_positions_text(engine::mode m);
+    /// The recent opportunities, newest first, as a JSON array.
+    std::string opportunities_text();
+    /// The close-position answer's JSON text.
+    static std::string close_text(const std::string& position_id, engine::position_status status,
+                                  bool already_closed, engine::exit_reason reason, const engine::trade* trade);
     void append_market_text(std::string& out, engine::mode m, engine::millis now);
-    boost::json::value notification_json(engine::mode m, const engine::notification& n);
-    api::reply command_reply(engine::mode m, const engine::output& out, boost::json::value data);
+    /// The `data` of the pushed event for `n`, as JSON text.
+    void append_notification_text(std::string& out, engine::mode m, const engine::notification& n);
+    api::reply command_reply(const engine::output& out, std::string text);
     api::reply submit_opportunity(const api::command& cmd);
     void publish(engine::mode m, const engine::notification& n, std::int64_t seq, engine::millis ts);
     void on_opportunity(const engine::opportunity& opp, const std::vector<engine::mode>& targets);
@@ -132,6 +138,7 @@ private:
     metrics::loop_lag loop_lag_{metrics_};
     metrics::counter commands_;  // traded_commands_total, counted per command
     std::vector<const std::string*> stale_scratch_;  // status_text's stale symbols, reused
+    std::string push_text_;  // the data of the event being pushed, rendered here (buffer reused)
     std::map<engine::mode, std::vector<std::size_t>> sorted_symbols_;  // status_text: symbols by name
     boost::asio::steady_timer lag_timer_;
     engine::millis process_started_ms_ = 0;

@@ -1,6 +1,7 @@
 // The hub and the send queue without sockets: fake subscribers record what they are given.
 
 #include "api/hub.hpp"
+#include "api/views.hpp"
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
@@ -23,12 +24,11 @@ struct fake_backend : backend {
     int snapshots = 0;
     bool broken = false;
     reply execute(const command&) override { return reply::ok(nullptr); }
-    json::value snapshot(channel ch, mode m) override {
+    std::string snapshot(channel ch, mode m) override {
         if (broken) throw std::runtime_error("backend bug");
         ++snapshots;
-        json::object o;
-        o["state_of"] = std::string(engine::to_string(ch)) + "/" + std::string(engine::to_string(m));
-        return o;
+        return R"({"state_of":")" + std::string(engine::to_string(ch)) + "/" + std::string(engine::to_string(m)) +
+               R"("})";
     }
     std::string metrics_text() override { return {}; }
 };
@@ -53,11 +53,7 @@ struct recorder : subscriber {
     }
 };
 
-json::value payload(int i) {
-    json::object o;
-    o["i"] = i;
-    return o;
-}
+std::string payload(int i) { return R"({"i":)" + std::to_string(i) + "}"; }
 
 std::shared_ptr<const std::string> text(std::string s) { return std::make_shared<const std::string>(std::move(s)); }
 
@@ -218,10 +214,9 @@ TEST_CASE("hub: position_updated carries a coalesce key per mode and position", 
     auto k = std::make_shared<keyed>();
     h.subscribe(h.attach(k), {channel::positions}, {mode::paper}, {});
     k->keys.clear();
-    json::object upd;
-    upd["position_id"] = "paper_1_BTCUSDT";
-    h.publish(mode::paper, channel::positions, "position_updated", 1, 1, upd);
-    h.publish(mode::paper, channel::positions, "position_closed", 2, 2, upd);
+    const std::string upd = R"({"position_id":"paper_1_BTCUSDT"})";
+    h.publish(mode::paper, channel::positions, "position_updated", 1, 1, upd, "paper_1_BTCUSDT");
+    h.publish(mode::paper, channel::positions, "position_closed", 2, 2, upd, "paper_1_BTCUSDT");
     ioc.run();
     CHECK(k->keys == std::vector<std::string>{"paper-trading:paper_1_BTCUSDT", ""});
 }
@@ -286,4 +281,50 @@ TEST_CASE("hub: a throwing snapshot gives null data, not a dead server", "[hub]"
     REQUIRE(r->got.size() == 1);
     CHECK(r->got[0].at("type") == "snapshot");
     CHECK(r->got[0].at("data").is_null());
+}
+
+TEST_CASE("hub: a position pushed and snapshotted keeps the decimal's exact text", "[hub][views]") {
+    // The daemon renders the position with the views' writer; the hub must carry that text as is.
+    engine::position p;
+    p.position_id = "paper_1_BTCUSDT";
+    p.symbol = "BTCUSDT";
+    p.qty = *decimal::parse("123456789.12345679");  // 17 significant digits: a double keeps 16
+    p.entry_price = *decimal::parse("1234567890.12345678");
+    p.stake_usd = *decimal::parse("200");
+    p.leverage = 3;
+    p.pnl = *decimal::parse("2.0292");  // pnl_pct 3.0438 (3.0437999999999996 as doubles) -> 3.04
+    std::string data;
+    append_json(data, p);
+
+    struct text_backend : fake_backend {
+        std::string positions;
+        std::string snapshot(channel, mode) override { return "[" + positions + "]"; }
+    } be;
+    be.positions = data;
+    struct raw : subscriber {
+        std::vector<std::string> got;
+        std::vector<std::string> keys;
+        void deliver(const std::shared_ptr<const std::string>& msg, std::string_view k) override {
+            got.push_back(*msg);
+            keys.emplace_back(k);
+        }
+    };
+    boost::asio::io_context ioc;
+    hub h(ioc, be);
+    auto r = std::make_shared<raw>();
+    h.subscribe(h.attach(r), {channel::positions}, {mode::paper}, {});
+    h.publish(mode::paper, channel::positions, "position_updated", 1, 1, data, p.position_id);
+    ioc.run();
+    REQUIRE(r->got.size() == 2);
+    for (const auto& m : r->got) {
+        INFO(m);
+        CHECK(m.find(R"("entry_price":1234567890.12345678,"qty":123456789.12345679,)") != std::string::npos);
+        CHECK(m.find(R"("pnl_pct":3.04,)") != std::string::npos);
+        CHECK_NOTHROW(json::parse(m));
+    }
+    CHECK(r->got[0].rfind(R"({"type":"snapshot","channel":"positions","mode":"paper-trading","seq":0,)", 0) == 0);
+    CHECK(r->got[1].rfind(R"({"type":"event","channel":"positions","mode":"paper-trading","seq":1,"ts":1,)"
+                          R"("event":"position_updated","data":{"position_id":"paper_1_BTCUSDT",)",
+                          0) == 0);
+    CHECK(r->keys[1] == "paper-trading:paper_1_BTCUSDT");
 }

@@ -89,10 +89,9 @@ struct fake_backend : backend {
         o["transport"] = c.from.transport;
         return reply::ok(o);
     }
-    json::value snapshot(channel ch, mode m) override {
-        json::object o;
-        o["snapshot_of"] = std::string(engine::to_string(ch)) + "/" + std::string(engine::to_string(m));
-        return o;
+    std::string snapshot(channel ch, mode m) override {
+        return R"({"snapshot_of":")" + std::string(engine::to_string(ch)) + "/" + std::string(engine::to_string(m)) +
+               R"("})";
     }
     std::string metrics_text() override { return "# TYPE fake_up gauge\nfake_up 1\n"; }
 };
@@ -145,10 +144,10 @@ struct running_server {
     void publish(mode m, channel ch, std::string event, std::int64_t from, std::int64_t to, std::size_t pad = 0) {
         run_on([&] {
             for (auto seq = from; seq <= to; ++seq) {
-                json::object d;
-                d["n"] = seq;
-                if (pad) d["pad"] = std::string(pad, 'x');
-                srv->hub().publish(m, ch, event, seq, 1732400000000 + seq, std::move(d));
+                std::string d = R"({"n":)" + std::to_string(seq);
+                if (pad) d += R"(,"pad":")" + std::string(pad, 'x') + '"';
+                d.push_back('}');
+                srv->hub().publish(m, ch, event, seq, 1732400000000 + seq, d);
             }
         });
     }
