@@ -2,12 +2,14 @@
 // The decimal fuzz target, shared by the libFuzzer entry (decimal_fuzz.cpp) and the Catch2 corpus
 // replay (corpus_replay_test.cpp).
 //
-// The input is one or two decimal texts separated by '|'. Every accepted text must format back to
+// The input is one or two decimal texts separated by '|'. Both parsers (decimal::parse and the market
+// codec's parse_decimal_text) must agree on every text. Every accepted text must format back to
 // the same value; pairs of values in a realistic range (|x| <= 1e9, where no sum can overflow)
 // must agree with exact 128-bit arithmetic, and rounding to a positive step must bracket the value.
 // Out-of-range arithmetic is left to decimal's own overflow policy and not asserted here.
 
 #include "engine/decimal.hpp"
+#include "exchange/binance/decimal_text.hpp"
 
 #include <cstddef>
 #include <cstdint>
@@ -27,6 +29,10 @@ inline bool fits(i128 v) {
 /// One text: parse, format, parse again.
 inline const char* check_text(std::string_view s) {
     auto v = decimal::parse(s);
+    // The market codec's one-scan parser accepts exactly the same texts, with the same values.
+    decimal fast;
+    const bool fast_ok = binance::parse_decimal_text(s, fast) == binance::decimal_text_error::none;
+    if (fast_ok != v.has_value() || (v && fast != *v)) return "parse_decimal_text disagrees with decimal::parse";
     if (!v) return nullptr;
     if (s.size() > 40) return "parse accepted more than 40 characters";
     auto again = decimal::parse(v->to_string());
