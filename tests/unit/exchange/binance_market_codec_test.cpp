@@ -326,6 +326,11 @@ TEST_CASE("decimal text: reasons", "[binance][market_codec][decimal]") {
     CHECK(parse_decimal_text("92233720369", v) == decimal_text_error::out_of_range);
     CHECK(parse_decimal_text("92233720368.54775808", v) == decimal_text_error::out_of_range);
     CHECK(parse_decimal_text(std::string(41, '1'), v) == decimal_text_error::out_of_range);
+    // decimal::parse's length limit holds even for a value in range: 40 characters pass, 41 do not.
+    CHECK(parse_decimal_text("0." + std::string(38, '0'), v) == decimal_text_error::none);
+    CHECK(parse_decimal_text("0." + std::string(39, '0'), v) == decimal_text_error::out_of_range);
+    CHECK(parse_decimal_text(std::string(39, '0') + "7", v) == decimal_text_error::none);
+    CHECK(v == d("7"));
     CHECK(parse_decimal_text("1-", v) == decimal_text_error::malformed);
     CHECK(parse_decimal_text("1.2345678a", v) == decimal_text_error::malformed);  // a non-digit in the 8
     CHECK(parse_decimal_text("1.2345678:", v) == decimal_text_error::malformed);
@@ -343,7 +348,7 @@ namespace {
 /// A random string near the decimal grammar: digits, points, signs, exponents, junk bytes.
 std::string random_decimal_text(std::mt19937_64& rng) {
     static constexpr std::string_view alphabet = "0123456789012345678901234567890123456789..+-eE x/:\\\"";
-    std::uniform_int_distribution<int> shape(0, 9);
+    std::uniform_int_distribution<int> shape(0, 10);
     std::string s;
     const int kind = shape(rng);
     auto digits = [&](int n) {
@@ -366,6 +371,10 @@ std::string random_decimal_text(std::mt19937_64& rng) {
         s = rng() % 2 ? "92233720368." : "9223372036.";
         digits(static_cast<int>(rng() % 10));
         if (rng() % 3 == 0) s.insert(0, "-");
+    } else if (kind == 8) {  // near the length limit: leading and trailing zeros
+        s.assign(30 + rng() % 12, '0');
+        s[rng() % s.size()] = static_cast<char>('0' + rng() % 10);
+        if (rng() % 2) s.insert(rng() % s.size(), 1, '.');
     } else {  // anything from the alphabet
         const int n = static_cast<int>(rng() % 45);
         for (int i = 0; i < n; ++i) s.push_back(alphabet[rng() % alphabet.size()]);
