@@ -40,7 +40,7 @@ constexpr std::string_view describe(decimal_text_error e) {
 
 /// Parses `s` ("123", "-0.001", "+5.", ".5"; like decimal::parse) into `out`. Returns `none`
 /// and sets `out`, or the reason and leaves `out` untouched.
-inline decimal_text_error parse_decimal_text(std::string_view s, decimal& out) {
+[[gnu::always_inline]] inline decimal_text_error parse_decimal_text(std::string_view s, decimal& out) {
     // decimal::parse refuses more than 40 characters outright; so do we, to stay equivalent.
     if (s.empty()) return decimal_text_error::empty;
     if (s.size() > 40) return decimal_text_error::out_of_range;

@@ -51,7 +51,7 @@ std::string excerpt(std::string_view s) {
 /// The content of a JSON string value, viewed in the input buffer (no copy into simdjson's
 /// string buffer); escapes are not resolved, so callers check for a backslash where it matters.
 /// False for every other type.
-bool string_token(od::value& v, std::string_view& out) {
+[[gnu::always_inline]] inline bool string_token(od::value& v, std::string_view& out) {
     const std::string_view tok = v.raw_json_token();  // the token and the whitespace after it
     if (tok.size() < 2 || tok.front() != '"') return false;
     std::size_t n = tok.size();
@@ -63,7 +63,7 @@ bool string_token(od::value& v, std::string_view& out) {
     return true;
 }
 
-bool has_backslash(std::string_view s) {
+[[gnu::always_inline]] inline bool has_backslash(std::string_view s) {
     for (char c : s)
         if (c == '\\') return true;
     return false;
@@ -71,10 +71,12 @@ bool has_backslash(std::string_view s) {
 
 /// The text of a JSON string value that holds no escape. False for anything else: other types,
 /// and strings with a backslash, which the caller reads through simdjson's unescaping instead.
-bool plain_string(od::value& v, std::string_view& out) { return string_token(v, out) && !has_backslash(out); }
+[[gnu::always_inline]] inline bool plain_string(od::value& v, std::string_view& out) {
+    return string_token(v, out) && !has_backslash(out);
+}
 
 /// A field's key: viewed in the input buffer when it holds no escape, unescaped otherwise.
-bool key_of(od::field& f, std::string_view& out) {
+[[gnu::always_inline]] inline bool key_of(od::field& f, std::string_view& out) {
     const char* k = f.key().raw();
     if (k[0] != '"' && k[0] != '\\' && k[1] == '"') {  // the usual one-letter key
         out = std::string_view(k, 1);
@@ -112,7 +114,7 @@ public:
         return false;
     }
 
-    bool text(od::value& v, std::string_view name, std::uint32_t bit, std::string& out) {
+    [[gnu::always_inline]] bool text(od::value& v, std::string_view name, std::uint32_t bit, std::string& out) {
         std::string_view s;
         if (plain_string(v, s)) {
             out.assign(s);
@@ -129,7 +131,7 @@ public:
         return true;
     }
 
-    bool integer(od::value& v, std::string_view name, std::uint32_t bit, std::int64_t& out) {
+    [[gnu::always_inline]] bool integer(od::value& v, std::string_view name, std::uint32_t bit, std::int64_t& out) {
         std::int64_t i = 0;
         if (!v.get_int64().get(i)) {  // the usual JSON integer; On-Demand does not advance on failure
             out = i;
@@ -161,11 +163,12 @@ public:
     enum class precision { strict, soft };
 
     /// A price or quantity: every refusal is an error. "" and null leave `out` untouched.
-    bool dec(od::value& v, std::string_view name, std::uint32_t bit, decimal& out) {
+    [[gnu::always_inline]] bool dec(od::value& v, std::string_view name, std::uint32_t bit, decimal& out) {
         std::string_view s;
         decimal d;
         decimal_text_error e = decimal_text_error::empty;
-        if (!read_decimal(v, name, s, d, e) || !check(s, e, name, sign::non_negative, precision::strict)) return false;
+        if (!read_decimal(v, name, s, d, e)) return false;
+        if (!usual(s, e, sign::non_negative) && !check(s, e, name, sign::non_negative, precision::strict)) return false;
         if (e == decimal_text_error::none) {
             out = d;
             seen |= bit;
@@ -191,7 +194,7 @@ private:
     /// in `e`. The text is the string's content as it stands in the input (or a JSON number's
     /// token); only when that is refused and holds a backslash is it unescaped and tried again.
     /// False when the value is no scalar (the error is kept).
-    bool read_decimal(od::value& v, std::string_view name, std::string_view& s, decimal& d, decimal_text_error& e) {
+    [[gnu::always_inline]] bool read_decimal(od::value& v, std::string_view name, std::string_view& s, decimal& d, decimal_text_error& e) {
         if (string_token(v, s)) {
             e = parse_decimal_text(s, d);
             if (e == decimal_text_error::none || !has_backslash(s)) return true;
@@ -202,6 +205,11 @@ private:
         s = t ? *t : std::string_view();
         e = parse_decimal_text(s, d);
         return true;
+    }
+
+    /// The common case, decided inline: converted, and of an allowed sign.
+    static bool usual(std::string_view s, decimal_text_error e, sign sg) {
+        return e == decimal_text_error::none && (sg == sign::any || s.front() != '-');
     }
 
     /// Turns a refused or negative decimal into an error naming the field and the reason.
