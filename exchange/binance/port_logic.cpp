@@ -579,18 +579,26 @@ bool is_forced_close_id(const std::string& client_id) {
            client_id.rfind("settlement_autoclose-", 0) == 0;
 }
 
-engine::external_fill external_fill_of(const binance::order_trade_update& u, const fee_paid& fee) {
+namespace {
+/// One fill of an order traded did not place, from the exchange's own numbers (stream or userTrades).
+engine::external_fill foreign_fill(const std::string& symbol, const std::string& side, std::int64_t trade_id,
+                                   std::int64_t order_id, decimal qty, decimal price, const fee_paid& fee) {
     engine::external_fill f;
-    f.symbol = u.symbol;
-    f.side = u.side == "BUY" ? engine::order_side::buy : engine::order_side::sell;
-    f.trade_id = fill_trade_id(u.symbol, u.trade_id);
-    f.exchange_id = std::to_string(u.order_id);
-    f.qty = u.last_filled_qty;
-    f.price = u.last_filled_price;
+    f.symbol = symbol;
+    f.side = side == "BUY" ? engine::order_side::buy : engine::order_side::sell;
+    f.trade_id = fill_trade_id(symbol, trade_id);
+    f.exchange_id = std::to_string(order_id);
+    f.qty = qty;
+    f.price = price;
     f.fee = fee.usdt;
     f.fee_asset = fee.asset;
     f.fee_amount = fee.amount;
     return f;
+}
+}  // namespace
+
+engine::external_fill external_fill_of(const binance::order_trade_update& u, const fee_paid& fee) {
+    return foreign_fill(u.symbol, u.side, u.trade_id, u.order_id, u.last_filled_qty, u.last_filled_price, fee);
 }
 
 std::vector<engine::external_fill> foreign_trades(const std::vector<binance::user_trade>& trades,
@@ -602,18 +610,8 @@ std::vector<engine::external_fill> foreign_trades(const std::vector<binance::use
     for (const auto& t : sorted) {
         if (own_order_ids.count(t.order_id) != 0 || t.time < since_ms || !t.qty.is_positive() || t.symbol.empty())
             continue;
-        engine::external_fill f;
-        f.symbol = t.symbol;
-        f.side = t.side == "BUY" ? engine::order_side::buy : engine::order_side::sell;
-        f.trade_id = fill_trade_id(t.symbol, t.id);
-        f.exchange_id = std::to_string(t.order_id);
-        f.qty = t.qty;
-        f.price = t.price;
-        const fee_paid fee = fee_of(t.commission_asset, t.commission);
-        f.fee = fee.usdt;
-        f.fee_asset = fee.asset;
-        f.fee_amount = fee.amount;
-        out.push_back(std::move(f));
+        out.push_back(foreign_fill(t.symbol, t.side, t.id, t.order_id, t.qty, t.price,
+                                   fee_of(t.commission_asset, t.commission)));
     }
     return out;
 }
