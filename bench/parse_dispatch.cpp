@@ -12,6 +12,7 @@
 // Timing is thread CPU time (the machine is shared); median, min and max of 7 repetitions.
 //
 // Run: build/bench/bench_parse_dispatch   (a few seconds)
+//      build/bench/bench_parse_dispatch bare|codec|full [messages]   (one case, to profile it)
 
 #include "engine/engine.hpp"
 #include "exchange/binance/stream_events.hpp"
@@ -235,15 +236,19 @@ struct stats {
     double median = 0, min = 0, max = 0;
 };
 stats summarize(std::vector<double> v) {
+    if (v.empty()) return {};  // a case not run (profiling one case)
     std::sort(v.begin(), v.end());
     return {v[v.size() / 2], v.front(), v.back()};
 }
 
 }  // namespace
 
-int main() {
+int main(int argc, char** argv) {
+    const std::string only = argc > 1 ? argv[1] : "";
+    auto run = [&](const char* name) { return only.empty() || only == name; };
     constexpr int reps = 7;
-    constexpr std::size_t per_rep = 300'000;
+    // A second argument shrinks the run (e.g. under callgrind): messages per repetition.
+    const std::size_t per_rep = argc > 2 ? std::strtoul(argv[2], nullptr, 10) : 300'000;
     const std::vector<std::string> msgs = make_messages();
     std::vector<simdjson::padded_string> padded;
     for (const auto& m : msgs) padded.emplace_back(m);
@@ -253,7 +258,7 @@ int main() {
     std::vector<double> base_ns;
     std::uint64_t base_allocs = 0;
     std::size_t checksum = 0;
-    for (int r = 0; r < reps + 1; ++r) {  // the first repetition warms up and is not counted
+    for (int r = 0; r < (run("bare") ? reps + 1 : 0); ++r) {  // the first repetition warms up and is not counted
         const std::uint64_t a0 = g_allocs;
         const double t = thread_cpu_ns();
         for (std::size_t i = 0; i < per_rep; ++i) {
@@ -277,7 +282,7 @@ int main() {
     std::vector<double> full_ns;
     std::uint64_t full_allocs = 0;
     millis now = t0 + 10'000;
-    for (int r = 0; r < reps + 1; ++r) {
+    for (int r = 0; r < (run("full") ? reps + 1 : 0); ++r) {
         const std::uint64_t a0 = g_allocs;
         const double t = thread_cpu_ns();
         for (std::size_t i = 0; i < per_rep; ++i) dispatch(eng, st, msgs[i % msgs.size()], now);
@@ -291,7 +296,7 @@ int main() {
     // Codec alone (parse_market_event), to split the gap.
     std::vector<double> codec_ns;
     std::uint64_t codec_allocs = 0;
-    for (int r = 0; r < reps + 1; ++r) {
+    for (int r = 0; r < (run("codec") ? reps + 1 : 0); ++r) {
         const std::uint64_t a0 = g_allocs;
         const double t = thread_cpu_ns();
         for (std::size_t i = 0; i < per_rep; ++i) {

@@ -95,8 +95,13 @@ public:
     bool object(od::value& v, std::string_view field, od::object& out);
     bool array(od::value& v, std::string_view field, od::array& out);
 
+    /// String token of a scalar: strings unescaped, numbers (validated) and bools as written,
+    /// nullopt for null; fails naming the field for objects and arrays.
+    bool text(od::value& v, std::string_view field, std::optional<std::string_view>& out) {
+        return scalar_text(v, field, out);
+    }
+
 private:
-    /// String token of a scalar: strings unescaped, numbers/bools as written. nullopt for null.
     bool scalar_text(od::value& v, std::string_view field, std::optional<std::string_view>& out);
 
     std::string_view context_;

@@ -12,49 +12,6 @@ using detail::for_each_field;
 namespace od = detail::od;
 using detail::reader;
 
-// ----- market --------------------------------------------------------------------------------
-
-bool read_book_ticker(od::object& obj, reader& r, book_ticker& t) {
-    for_each_field(obj, r, [&](std::string_view k, od::value& v) {
-        if (k == "s") r.string(v, "s", t.symbol);
-        else if (k == "u") r.int64(v, "u", t.update_id);
-        else if (k == "E") r.int64(v, "E", t.event_time);
-        else if (k == "T") r.int64(v, "T", t.transaction_time);
-        else if (k == "b") r.dec(v, "b", t.bid_price);
-        else if (k == "B") r.dec(v, "B", t.bid_qty);
-        else if (k == "a") r.dec(v, "a", t.ask_price);
-        else if (k == "A") r.dec(v, "A", t.ask_qty);
-    });
-    return r.ok() && r.require({"s", "b", "B", "a", "A"});
-}
-
-bool read_mark_price(od::object& obj, reader& r, mark_price_update& m) {
-    for_each_field(obj, r, [&](std::string_view k, od::value& v) {
-        if (k == "s") r.string(v, "s", m.symbol);
-        else if (k == "E") r.int64(v, "E", m.event_time);
-        else if (k == "p") r.dec(v, "p", m.mark_price);
-        else if (k == "i") r.dec(v, "i", m.index_price);
-        else if (k == "r") r.dec(v, "r", m.funding_rate);
-        else if (k == "T") r.int64(v, "T", m.next_funding_time);
-    });
-    return r.ok() && r.require({"s", "p"});
-}
-
-bool read_agg_trade(od::object& obj, reader& r, agg_trade& t) {
-    for_each_field(obj, r, [&](std::string_view k, od::value& v) {
-        if (k == "s") r.string(v, "s", t.symbol);
-        else if (k == "E") r.int64(v, "E", t.event_time);
-        else if (k == "a") r.int64(v, "a", t.agg_trade_id);
-        else if (k == "p") r.dec(v, "p", t.price);
-        else if (k == "q") r.dec(v, "q", t.qty);
-        else if (k == "f") r.int64(v, "f", t.first_trade_id);
-        else if (k == "l") r.int64(v, "l", t.last_trade_id);
-        else if (k == "T") r.int64(v, "T", t.trade_time);
-        else if (k == "m") r.boolean(v, "m", t.buyer_is_maker);
-    });
-    return r.ok() && r.require({"s", "p", "q"});
-}
-
 // ----- user ----------------------------------------------------------------------------------
 
 bool read_order_update_body(od::object& o, reader& r, order_trade_update& u) {
@@ -325,18 +282,6 @@ std::optional<Variant> classify(json_parser& p, std::string_view frame, std::str
 }
 
 }  // namespace
-
-market_event parse_market_event(std::string_view frame, json_parser& p) {
-    od::document doc;
-    envelope env;
-    if (auto early = classify<market_event>(p, frame, "market event", doc, env)) return std::move(*early);
-    const std::string& e = env.event_type;
-    if (e == "bookTicker") return read_event<market_event, book_ticker>(doc, env, "bookTicker", read_book_ticker);
-    if (e == "markPriceUpdate")
-        return read_event<market_event, mark_price_update>(doc, env, "markPriceUpdate", read_mark_price);
-    if (e == "aggTrade") return read_event<market_event, agg_trade>(doc, env, "aggTrade", read_agg_trade);
-    return ignored_event{e};
-}
 
 user_event parse_user_event(std::string_view frame, json_parser& p) {
     od::document doc;
