@@ -23,6 +23,9 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import system_bench as sb  # noqa: E402
 
 
+CPU_WINDOW_S = 2.0  # after recovery: how busy the moving market with every position keeps the daemon
+
+
 def healthz_ok(port, path="/healthz"):
     try:
         code, _ = sb.http(port, "GET", path, timeout=1)
@@ -76,6 +79,13 @@ def widen(db_path, positions, trades):
     db.close()
 
 
+def cpu_seconds(pid):
+    """utime + stime of a process, from /proc."""
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def raw_select(db_path):
     t = time.perf_counter()
     db = sqlite3.connect(db_path)
@@ -101,10 +111,12 @@ def main():
     out = ["B6 recovery (paper): SIGKILL, then exec -> /healthz 200, -> /readyz 200 (reconciled and ready) and -> "
            f"GET positions answered with every position; {reps} restarts per row (median, min-max); raw SELECT = "
            "Python sqlite3 reading the same positions, orders and trades rows from the same file; RSS = the "
-           "daemon's VmRSS once every position is listed\n",
+           "daemon's VmRSS once every position is listed; CPU after = the daemon's CPU time (user + system) "
+           f"in the {CPU_WINDOW_S:g} s after that, while the synthetic market moves (revalues and pushes) every "
+           "recovered position\n",
            "| store | exec -> /healthz 200 ms | exec -> /readyz 200 ms | exec -> positions complete ms | "
-           "raw SELECT ms (rows) | readyz / raw SELECT | RSS MB |",
-           "|---|---:|---:|---:|---:|---:|---:|"]
+           "raw SELECT ms (rows) | readyz / raw SELECT | RSS MB | CPU after % |",
+           "|---|---:|---:|---:|---:|---:|---:|---:|"]
     rss_by_size = {}
     try:
         port = sb.free_port()
@@ -132,7 +144,7 @@ def main():
                 cands = [f for f in os.listdir(os.path.join(tmp, "data")) if f.endswith(".db")]
                 db_path = os.path.join(tmp, "data", cands[0])
             widen(db_path, positions, 100_000)
-            health, ready, complete, raw, rss = [], [], [], [], []
+            health, ready, complete, raw, rss, cpu = [], [], [], [], [], []
             for _ in range(reps):
                 t = time.perf_counter()
                 d = sb.pinned(0, [os.path.join(build, "daemon", "traded"), "--config", cfg],
@@ -156,6 +168,9 @@ def main():
                     time.sleep(0.002)
                 complete.append((time.perf_counter() - t) * 1000)
                 rss.append(sb.rss_kb(d.pid))
+                c0 = cpu_seconds(d.pid)
+                time.sleep(CPU_WINDOW_S)
+                cpu.append((cpu_seconds(d.pid) - c0) * 100 / CPU_WINDOW_S)
                 d.kill()  # SIGKILL: the next start recovers from what was committed
                 d.wait()
                 ms, rows = raw_select(db_path)
@@ -164,7 +179,7 @@ def main():
             rss_by_size[positions] = statistics.median(rss)
             out.append(f"| {positions:,} open positions, 100,000 trades | {f(health)} | {f(ready)} | {f(complete)} | "
                        f"{f(raw)} ({rows:,}) | {statistics.median(ready) / statistics.median(raw):.1f}x | "
-                       f"{statistics.median(rss) / 1024:.1f} |")
+                       f"{statistics.median(rss) / 1024:.1f} | {f(cpu)} |")
         sizes = sorted(rss_by_size)
         if len(sizes) >= 2:
             lo, hi = sizes[0], sizes[-1]
