@@ -218,11 +218,31 @@ void engine_runner::process(const engine::event& ev, engine::output& out) {
     detach_batch();  // the step may change or drop records the batch's notifications name
     engine_.handle(ev, now, out);
     const auto decided = steady::now();
+
+    // Cancels and position queries at the head of the actions go out first, before the commit
+    // and before any logging or bookkeeping: they record nothing recovery needs (after a crash,
+    // reconciliation reads the exchange, as for a fill that arrived just before the crash), so
+    // the SL cancel after a TP fill waits neither for an fsync nor for the log lines (the
+    // reaction path runs cold; every line before the write shows on the wire). Orders are sent
+    // only once their record is committed, and the actions keep their order (a floor stop placed
+    // before the old stop's cancel stays that way). The batch never holds actions (an order
+    // commits the batch at once), so no earlier step's action can be overtaken.
+    std::size_t early = 0;
+    while (early < out.actions.size() && !std::holds_alternative<engine::place_order>(out.actions[early])) ++early;
+    for (std::size_t i = 0; i < early; ++i) {
+        port_.execute(out.actions[i]);
+        if (!std::holds_alternative<engine::query_position>(out.actions[i])) decision_to_wire_.observe(seconds_since(decided));
+    }
+
     if (tick != nullptr) {
         tick_to_decision_.observe(std::chrono::duration<double>(decided - started).count());
     } else {
         log_event(ev, out);
         count_event(ev, out);
+    }
+    for (std::size_t i = 0; i < early; ++i) {  // logged after the event that caused them
+        log_action(out.actions[i]);
+        count_action(out.actions[i]);
     }
 
     // Market ticks cannot change safety figures; everything else may.
@@ -251,26 +271,6 @@ void engine_runner::process(const engine::event& ev, engine::output& out) {
         out.dirty_positions.clear();
     }
 
-    // Cancels and position queries at the head of the actions go out before the commit: they
-    // record nothing recovery needs (after a crash, reconciliation reads the exchange, as for a
-    // fill that arrived just before the crash), so the SL cancel after a TP fill does not wait
-    // for an fsync. Orders are sent only once their record is committed, and the actions keep
-    // their order (a floor stop placed before the old stop's cancel stays that way). The batch
-    // never holds actions (an order commits the batch at once), so no earlier step's action can
-    // be overtaken.
-    std::size_t early = 0;
-    while (early < out.actions.size() && !std::holds_alternative<engine::place_order>(out.actions[early])) ++early;
-    auto act = [&](std::size_t from, std::size_t to) {
-        for (std::size_t i = from; i < to; ++i) {
-            const auto& a = out.actions[i];
-            log_action(a);
-            count_action(a);
-            port_.execute(a);
-            if (!std::holds_alternative<engine::query_position>(a)) decision_to_wire_.observe(seconds_since(decided));
-        }
-    };
-    act(0, early);
-
     // Nothing to commit, nothing batched before it (a tick's revaluation pushes): published at
     // once, with no batch bookkeeping (a tick allocates nothing).
     if (!needs_commit(out) && early == out.actions.size() && batch_.notifications.empty() && !needs_commit(batch_) &&
@@ -282,7 +282,13 @@ void engine_runner::process(const engine::event& ev, engine::output& out) {
     if (early < out.actions.size()) {
         // An order waits for its record, and everything batched before it, in one commit.
         commit_pending();
-        act(early, out.actions.size());
+        for (std::size_t i = early; i < out.actions.size(); ++i) {
+            const auto& a = out.actions[i];
+            log_action(a);
+            count_action(a);
+            port_.execute(a);
+            if (!std::holds_alternative<engine::query_position>(a)) decision_to_wire_.observe(seconds_since(decided));
+        }
     }
 }
 
