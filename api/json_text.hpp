@@ -1,11 +1,12 @@
 #pragma once
-/// JSON text for API answers and pushes. Boost.JSON 1.81 always prints doubles in exponent form
-/// ("2E2", "9.48767E4"): valid JSON, but hard on people reading curl output. This prints the same
-/// value with doubles in their shortest round-trip decimal form, never in exponent form ("200",
-/// "94876.7", "0.00000001"): for the views' decimals this is the decimal's exact text.
+/// JSON text for API answers and pushes: the pieces the views' text writers are made of
+/// (append_key, append_quoted, append_decimal for money in the decimal's exact text, append_number
+/// for display values), and to_text/append_text for the few answers still built as a
+/// boost::json tree (errors, readiness, config). Boost.JSON 1.81 always prints doubles in exponent
+/// form ("2E2", "9.48767E4"); these print them in their shortest round-trip plain form ("200",
+/// "94876.7", "0.00000001").
 ///
-/// It writes straight into one output string (no temporary string per key or value), because
-/// every REST answer and every pushed event goes through it.
+/// Everything writes straight into one output string (no temporary string per key or value).
 
 #include "engine/decimal.hpp"
 
