@@ -363,9 +363,9 @@ pass one_pass(od::document& doc, market_sink& sink) {
     if (doc.get_object().get(top)) return pass::general;  // arrays, scalars, malformed
     enum class shape { unknown, plain, wrapped } sh = shape::unknown;
     bool first = true;
-    for (auto field_result : top) {
-        od::field f;
-        if (std::move(field_result).get(f)) return pass::general;
+    for (auto&& field_result : top) {
+        if (field_result.error()) return pass::general;
+        od::field& f = field_result.value_unsafe();  // in place: no copy of the field
         std::string_view key;
         if (!key_of(f, key)) return pass::general;
         od::value& v = f.value();
@@ -385,9 +385,9 @@ pass one_pass(od::document& doc, market_sink& sink) {
             if (sh == shape::wrapped || v.get_object().get(data)) return pass::general;
             sh = shape::wrapped;
             bool data_first = true;
-            for (auto data_result : data) {
-                od::field df;
-                if (std::move(data_result).get(df)) return pass::general;
+            for (auto&& data_result : data) {
+                if (data_result.error()) return pass::general;
+                od::field& df = data_result.value_unsafe();
                 std::string_view dk;
                 if (!key_of(df, dk)) return pass::general;
                 od::value& dv = df.value();
