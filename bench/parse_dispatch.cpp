@@ -232,46 +232,6 @@ bool bare_parse(simdjson::ondemand::parser& parser, const simdjson::padded_strin
     return true;
 }
 
-/// The same extraction written for speed (a second reference, not the goal's baseline): fields
-/// read in place, one-letter keys compared on their raw bytes instead of unescaped and compared
-/// with memcmp. It shows how much of the ratio above is the baseline's own idiomatic overhead.
-bool bare_parse_tuned(simdjson::ondemand::parser& parser, const simdjson::padded_string& buf, bare_fields& f) {
-    simdjson::ondemand::document doc;
-    if (parser.iterate(buf).get(doc)) return false;
-    simdjson::ondemand::object data;
-    if (doc["data"].get_object().get(data)) return false;
-    f = {};
-    for (auto&& field : data) {
-        if (field.error()) return false;
-        simdjson::ondemand::field& fl = field.value_unsafe();
-        const char* k = fl.key().raw();
-        if (k[0] == '"' || k[1] != '"') continue;  // every field we want has a one-letter key
-        switch (k[0]) {
-            case 'e':
-                if (fl.value().get_string().get(f.e)) return false;
-                break;
-            case 's':
-                if (fl.value().get_string().get(f.s)) return false;
-                break;
-            case 'b':
-                if (fl.value().get_string().get(f.b)) return false;
-                break;
-            case 'a':
-                if (f.e == "bookTicker" && fl.value().get_string().get(f.a)) return false;
-                break;
-            case 'p':
-                if (fl.value().get_string().get(f.p)) return false;
-                break;
-            case 'E':
-                if (fl.value().get_int64().get(f.time)) return false;
-                break;
-            default:
-                break;
-        }
-    }
-    return true;
-}
-
 struct stats {
     double median = 0, min = 0, max = 0;
 };
@@ -316,22 +276,6 @@ int main(int argc, char** argv) {
         }
     }
 
-    // The tuned reference.
-    std::vector<double> tuned_ns;
-    for (int r = 0; r < (run("bare") ? reps + 1 : 0); ++r) {
-        const double t = thread_cpu_ns();
-        for (std::size_t i = 0; i < per_rep; ++i) {
-            bare_fields f;
-            if (!bare_parse_tuned(sj, padded[i % padded.size()], f)) {
-                std::fprintf(stderr, "tuned bare parse failed on %s\n", msgs[i % msgs.size()].c_str());
-                return 2;
-            }
-            checksum += f.s.size() + f.b.size() + f.p.size();
-        }
-        const double dt = thread_cpu_ns() - t;
-        if (r > 0) tuned_ns.push_back(dt / static_cast<double>(per_rep));
-    }
-
     // Codec + engine.
     engine eng = make_engine();
     port_state st;
@@ -372,7 +316,7 @@ int main(int argc, char** argv) {
         return 2;
     }
 
-    const stats b = summarize(base_ns), f = summarize(full_ns), c = summarize(codec_ns), bt = summarize(tuned_ns);
+    const stats b = summarize(base_ns), f = summarize(full_ns), c = summarize(codec_ns);
     const double n = static_cast<double>(per_rep) * reps;
     std::printf("B1 parse + dispatch: %zu messages x %d repetitions (70%% bookTicker, 20%% aggTrade, 10%% markPrice,\n"
                 "combined-stream wrapped, 100 symbols, 20 OPEN positions); thread CPU ns per message\n\n",
@@ -385,9 +329,6 @@ int main(int argc, char** argv) {
                 static_cast<double>(codec_allocs) / n, c.median / b.median);
     std::printf("| codec + quote + engine::handle | %.1f | %.1f | %.1f | %.3f | %.2fx |\n", f.median, f.min, f.max,
                 static_cast<double>(full_allocs) / n, f.median / b.median);
-    std::printf("\nReference, not the goal's baseline: the same extraction written for speed (fields in place, raw\n"
-                "one-letter keys): %.1f ns/msg (min %.1f, max %.1f); codec + engine against it: %.2fx\n",
-                bt.median, bt.min, bt.max, f.median / bt.median);
     std::printf("\n(ticks dispatched per message %.2f, notifications per message %.3f; checksum %zu)\n",
                 static_cast<double>(st.ticks) / static_cast<double>(per_rep * (reps + 1)),
                 static_cast<double>(st.notifications) / static_cast<double>(per_rep * (reps + 1)), checksum);
