@@ -117,8 +117,10 @@ public:
     [[gnu::always_inline]] bool text(od::value& v, std::string_view name, std::uint32_t bit, std::string& out) {
         std::string_view s;
         if (plain_string(v, s)) {
-            out.assign(s);
-            seen |= bit;
+            if (!s.empty()) {  // "" counts as absent, as on the general path
+                out.assign(s);
+                seen |= bit;
+            }
             return true;
         }
         detail::reader r(context);

@@ -194,6 +194,26 @@ TEST_CASE("market codec: a repeated e or data keeps the last one, as before", "[
     CHECK(as<agg_trade>(inner).qty == d("2"));
 }
 
+TEST_CASE("market codec: an empty symbol is a missing one, also after a good one (fuzz finding)",
+          "[binance][market_codec]") {
+    json_parser p;
+    // "" counts as absent on both paths: alone it is an error, after a symbol it changes nothing.
+    CHECK(error_of(parse_market_event(R"({"e":"markPriceUpdate","s":"","p":"1"})", p)).find("field s: missing") !=
+          std::string::npos);
+    for (const auto* msg : {R"({"e":"markPriceUpdate","s":"BTCUSDT","p":"1","s":""})",
+                            R"({"e":"bookTicker","s":"BTCUSDT","s":"","b":"1","B":"1","a":"1","A":"1"})",
+                            R"({"e":"aggTrade","s":"BTCUSDT","p":"1","q":"1","s":""})"}) {
+        INFO(msg);
+        const auto ev = parse_market_event(msg, p);
+        CHECK(error_of(ev).empty());
+        std::visit(
+            [](const auto& e) {
+                if constexpr (requires { e.symbol; }) CHECK(e.symbol == "BTCUSDT");
+            },
+            ev);
+    }
+}
+
 TEST_CASE("market codec: missing fields are errors naming the field", "[binance][market_codec]") {
     json_parser p;
     CHECK(error_of(parse_market_event(R"({"e":"bookTicker","s":"X","b":"1","B":"1","a":"1"})", p))
