@@ -7,34 +7,17 @@
 
 using namespace traded;
 using namespace traded::binance;
+using traded::binance::test::as;
 using traded::binance::test::fixture;
 
 namespace {
 decimal d(std::string_view s) { return *decimal::parse(s); }
 
-template <class T, class V>
-const T& as(const V& v) {
-    if (const auto* e = std::get_if<stream_error>(&v)) FAIL("stream_error: " << e->message);
-    if (const auto* i = std::get_if<ignored_event>(&v)) FAIL("ignored: " << i->event_type);
-    REQUIRE(std::holds_alternative<T>(v));
-    return std::get<T>(v);
-}
 }  // namespace
 
 TEST_CASE("bookTicker raw and combined-stream wrapped", "[binance][golden]") {
     json_parser p;
-    for (auto name : {"book_ticker.json", "book_ticker_combined.json"}) {
-        auto ev = parse_market_event(fixture(name), p);
-        const auto& t = as<book_ticker>(ev);
-        CHECK(t.symbol == "BNBUSDT");
-        CHECK(t.update_id == 400900217);
-        CHECK(t.event_time == 1568014460893);
-        CHECK(t.transaction_time == 1568014460891);
-        CHECK(t.bid_price == d("25.3519"));
-        CHECK(t.bid_qty == d("31.21"));
-        CHECK(t.ask_price == d("25.3652"));
-        CHECK(t.ask_qty == d("40.66"));
-    }
+    for (auto name : {"book_ticker.json", "book_ticker_combined.json"}) test::check_doc_book_ticker(parse_market_event(fixture(name), p));
 }
 
 TEST_CASE("markPriceUpdate", "[binance][golden]") {

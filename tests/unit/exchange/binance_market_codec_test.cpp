@@ -15,19 +15,13 @@
 
 using namespace traded;
 using namespace traded::binance;
+using traded::binance::test::as;
 using traded::binance::test::fixture;
 
 namespace {
 
 decimal d(std::string_view s) { return *decimal::parse(s); }
 
-template <class T>
-const T& as(const market_event& v) {
-    if (const auto* e = std::get_if<stream_error>(&v)) FAIL("stream_error: " << e->message);
-    if (const auto* i = std::get_if<ignored_event>(&v)) FAIL("ignored: " << i->event_type);
-    REQUIRE(std::holds_alternative<T>(v));
-    return std::get<T>(v);
-}
 
 std::string error_of(const market_event& v) {
     if (const auto* e = std::get_if<stream_error>(&v)) return e->message;
@@ -45,17 +39,7 @@ const std::string mark =
 const std::string agg =
     R"({"e":"aggTrade","E":123456789,"s":"BTCUSDT","a":5933014,"p":"0.001","q":"100","nq":"100","f":100,"l":105,"T":123456785,"m":true})";
 
-void check_book(const market_event& ev) {
-    const auto& t = as<book_ticker>(ev);
-    CHECK(t.symbol == "BNBUSDT");
-    CHECK(t.update_id == 400900217);
-    CHECK(t.event_time == 1568014460893);
-    CHECK(t.transaction_time == 1568014460891);
-    CHECK(t.bid_price == d("25.3519"));
-    CHECK(t.bid_qty == d("31.21"));
-    CHECK(t.ask_price == d("25.3652"));
-    CHECK(t.ask_qty == d("40.66"));
-}
+void check_book(const market_event& ev) { test::check_doc_book_ticker(ev); }
 
 void check_mark(const market_event& ev) {
     const auto& m = as<mark_price_update>(ev);
